@@ -1,0 +1,58 @@
+// swift-tools-version: 6.0
+//
+// TextRNN: a trainer and a lean runtime for recurrent text classifiers.
+//
+// Products
+//   textrnn      libtextrnn.so, the C ABI of include/textrnn.h. It carries the Swift
+//                standard library statically and exports the textrnn_* symbols only.
+//   textrnn-cli  the command-line tool (`make` installs it as bin/textrnn; SwiftPM does not
+//                allow an executable product with the library's name).
+import PackageDescription
+
+let packageRoot = String(#filePath.dropLast("Package.swift".count))
+
+/// Release builds drop bounds and exclusivity checks in the numeric modules: their hot loops
+/// run on raw pointers whose extents are validated once, when a bundle or batch is set up.
+let numericSettings: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "TextRNN",
+    products: [
+        .library(name: "textrnn", type: .dynamic, targets: ["TextRNNCAPI"]),
+        .library(name: "TextRNNRuntime", targets: ["TextRNNRuntime"]),
+        .library(name: "TextRNNTrainer", targets: ["TextRNNTrainer"]),
+        .executable(name: "textrnn-cli", targets: ["TextRNNCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CJSONC", pkgConfig: "json-c", providers: [.apt(["libjson-c-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CTextRNN"),
+        .target(name: "TextRNNRuntime", dependencies: ["CJSONC"], swiftSettings: numericSettings),
+        .target(
+            name: "TextRNNCAPI",
+            dependencies: ["TextRNNRuntime", "CTextRNN"],
+            swiftSettings: numericSettings,
+            linkerSettings: [
+                .unsafeFlags([
+                    "-static-stdlib",
+                    "-Xlinker", "--version-script=\(packageRoot)Sources/TextRNNCAPI/exports.map",
+                ]),
+            ]
+        ),
+        .target(name: "TextRNNTrainer", dependencies: ["TextRNNRuntime", "COpenBLAS"], swiftSettings: numericSettings),
+        .executableTarget(
+            name: "TextRNNCLI",
+            dependencies: [
+                "TextRNNRuntime", "TextRNNTrainer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "TextRNNRuntimeTests", dependencies: ["TextRNNRuntime"]),
+        .testTarget(name: "TextRNNTrainerTests", dependencies: ["TextRNNTrainer", "TextRNNRuntime"]),
+    ]
+)

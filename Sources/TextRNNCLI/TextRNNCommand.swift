@@ -1,0 +1,6 @@
+import ArgumentParser
+
+@main
+struct TextRNNCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "textrnn", abstract: "Train and run recurrent text classifiers.")
+}

@@ -1,0 +1,57 @@
+/// Raw text -> token ids, exactly as the model was trained: tokenize, look up, then pad and
+/// truncate to `sequenceLength`. Immutable and shared by all threads.
+public struct TextPipeline: Sendable {
+    public let tokenizer: Tokenizer
+    public let vocabulary: Vocabulary
+    public var config: TextPipelineConfig { tokenizer.config }
+
+    public init(config: TextPipelineConfig, vocabulary: Vocabulary) {
+        self.tokenizer = Tokenizer(config: config)
+        self.vocabulary = vocabulary
+    }
+
+    /// Replaces `ids` with the encoded text. With a `sequenceLength` the result has exactly that
+    /// many ids (0 = padding); without one it has one id per token, at most `TextLimits.maxTokens`.
+    public func encode(
+        _ text: UnsafeBufferPointer<UInt8>, into ids: inout [Int32], scratch: inout TokenizerScratch
+    ) throws(TextRNNError) {
+        guard text.count <= TextLimits.maxTextBytes else {
+            throw TextRNNError(.limitExceeded, "text of \(text.count) bytes exceeds the limit of \(TextLimits.maxTextBytes)")
+        }
+        ids.removeAll(keepingCapacity: true)
+        let length = config.sequenceLength
+        // Keeping the first `length` tokens needs no more than `length`; keeping the last needs all.
+        let keep = (length != nil && config.truncating == .post) ? length! : TextLimits.maxTokens
+        let vocabulary = self.vocabulary
+        tokenizer.forEachToken(in: text, scratch: &scratch) { token in
+            if ids.count < keep { ids.append(vocabulary.id(of: token)) }
+        }
+        guard let length else { return }
+        if ids.count > length {
+            // Only reachable with truncating == .pre: keep the last `length` ids.
+            ids.removeFirst(ids.count - length)
+        } else if ids.count < length {
+            let padding = length - ids.count
+            if config.padding == .post {
+                ids.append(contentsOf: repeatElement(Vocabulary.paddingID, count: padding))
+            } else {
+                ids.insert(contentsOf: repeatElement(Vocabulary.paddingID, count: padding), at: 0)
+            }
+        }
+    }
+
+    /// Convenience: the ids of a Swift string.
+    public func encode(_ text: String) throws(TextRNNError) -> [Int32] {
+        var ids: [Int32] = []
+        var scratch = TokenizerScratch()
+        var text = text
+        let result: Result<Void, TextRNNError> = text.withUTF8 { bytes in
+            do throws(TextRNNError) {
+                try encode(bytes, into: &ids, scratch: &scratch)
+                return .success(())
+            } catch { return .failure(error) }
+        }
+        try result.get()
+        return ids
+    }
+}

@@ -1,0 +1,103 @@
+/// Reusable buffers for tokenizing, so that encoding a text allocates nothing once they have
+/// grown to fit. Not shared between threads: each thread (or each call) owns one.
+public struct TokenizerScratch: Sendable {
+    var standardized: [UInt8] = []  // [text bytes] the standardized text
+    var bounds: [Int] = []  // [2 * tokens] start, end of each unigram in `standardized`
+    var pair: [UInt8] = []  // [bytes of "a b"] the bigram being looked up
+
+    public init() {}
+}
+
+/// Standardize and split: raw bytes -> token byte slices (unigrams, then bigrams when
+/// `ngrams == 2`). The trainer fits its vocabulary with this same code.
+public struct Tokenizer: Sendable {
+    public let config: TextPipelineConfig
+    private let table: [UInt8]  // [256] output byte per input byte, 0 = delete
+
+    public init(config: TextPipelineConfig) {
+        self.config = config
+        self.table = Standardizer.table(for: config.standardize)
+    }
+
+    /// Calls `body` with each token in order. The slices are valid only during the call.
+    public func forEachToken(
+        in text: UnsafeBufferPointer<UInt8>, scratch: inout TokenizerScratch,
+        _ body: (UnsafeBufferPointer<UInt8>) throws -> Void
+    ) rethrows {
+        standardize(text, into: &scratch.standardized)
+        split(scratch.standardized, into: &scratch.bounds)
+        let bounds = scratch.bounds
+        try scratch.standardized.withUnsafeBufferPointer { bytes in
+            let base = bytes.baseAddress
+            var index = 0
+            while index < bounds.count {
+                try body(UnsafeBufferPointer(start: base! + bounds[index], count: bounds[index + 1] - bounds[index]))
+                index += 2
+            }
+            guard config.ngrams >= 2, bounds.count >= 4 else { return }
+            index = 0
+            while index + 2 < bounds.count {
+                scratch.pair.removeAll(keepingCapacity: true)
+                scratch.pair.append(contentsOf: bytes[bounds[index]..<bounds[index + 1]])
+                scratch.pair.append(0x20)
+                scratch.pair.append(contentsOf: bytes[bounds[index + 2]..<bounds[index + 3]])
+                try scratch.pair.withUnsafeBufferPointer { try body($0) }
+                index += 2
+            }
+        }
+    }
+
+    /// Convenience for tests and tools: the tokens of a Swift string.
+    public func tokens(of text: String) -> [String] {
+        var scratch = TokenizerScratch()
+        var result: [String] = []
+        var text = text
+        text.withUTF8 { bytes in
+            forEachToken(in: bytes, scratch: &scratch) { result.append(String(decoding: $0, as: UTF8.self)) }
+        }
+        return result
+    }
+
+    private func standardize(_ text: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) {
+        output.removeAll(keepingCapacity: true)
+        output.reserveCapacity(text.count)
+        let replaceBreaks = config.replaceHTMLBreaks
+        table.withUnsafeBufferPointer { table in
+            var index = 0
+            while index < text.count {
+                let byte = text[index]
+                if replaceBreaks && byte == 0x3C {
+                    let length = Standardizer.htmlBreakLength(text, at: index)
+                    if length > 0 {
+                        output.append(0x20)
+                        index += length
+                        continue
+                    }
+                }
+                let mapped = table[Int(byte)]
+                if mapped != 0 { output.append(mapped) }
+                index += 1
+            }
+        }
+    }
+
+    private func split(_ bytes: [UInt8], into bounds: inout [Int]) {
+        bounds.removeAll(keepingCapacity: true)
+        var start = -1
+        for (index, byte) in bytes.enumerated() {
+            if Standardizer.isSeparator(byte) {
+                if start >= 0 {
+                    bounds.append(start)
+                    bounds.append(index)
+                    start = -1
+                }
+            } else if start < 0 {
+                start = index
+            }
+        }
+        if start >= 0 {
+            bounds.append(start)
+            bounds.append(bytes.count)
+        }
+    }
+}
