@@ -36,6 +36,7 @@ let package = Package(
         .target(
             name: "TextRNNCAPI",
             dependencies: ["TextRNNRuntime", "CTextRNN"],
+            exclude: ["exports.map"],
             swiftSettings: numericSettings,
             linkerSettings: [
                 .unsafeFlags([
@@ -52,7 +53,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "TextRNNRuntimeTests", dependencies: ["TextRNNRuntime"]),
+        .testTarget(name: "TextRNNRuntimeTests", dependencies: ["TextRNNRuntime", "TextRNNTrainer"]),
         .testTarget(name: "TextRNNTrainerTests", dependencies: ["TextRNNTrainer", "TextRNNRuntime"]),
     ]
 )

@@ -1,0 +1,176 @@
+import Glibc
+
+/// One tensor to write: float32 values, or int8 values with one float32 scale per index along
+/// `axis` (value = Float(q) * scale).
+public struct BundleTensor: Sendable {
+    public enum Storage: Sendable {
+        case float32([Float])
+        case int8([Int8], scales: [Float], axis: Int)
+    }
+
+    public var name: String
+    public var shape: [Int]
+    public var storage: Storage
+
+    public init(name: String, shape: [Int], values: [Float]) {
+        self.init(name: name, shape: shape, storage: .float32(values))
+    }
+
+    public init(name: String, shape: [Int], storage: Storage) {
+        self.name = name
+        self.shape = shape
+        self.storage = storage
+    }
+}
+
+/// Everything a bundle holds, before it is laid out into bytes.
+public struct BundleContents: Sendable {
+    public var producer: String
+    public var text: TextPipelineConfig
+    public var vocabulary: [[UInt8]]
+    public var labels: [String]
+    public var output: Manifest.OutputKind
+    public var layers: [LayerSpec]
+    /// Every weight of every layer, named as `tensorName(layer:direction:role:)` says.
+    public var tensors: [BundleTensor]
+    public var training: JSONValue?
+
+    public init(
+        producer: String = "textrnn \(TextRNNVersion.string)", text: TextPipelineConfig, vocabulary: [[UInt8]],
+        labels: [String], output: Manifest.OutputKind, layers: [LayerSpec], tensors: [BundleTensor],
+        training: JSONValue? = nil
+    ) {
+        self.producer = producer
+        self.text = text
+        self.vocabulary = vocabulary
+        self.labels = labels
+        self.output = output
+        self.layers = layers
+        self.tensors = tensors
+        self.training = training
+    }
+}
+
+public enum BundleWriter {
+    /// Lays out the weights file (tensors in the order given, each 64-byte aligned, little-endian)
+    /// and the manifest, validating the result exactly as a loader would.
+    public static func encode(_ contents: BundleContents) throws(TextRNNError) -> (manifest: [UInt8], weights: [UInt8]) {
+        var weights: [UInt8] = []
+        var entries: [Manifest.TensorEntry] = []
+        func align() {
+            while weights.count % Manifest.tensorAlignment != 0 { weights.append(0) }
+        }
+        func appendFloats(_ values: [Float]) {
+            for value in values {
+                let bits = value.bitPattern.littleEndian
+                withUnsafeBytes(of: bits) { weights.append(contentsOf: $0) }
+            }
+        }
+        for tensor in contents.tensors {
+            let elements = tensor.shape.reduce(1, *)
+            switch tensor.storage {
+            case .float32(let values):
+                guard values.count == elements else {
+                    throw TextRNNError(.invalidArgument, "tensor \"\(tensor.name)\": \(values.count) values for shape \(tensor.shape)")
+                }
+                align()
+                entries.append(.init(name: tensor.name, dtype: .float32, shape: tensor.shape, offset: weights.count, length: 4 * elements))
+                appendFloats(values)
+            case .int8(let values, let scales, let axis):
+                guard values.count == elements, axis >= 0, axis < tensor.shape.count, scales.count == tensor.shape[axis] else {
+                    throw TextRNNError(.invalidArgument, "tensor \"\(tensor.name)\": int8 values or scales do not match shape \(tensor.shape)")
+                }
+                align()
+                let scalesName = tensor.name + ":scales"
+                entries.append(.init(
+                    name: tensor.name, dtype: .int8, shape: tensor.shape, offset: weights.count, length: elements,
+                    scales: scalesName, scaleAxis: axis))
+                weights.append(contentsOf: values.map { UInt8(bitPattern: $0) })
+                align()
+                entries.append(.init(name: scalesName, dtype: .float32, shape: [scales.count], offset: weights.count, length: 4 * scales.count))
+                appendFloats(scales)
+            }
+        }
+        var layerWeights: [[String: String]] = []
+        var features = 0
+        for (index, layer) in contents.layers.enumerated() {
+            let (roles, outputFeatures) = Manifest.expectedWeights(of: layer, inputFeatures: features)
+            var map: [String: String] = [:]
+            for (role, _) in roles {
+                let parts = role.split(separator: "/")
+                map[role] = parts.count == 2
+                    ? tensorName(layer: index, direction: String(parts[0]), role: String(parts[1]))
+                    : tensorName(layer: index, role: role)
+            }
+            layerWeights.append(map)
+            features = outputFeatures
+        }
+        let manifest = Manifest(
+            producer: contents.producer, text: contents.text, vocabulary: contents.vocabulary, labels: contents.labels,
+            output: contents.output, layers: contents.layers, layerWeights: layerWeights, tensors: entries,
+            weightsLength: weights.count, weightsCRC32: CRC32.checksum(weights), training: contents.training)
+        try ManifestValidator.validate(manifest)
+        return (Array(ManifestEncoder.json(manifest).serialized().utf8), weights)
+    }
+
+    /// Writes the bundle directory at `path` (conventionally NAME.textrnn). The files are written
+    /// into a temporary directory beside it and swapped in, so a crash never leaves a
+    /// half-written bundle at `path`.
+    public static func write(_ contents: BundleContents, to path: String) throws(TextRNNError) {
+        let (manifest, weights) = try encode(contents)
+        try write(manifest: manifest, weights: weights, to: path)
+    }
+
+    public static func write(manifest: [UInt8], weights: [UInt8], to path: String) throws(TextRNNError) {
+        var target = path
+        while target.count > 1 && target.hasSuffix("/") { target.removeLast() }
+        let temporary = "\(target).tmp-\(getpid())"
+        try removeBundleDirectory(temporary)
+        guard mkdir(temporary, 0o755) == 0 else { throw ioError(temporary, "cannot create directory") }
+        do throws(TextRNNError) {
+            try writeFile(temporary + "/" + Manifest.defaultWeightsFileName, weights)
+            try writeFile(temporary + "/" + Manifest.manifestFileName, manifest)
+            let previous = "\(target).old-\(getpid())"
+            var info = stat()
+            let exists = stat(target, &info) == 0
+            if exists {
+                guard rename(target, previous) == 0 else { throw ioError(target, "cannot move the previous bundle aside") }
+            }
+            guard rename(temporary, target) == 0 else {
+                let error = ioError(target, "cannot rename \(temporary) into place")
+                if exists { rename(previous, target) }
+                throw error
+            }
+            if exists { try removeBundleDirectory(previous) }
+        } catch {
+            try? removeBundleDirectory(temporary)
+            throw error
+        }
+    }
+
+    private static func ioError(_ path: String, _ what: String) -> TextRNNError {
+        TextRNNError(.io, "\(path): \(what): \(String(cString: strerror(errno)))")
+    }
+
+    private static func writeFile(_ path: String, _ bytes: [UInt8]) throws(TextRNNError) {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw ioError(path, "cannot create") }
+        defer { close(descriptor) }
+        var written = 0
+        while written < bytes.count {
+            let count = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + written, $0.count - written) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { throw ioError(path, "write failed") }
+            written += count
+        }
+        guard fsync(descriptor) == 0 else { throw ioError(path, "fsync failed") }
+    }
+
+    /// Removes a bundle directory this writer made (its two files, then the directory).
+    private static func removeBundleDirectory(_ path: String) throws(TextRNNError) {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return }
+        for name in [Manifest.manifestFileName, Manifest.defaultWeightsFileName] { unlink(path + "/" + name) }
+        guard rmdir(path) == 0 else { throw ioError(path, "cannot remove") }
+    }
+}

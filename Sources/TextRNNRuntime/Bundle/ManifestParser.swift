@@ -1,0 +1,184 @@
+/// manifest.json bytes -> `Manifest`, refusing anything inconsistent with a message that names
+/// the field ("manifest.json: layers[1].units: expected an integer in 1...16384").
+public enum ManifestParser {
+    /// Largest layer width, embedding width and label count accepted.
+    public static let maxUnits = 16_384
+    public static let maxLabels = 100_000
+    public static let maxLayers = 64
+
+    public static func parse(_ bytes: UnsafeRawBufferPointer) throws(TextRNNError) -> Manifest {
+        let document = try JSONDocument(bytes: bytes, name: Manifest.manifestFileName)
+        let root = document.rootNode
+        try root.requireObject()
+
+        let format = try root.member("format").string()
+        guard format == Manifest.formatName else {
+            throw TextRNNError(.invalidBundle, "manifest.json: format: expected \"\(Manifest.formatName)\", not \"\(format)\"")
+        }
+        let version = try root.member("format_version").int(in: 1...Int(Int32.max))
+        guard version == Manifest.formatVersion else {
+            throw TextRNNError(.unsupported, "manifest.json: format_version: \(version) is not supported (this runtime reads \(Manifest.formatVersion))")
+        }
+        let producer = root.has("producer") ? try root.member("producer").string() : ""
+
+        let (text, vocabulary) = try parseText(root.member("text"))
+        let labels = try root.member("labels").array().map { node throws(TextRNNError) in try node.string() }
+        guard !labels.isEmpty, labels.count <= maxLabels else {
+            throw TextRNNError(.invalidBundle, "manifest.json: labels: expected 1...\(maxLabels) labels, found \(labels.count)")
+        }
+        guard Set(labels).count == labels.count else {
+            throw TextRNNError(.invalidBundle, "manifest.json: labels: names must be unique")
+        }
+        let output = try root.member("output").enumeration(Manifest.OutputKind.self)
+
+        let layerNodes = try root.member("layers").array()
+        guard !layerNodes.isEmpty, layerNodes.count <= maxLayers else {
+            throw TextRNNError(.invalidBundle, "manifest.json: layers: expected 1...\(maxLayers) layers, found \(layerNodes.count)")
+        }
+        var layers: [LayerSpec] = []
+        var layerWeights: [[String: String]] = []
+        for node in layerNodes {
+            let (layer, weights) = try parseLayer(node)
+            layers.append(layer)
+            layerWeights.append(weights)
+        }
+
+        let tensors = try root.member("tensors").array().map { node throws(TextRNNError) in try parseTensor(node) }
+        let weights = root.member("weights")
+        try weights.requireObject()
+        let weightsFile = try weights.member("file").string()
+        guard !weightsFile.isEmpty, !weightsFile.contains("/"), weightsFile != ".", weightsFile != "..",
+            !weightsFile.utf8.contains(0)
+        else {
+            throw TextRNNError(.invalidBundle, "manifest.json: weights.file: must be a plain file name inside the bundle, not \"\(weightsFile)\"")
+        }
+        let weightsLength = try weights.member("length").int(in: 0...Int(Int64.max))
+        let crcText = try weights.member("crc32").string()
+        guard crcText.utf8.count == 8, let crc = UInt32(crcText, radix: 16) else {
+            throw TextRNNError(.invalidBundle, "manifest.json: weights.crc32: expected 8 hex digits, not \"\(crcText)\"")
+        }
+        let training: JSONValue? = root.has("training") ? root.member("training").value() : nil
+
+        let manifest = Manifest(
+            producer: producer, text: text, vocabulary: vocabulary, labels: labels, output: output,
+            layers: layers, layerWeights: layerWeights, tensors: tensors, weightsFile: weightsFile,
+            weightsLength: weightsLength, weightsCRC32: crc, training: training)
+        try ManifestValidator.validate(manifest)
+        return manifest
+    }
+
+    private static func parseText(_ node: JSONNode) throws(TextRNNError) -> (TextPipelineConfig, [[UInt8]]) {
+        try node.requireObject()
+        var config = TextPipelineConfig()
+        config.standardize = try node.member("standardize").enumeration(TextPipelineConfig.Standardize.self)
+        config.replaceHTMLBreaks = try node.member("replace_html_breaks").bool(default: false)
+        let split = try node.member("split").string()
+        guard split == "whitespace" else {
+            throw TextRNNError(.unsupported, "manifest.json: text.split: only \"whitespace\" is supported, not \"\(split)\"")
+        }
+        config.ngrams = node.has("ngrams") ? try node.member("ngrams").int(in: 1...2) : 1
+        let length = node.member("sequence_length")
+        config.sequenceLength = length.isNull ? nil : try length.int(in: 1...TextLimits.maxSequenceLength)
+        config.padding = try node.member("padding").enumeration(TextPipelineConfig.Side.self)
+        config.truncating = try node.member("truncating").enumeration(TextPipelineConfig.Side.self)
+        let entries = try node.member("vocabulary").array()
+        guard entries.count <= TextLimits.maxVocabularySize else {
+            throw TextRNNError(.limitExceeded, "manifest.json: text.vocabulary: \(entries.count) entries exceed the limit of \(TextLimits.maxVocabularySize)")
+        }
+        var vocabulary: [[UInt8]] = []
+        vocabulary.reserveCapacity(entries.count)
+        for entry in entries { vocabulary.append(Array(try entry.stringBytes())) }
+        return (config, vocabulary)
+    }
+
+    private static func units(_ node: JSONNode, _ key: String) throws(TextRNNError) -> Int {
+        try node.member(key).int(in: 1...maxUnits)
+    }
+
+    private static func weightMap(_ node: JSONNode, prefix: String = "") throws(TextRNNError) -> [String: String] {
+        let weights = node.member("weights")
+        if weights.isNull { return [:] }
+        try weights.requireObject()
+        var map: [String: String] = [:]
+        for role in ["embeddings", "kernel", "recurrent_kernel", "bias"] where weights.has(role) {
+            map[prefix + role] = try weights.member(role).string()
+        }
+        return map
+    }
+
+    private static func parseRecurrent(_ node: JSONNode) throws(TextRNNError) -> RecurrentSpec {
+        try node.requireObject()
+        let className = try node.member("class").string()
+        guard let cell = RecurrentCell(rawValue: className) else {
+            throw TextRNNError(.unsupported, "manifest.json: \(node.path).class: unknown recurrent layer \"\(className)\" (expected SimpleRNN, LSTM or GRU)")
+        }
+        var spec = RecurrentSpec(cell: cell, units: try units(node, "units"))
+        if node.has("activation") { spec.activation = try node.member("activation").enumeration(Activation.self) }
+        if node.has("recurrent_activation") {
+            spec.recurrentActivation = try node.member("recurrent_activation").enumeration(Activation.self)
+        }
+        spec.returnSequences = try node.member("return_sequences").bool(default: false)
+        spec.goBackwards = try node.member("go_backwards").bool(default: false)
+        spec.resetAfter = try node.member("reset_after").bool(default: true)
+        spec.useBias = try node.member("use_bias").bool(default: true)
+        guard spec.activation != .softmax, spec.recurrentActivation != .softmax else {
+            throw TextRNNError(.unsupported, "manifest.json: \(node.path): softmax is not a recurrent activation")
+        }
+        return spec
+    }
+
+    private static func parseLayer(_ node: JSONNode) throws(TextRNNError) -> (LayerSpec, [String: String]) {
+        try node.requireObject()
+        let className = try node.member("class").string()
+        switch className {
+        case "Embedding":
+            let layer = LayerSpec.embedding(
+                inputDim: try node.member("input_dim").int(in: 2...TextLimits.maxVocabularySize),
+                outputDim: try units(node, "output_dim"),
+                maskZero: try node.member("mask_zero").bool(default: false))
+            return (layer, try weightMap(node))
+        case "SimpleRNN", "LSTM", "GRU":
+            return (.recurrent(try parseRecurrent(node)), try weightMap(node))
+        case "Bidirectional":
+            let forward = try parseRecurrent(node.member("forward"))
+            let backward = try parseRecurrent(node.member("backward"))
+            let layer = LayerSpec.bidirectional(
+                forward: forward, backward: backward,
+                mergeMode: try node.member("merge_mode").enumeration(MergeMode.self))
+            let weights = try weightMap(node.member("forward"), prefix: "forward/")
+                .merging(try weightMap(node.member("backward"), prefix: "backward/")) { first, _ in first }
+            return (layer, weights)
+        case "GlobalMaxPooling1D":
+            return (.globalMaxPooling(masked: try node.member("masked").bool(default: false)), [:])
+        case "GlobalAveragePooling1D":
+            return (.globalAveragePooling, [:])
+        case "Dense":
+            let layer = LayerSpec.dense(
+                units: try units(node, "units"),
+                activation: node.has("activation") ? try node.member("activation").enumeration(Activation.self) : .linear)
+            return (layer, try weightMap(node))
+        default:
+            throw TextRNNError(.unsupported, "manifest.json: \(node.path).class: unknown layer \"\(className)\"")
+        }
+    }
+
+    private static func parseTensor(_ node: JSONNode) throws(TextRNNError) -> Manifest.TensorEntry {
+        try node.requireObject()
+        let shapeNodes = try node.member("shape").array()
+        guard (1...4).contains(shapeNodes.count) else {
+            throw TextRNNError(.invalidBundle, "manifest.json: \(node.path).shape: expected 1 to 4 dimensions")
+        }
+        let shape = try shapeNodes.map { dimension throws(TextRNNError) in try dimension.int(in: 1...Int(Int32.max)) }
+        var entry = Manifest.TensorEntry(
+            name: try node.member("name").string(),
+            dtype: try node.member("dtype").enumeration(Manifest.DType.self),
+            shape: shape,
+            offset: try node.member("offset").int(in: 0...Int(Int64.max)),
+            length: try node.member("length").int(in: 0...Int(Int64.max)))
+        if node.has("scales") {
+            entry.scales = try node.member("scales").string()
+            entry.scaleAxis = try node.member("scale_axis").int(in: 0...(shape.count - 1))
+        }
+        return entry
+    }
+}

@@ -1,0 +1,79 @@
+/// The non-recurrent layers, each over one sequence or one vector.
+enum SequenceLayers {
+    /// output [steps, dim] = rows of the table [rows, dim] for ids [steps].
+    /// Callers guarantee 0 <= id < rows.
+    static func embed(_ table: Matrix, ids: UnsafePointer<Int32>, steps: Int, output: UnsafeMutablePointer<Float>) {
+        let dim = table.columns
+        for t in 0..<steps {
+            (output + t * dim).update(from: table.base + Int(ids[t]) * dim, count: dim)
+        }
+    }
+
+    /// Merges the two directions of a Bidirectional layer into output. Sequences ([steps, units]
+    /// each) are aligned first: the backward direction produced them in reversed time order.
+    static func merge(
+        forward: UnsafePointer<Float>, backward: UnsafePointer<Float>, forwardUnits: Int, backwardUnits: Int,
+        steps: Int, isSequence: Bool, mode: MergeMode, output: UnsafeMutablePointer<Float>
+    ) {
+        let rows = isSequence ? steps : 1
+        let outputWidth = mode == .concat ? forwardUnits + backwardUnits : forwardUnits
+        for t in 0..<rows {
+            let f = forward + t * forwardUnits
+            let b = backward + (isSequence ? steps - 1 - t : 0) * backwardUnits
+            let o = output + t * outputWidth
+            switch mode {
+            case .concat:
+                o.update(from: f, count: forwardUnits)
+                (o + forwardUnits).update(from: b, count: backwardUnits)
+            case .sum: for j in 0..<forwardUnits { o[j] = f[j] + b[j] }
+            case .ave: for j in 0..<forwardUnits { o[j] = (f[j] + b[j]) * 0.5 }
+            case .mul: for j in 0..<forwardUnits { o[j] = f[j] * b[j] }
+            }
+        }
+    }
+
+    /// output [features] = max over the steps of input [steps, features]; masked steps are
+    /// skipped when `masked`. No step left: zeros.
+    static func maxPool(
+        _ input: UnsafePointer<Float>, steps: Int, features: Int, mask: UnsafePointer<UInt8>?, masked: Bool,
+        output: UnsafeMutablePointer<Float>
+    ) {
+        output.update(repeating: -.infinity, count: features)
+        var counted = 0
+        for t in 0..<steps where !masked || mask == nil || mask![t] != 0 {
+            let row = input + t * features
+            for j in 0..<features { output[j] = max(output[j], row[j]) }
+            counted += 1
+        }
+        if counted == 0 { output.update(repeating: 0, count: features) }
+    }
+
+    /// output [features] = mean over the unmasked steps of input [steps, features]
+    /// (Keras GlobalAveragePooling1D with a mask). No step left: zeros.
+    static func averagePool(
+        _ input: UnsafePointer<Float>, steps: Int, features: Int, mask: UnsafePointer<UInt8>?,
+        output: UnsafeMutablePointer<Float>
+    ) {
+        output.update(repeating: 0, count: features)
+        var counted = 0
+        for t in 0..<steps where mask == nil || mask![t] != 0 {
+            let row = input + t * features
+            for j in 0..<features { output[j] += row[j] }
+            counted += 1
+        }
+        if counted > 0 {
+            let scale = 1 / Float(counted)
+            for j in 0..<features { output[j] *= scale }
+        }
+    }
+
+    /// output [units] = activation(input [inputs] · kernel [inputs, units] + bias [units])
+    static func dense(
+        _ input: UnsafePointer<Float>, kernel: Matrix, bias: UnsafePointer<Float>, activation: Activation,
+        output: UnsafeMutablePointer<Float>
+    ) {
+        output.update(from: bias, count: kernel.columns)
+        Kernels.matvec(input, kernel.rows, kernel.base, rowStride: kernel.columns, kernel.columns, output, accumulate: true)
+        Kernels.activate(output, kernel.columns, activation)
+    }
+}

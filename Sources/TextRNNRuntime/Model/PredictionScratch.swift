@@ -1,0 +1,37 @@
+/// Per-thread working memory for prediction. A `Model` is shared and immutable; everything a
+/// prediction writes lives here, so give each thread its own scratch (or let the model make a
+/// temporary one). Buffers only grow, so steady-state prediction allocates nothing.
+public final class PredictionScratch {
+    var tokenizer = TokenizerScratch()
+    var ids: [Int32] = []
+    var mask = GrowableBuffer<UInt8>()  // [steps] 1 = real token
+    var current = GrowableBuffer<Float>()  // [steps, features] the layer input
+    var next = GrowableBuffer<Float>()  // [steps, features] the layer output
+    var backward = GrowableBuffer<Float>()  // [steps, units] a Bidirectional layer's backward output
+    var recurrent = GrowableBuffer<Float>()  // RecurrentLayer.scratchCount floats
+
+    public init() {}
+}
+
+/// A heap buffer that grows on demand and never shrinks.
+final class GrowableBuffer<Element> {
+    private(set) var pointer: UnsafeMutablePointer<Element>
+    private(set) var capacity: Int
+
+    init() {
+        capacity = 64
+        pointer = UnsafeMutablePointer<Element>.allocate(capacity: capacity)
+    }
+
+    /// A pointer to at least `count` elements (contents are not preserved on growth).
+    func reserve(_ count: Int) -> UnsafeMutablePointer<Element> {
+        if count > capacity {
+            pointer.deallocate()
+            capacity = max(count, capacity * 2)
+            pointer = UnsafeMutablePointer<Element>.allocate(capacity: capacity)
+        }
+        return pointer
+    }
+
+    deinit { pointer.deallocate() }
+}
