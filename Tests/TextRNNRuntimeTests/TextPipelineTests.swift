@@ -1,0 +1,77 @@
+import Testing
+
+@testable import TextRNNRuntime
+
+/// The text pipeline equals Keras TextVectorization's defaults on ASCII text.
+@Suite struct TextPipelineTests {
+    let keras = Tokenizer(config: TextPipelineConfig())
+
+    @Test func lowerAndStripPunctuationLikeKeras() {
+        // Punctuation is deleted, not replaced: "it's" -> "its", "e-mail" -> "email".
+        #expect(keras.tokens(of: "Hello, World! It's an E-MAIL (really).") == ["hello", "world", "its", "an", "email", "really"])
+        #expect(keras.tokens(of: "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~") == [])
+        #expect(keras.tokens(of: "a\tb\nc\u{0B}d\u{0C}e\rf  g") == ["a", "b", "c", "d", "e", "f", "g"])
+        #expect(keras.tokens(of: "   ") == [])
+    }
+
+    @Test func htmlBreaks() {
+        #expect(keras.tokens(of: "one<br />two") == ["onebr", "two"])
+        var config = TextPipelineConfig()
+        config.replaceHTMLBreaks = true
+        let tokenizer = Tokenizer(config: config)
+        #expect(tokenizer.tokens(of: "one<br />two<BR>three<br/>four<b>five") == ["one", "two", "three", "fourbfive"])
+    }
+
+    @Test func nonASCIIPassesThroughUnchanged() {
+        // Keras lowercases ASCII only; non-ASCII letters, punctuation and spaces stay as they are.
+        #expect(keras.tokens(of: "Café NAÏVE “Quoted”") == ["café", "naÏve", "“quoted”"])
+        #expect(keras.tokens(of: "a\u{00A0}b") == ["a\u{00A0}b"])
+    }
+
+    @Test func invalidUTF8AndNULBytesDoNotCrash() throws {
+        let pipeline = TextPipeline(config: TextPipelineConfig(), vocabulary: try Vocabulary(strings: ["", "[UNK]", "ab"]))
+        var ids: [Int32] = []
+        var scratch = TokenizerScratch()
+        let bytes: [UInt8] = [0xFF, 0x20, 0x61, 0x00, 0x62, 0x20, 0xC3]
+        try bytes.withUnsafeBufferPointer { try pipeline.encode($0, into: &ids, scratch: &scratch) }
+        #expect(ids == [1, 2, 1], "NUL is deleted, so a\\0b is the token ab")
+    }
+
+    @Test func bigramsFollowUnigrams() {
+        var config = TextPipelineConfig()
+        config.ngrams = 2
+        #expect(Tokenizer(config: config).tokens(of: "A b, c") == ["a", "b", "c", "a b", "b c"])
+    }
+
+    @Test func paddingAndTruncation() throws {
+        let vocabulary = try Vocabulary(strings: ["", "[UNK]", "a", "b", "c", "d"])
+        func encode(_ text: String, _ length: Int?, _ padding: TextPipelineConfig.Side, _ truncating: TextPipelineConfig.Side) throws -> [Int32] {
+            try TextPipeline(
+                config: TextPipelineConfig(sequenceLength: length, padding: padding, truncating: truncating),
+                vocabulary: vocabulary
+            ).encode(text)
+        }
+        #expect(try encode("a b zz", 5, .post, .post) == [2, 3, 1, 0, 0])
+        #expect(try encode("a b zz", 5, .pre, .post) == [0, 0, 2, 3, 1])
+        #expect(try encode("a b c d", 2, .post, .post) == [2, 3])
+        #expect(try encode("a b c d", 2, .post, .pre) == [4, 5])
+        #expect(try encode("a b c d", nil, .post, .post) == [2, 3, 4, 5])
+        #expect(try encode("", nil, .post, .post) == [])
+        #expect(try encode("", 3, .pre, .pre) == [0, 0, 0])
+    }
+
+    @Test func vocabularyRejectsBadTables() {
+        #expect(throws: TextRNNError.self) { try Vocabulary(strings: ["[UNK]", ""]) }
+        #expect(throws: TextRNNError.self) { try Vocabulary(strings: ["", "[UNK]", "a", "a"]) }
+        #expect(throws: TextRNNError.self) { try Vocabulary(strings: ["", "[UNK]", ""]) }
+    }
+
+    @Test func vocabularyLookup() throws {
+        let words = ["", "[UNK]"] + (0..<5000).map { "w\($0)" }
+        let vocabulary = try Vocabulary(strings: words)
+        for (id, word) in words.enumerated().dropFirst(1) { #expect(vocabulary.id(of: word) == Int32(id)) }
+        #expect(vocabulary.id(of: "missing") == Vocabulary.unknownID)
+        #expect(vocabulary.id(of: "") == Vocabulary.unknownID)
+        #expect(vocabulary.token(4) == "w2")
+    }
+}
