@@ -1,0 +1,87 @@
+import TextRNNRuntime
+
+public enum EmbeddingError: Error, CustomStringConvertible {
+    case tokenOutOfRange(id: Int32, inputDim: Int)
+    public var description: String {
+        switch self {
+        case .tokenOutOfRange(let id, let inputDim): "token id \(id) outside the embedding's [0, \(inputDim))"
+        }
+    }
+}
+
+/// Embedding lookup [B, T] ids → [B, T, C], mask = id != 0 when maskZero, and SpatialDropout1D on
+/// the result during training (one mask per sample over channels, so a dropped channel is dropped
+/// at every time step).
+///
+/// The gradient is sparse: backward adds only into rows of tokens present in the batch and records
+/// them in `touchedRows`, so a future optimizer could update just those rows. (Keras's Adam treats
+/// this gradient as dense, so the current optimizers do too.)
+final class EmbeddingLayer {
+    let inputDim: Int
+    let outputDim: Int
+    let maskZero: Bool
+    let embeddings: TensorView  // [inputDim, C]
+    var spatialDropout: Float = 0
+    var batch = 0, time = 0
+    var useDropout = false
+    /// Rows that received gradient in the last backward, ascending.
+    private(set) var touchedRows: [Int] = []
+    private var touched: [Bool] = []
+
+    private var ids: [Int32] = []         // [B, T] copy of the last batch
+    let output = FloatBuffer()            // [B, T, C]
+    let mask = FloatBuffer()              // [B, T] 1 = real token
+    let channelMask = FloatBuffer()       // [B, C] spatial dropout mask
+
+    init(inputDim: Int, outputDim: Int, maskZero: Bool, layer: Int, layout: inout ParameterLayout) {
+        self.inputDim = inputDim
+        self.outputDim = outputDim
+        self.maskZero = maskZero
+        embeddings = layout.add(tensorName(layer: layer, role: "embeddings"), [inputDim, outputDim], sparse: true)
+    }
+
+    func forward(ids x: UnsafePointer<Int32>, batch B: Int, time T: Int, training: Bool, rng: inout SeededGenerator, parameters p: UnsafeMutablePointer<Float>) throws -> UnsafeMutablePointer<Float> {
+        batch = B; time = T
+        let C = outputDim
+        ids = Array(UnsafeBufferPointer(start: x, count: B * T))
+        for id in ids where id < 0 || Int(id) >= inputDim { throw EmbeddingError.tokenOutOfRange(id: id, inputDim: inputDim) }
+        let out = output.resize(B * T * C), m = mask.resize(B * T)
+        let table = p + embeddings.offset
+        for i in 0..<(B * T) {
+            (out + i * C).update(from: table + Int(ids[i]) * C, count: C)
+            m[i] = maskZero && ids[i] == 0 ? 0 : 1
+        }
+        useDropout = training && spatialDropout > 0
+        if useDropout {
+            let cm = channelMask.resize(B * C)
+            DropoutMask.fill(cm, count: B * C, rate: spatialDropout, rng: &rng)
+            for b in 0..<B { for t in 0..<T { let row = out + (b * T + t) * C; for c in 0..<C { row[c] *= cm[b * C + c] } } }
+        }
+        return out
+    }
+
+    /// The mask for downstream layers, nil when the Embedding does not mask.
+    var outputMask: UnsafeMutablePointer<Float>? { maskZero ? mask.pointer : nil }
+
+    /// Adds dY [B, T, C] (times the spatial dropout mask) into the rows of the looked-up tokens.
+    /// Also adds each lookup's squared slice into `squares` (see ParameterStore.sparseGradientSquares).
+    func backward(outputGradient dY: UnsafePointer<Float>, gradients g: UnsafeMutablePointer<Float>, squares: UnsafeMutablePointer<Float>) {
+        let B = batch, T = time, C = outputDim
+        if touched.count != inputDim { touched = Array(repeating: false, count: inputDim) }
+        for r in touchedRows { touched[r] = false }
+        touchedRows.removeAll(keepingCapacity: true)
+        let table = g + embeddings.offset, sqTable = squares + embeddings.offset, cm = channelMask.pointer
+        for b in 0..<B {
+            for t in 0..<T {
+                let id = Int(ids[b * T + t]), src = dY + (b * T + t) * C, dst = table + id * C, sq = sqTable + id * C
+                for c in 0..<C {
+                    let v = useDropout ? src[c] * cm[b * C + c] : src[c]
+                    dst[c] += v
+                    sq[c] += v * v
+                }
+                if !touched[id] { touched[id] = true; touchedRows.append(id) }
+            }
+        }
+        touchedRows.sort()
+    }
+}

@@ -1,0 +1,246 @@
+import TextRNNRuntime
+
+/// One Keras recurrent layer (SimpleRNN, LSTM, GRU) over a batch of sequences: the driver shared by
+/// the three cells. The cell-specific step math (forward beside backward) lives in SimpleRNNCell,
+/// LSTMCell and GRUCell.
+///
+/// Layout. Caller-facing tensors are batch-major like Keras ([B, T, D]); internal buffers are
+/// time-major in *processing order* s (s = t, or T−1−t with go_backwards), so that
+///   • the input projection of all steps is one GEMM [T·B, D]×[D, G],
+///   • each step's gate block [B, G] is contiguous for the recurrent GEMM,
+///   • the weight gradients are one GEMM each over all T·B rows after the time loop.
+///
+/// Masking (Keras): a masked step leaves h (and c) unchanged and, with return_sequences, outputs 0.
+/// Outputs with return_sequences are in processing order, i.e. reversed under go_backwards (Keras).
+public final class RecurrentLayer {
+    public let spec: RecurrentSpec
+    public let inputDim: Int
+    let units: Int
+    let gateWidth: Int  // G = gateCount·units
+    let kernel: TensorView           // [D, G]
+    let recurrentKernel: TensorView  // [U, G]
+    let bias: TensorView?            // [G], or [2, G] for GRU reset_after
+    /// Keras `dropout`: one mask per sample over input features, fixed across time steps.
+    public var dropout: Float = 0
+    /// Keras `recurrent_dropout`: one mask per sample over h, applied to h_{t−1} where it enters
+    /// the recurrent matmul (the carried state itself is not dropped).
+    public var recurrentDropout: Float = 0
+
+    // Shape and mode of the last forward call, reused by backward.
+    var batch = 0, time = 0
+    var useInputMask = false, useRecurrentMask = false
+
+    let xs = FloatBuffer()            // [T, B, D] inputs in processing order, input dropout applied
+    let gates = FloatBuffer()         // [T, B, G] x·W + b, then activated gates after each step
+    let states = FloatBuffer()        // [T+1, B, U] h after step s at s+1; row 0 is the zero state
+    let cells = FloatBuffer()         // [T+1, B, U] LSTM carry c, same indexing
+    let maskedStates = FloatBuffer()  // [T, B, U] h_{s−1}·recurrent mask; only with recurrent dropout
+    let aux = FloatBuffer()           // [T, B, U] GRU: h·R_h + b_h (reset_after) or r·h_in (reset_before)
+    let stepMask = FloatBuffer()      // [T, B] 1 = step used, 0 = masked, processing order
+    let inputMask = FloatBuffer()     // [B, D] input dropout mask
+    let recurrentMask = FloatBuffer() // [B, U] recurrent dropout mask
+    let stepScratch = FloatBuffer()   // [B, G] recurrent product of one step
+    public let output = FloatBuffer() // [B, T, U] with return_sequences, else [B, U]
+
+    let dGates = FloatBuffer()        // [T, B, G] dLoss/d(gate pre-activations), input side
+    let dRecurrentGates = FloatBuffer() // [T, B, G] GRU reset_after: recurrent-side pre-activations
+    let dh = FloatBuffer()            // [B, U] dLoss/dh after the current step
+    let dhPrev = FloatBuffer()        // [B, U] dLoss/dh before the current step
+    let dc = FloatBuffer()            // [B, U] LSTM dLoss/dc after the current step
+    let dcPrev = FloatBuffer()        // [B, U]
+    let dStep = FloatBuffer()         // [B, U] recurrent-matmul part of dh_prev for one step
+    let dxs = FloatBuffer()           // [T, B, D] input gradient in processing order
+    public let inputGradient = FloatBuffer() // [B, T, D]
+
+    init(spec: RecurrentSpec, inputDim: Int, prefix: String, layout: inout ParameterLayout) {
+        self.spec = spec
+        self.inputDim = inputDim
+        units = spec.units
+        gateWidth = spec.cell.gateCount * spec.units
+        var k: TensorView?, r: TensorView?, b: TensorView?
+        for (role, shape) in spec.weightShapes(inputDim: inputDim) {
+            let v = layout.add(prefix + role, shape)
+            switch role {
+            case "kernel": k = v
+            case "recurrent_kernel": r = v
+            default: b = v
+            }
+        }
+        kernel = k!
+        recurrentKernel = r!
+        bias = b
+    }
+
+    public var outputDim: Int { units }
+
+    /// Time index of processing step s.
+    @inline(__always) func timeIndex(_ s: Int) -> Int { spec.goBackwards ? time - 1 - s : s }
+
+    /// Runs the layer on x [B, T, D] with an optional mask [B, T] (1 = keep); returns `output`.
+    @discardableResult
+    public func forward(
+        input x: UnsafePointer<Float>, mask: UnsafePointer<Float>?, batch B: Int, time T: Int,
+        training: Bool, rng: inout SeededGenerator, parameters p: UnsafeMutablePointer<Float>
+    ) -> UnsafeMutablePointer<Float> {
+        batch = B
+        time = T
+        let D = inputDim, U = units, G = gateWidth
+        useInputMask = training && dropout > 0
+        useRecurrentMask = training && recurrentDropout > 0
+        let xsP = xs.resize(T * B * D)
+        let gP = gates.resize(T * B * G)
+        states.resize((T + 1) * B * U, zero: true)
+        if spec.cell == .lstm { cells.resize((T + 1) * B * U, zero: true) }
+        if spec.cell == .gru { aux.resize(T * B * U, zero: true) }
+        if useRecurrentMask { maskedStates.resize(T * B * U) }
+        let smP = stepMask.resize(T * B)
+        stepScratch.resize(B * G)
+        let outP = output.resize(spec.returnSequences ? B * T * U : B * U)
+        let imP = inputMask.resize(B * D)
+        DropoutMask.fill(imP, count: B * D, rate: useInputMask ? dropout : 0, rng: &rng)
+        let rmP = recurrentMask.resize(B * U)
+        DropoutMask.fill(rmP, count: B * U, rate: useRecurrentMask ? recurrentDropout : 0, rng: &rng)
+
+        // Reorder to processing order once, applying the per-sample input dropout mask here so
+        // the projection GEMM and the kernel gradient both see the dropped inputs.
+        for s in 0..<T {
+            let t = timeIndex(s)
+            for b in 0..<B {
+                let src = x + (b * T + t) * D, dst = xsP + (s * B + b) * D, m = imP + b * D
+                for d in 0..<D { dst[d] = src[d] * m[d] }
+                smP[s * B + b] = mask.map { $0[b * T + t] != 0 ? 1 : 0 } ?? 1
+            }
+        }
+        sgemm(m: T * B, n: G, k: D, a: xsP, lda: D, b: p + kernel.offset, ldb: G, beta: 0, c: gP, ldc: G)
+        if let bias {
+            // Row 0 of a GRU reset_after bias is the input bias; the recurrent row is added per step.
+            let bP = p + bias.offset
+            for row in 0..<(T * B) { let g = gP + row * G; for j in 0..<G { g[j] += bP[j] } }
+        }
+
+        for s in 0..<T {
+            switch spec.cell {
+            case .simpleRNN: simpleRNNForwardStep(s, p)
+            case .lstm: lstmForwardStep(s, p)
+            case .gru: spec.resetAfter ? gruForwardStepResetAfter(s, p) : gruForwardStepResetBefore(s, p)
+            }
+        }
+
+        let stP = states.pointer
+        if spec.returnSequences {
+            for s in 0..<T {
+                for b in 0..<B {
+                    let dst = outP + (b * T + s) * U, src = stP + ((s + 1) * B + b) * U
+                    if smP[s * B + b] != 0 { dst.update(from: src, count: U) } else { dst.update(repeating: 0, count: U) }
+                }
+            }
+        } else {
+            outP.update(from: stP + T * B * U, count: B * U)  // state after the last step
+        }
+        return outP
+    }
+
+    /// h_{s−1} as it enters the recurrent matmul: the state itself, or a recurrent-dropout copy.
+    @inline(__always) func recurrentInput(_ s: Int) -> UnsafeMutablePointer<Float> {
+        let B = batch, U = units
+        let h = states.pointer + s * B * U
+        guard useRecurrentMask else { return h }
+        let hm = maskedStates.pointer + s * B * U, m = recurrentMask.pointer
+        for i in 0..<(B * U) { hm[i] = h[i] * m[i] }
+        return hm
+    }
+
+    /// All T steps' recurrent-matmul inputs as one [T·B, U] matrix for the weight gradient.
+    var recurrentInputs: UnsafeMutablePointer<Float> { useRecurrentMask ? maskedStates.pointer : states.pointer }
+
+    /// Backpropagates `dY` (shaped like `output`). Weight gradients are *added* into `g`; returns
+    /// the input gradient [B, T, D].
+    @discardableResult
+    public func backward(
+        outputGradient dY: UnsafePointer<Float>, parameters p: UnsafeMutablePointer<Float>,
+        gradients g: UnsafeMutablePointer<Float>
+    ) -> UnsafeMutablePointer<Float> {
+        let B = batch, T = time, D = inputDim, U = units, G = gateWidth
+        let dgP = dGates.resize(T * B * G, zero: true)
+        if spec.cell == .gru && spec.resetAfter { dRecurrentGates.resize(T * B * G, zero: true) }
+        // The step functions read (dh, dc) and write (dhPrev, dcPrev); swapping the pointers
+        // after each step makes the previous step's "prev" the next step's input without copying.
+        var dhP = dh.resize(B * U, zero: true)
+        var dhPrevP = dhPrev.resize(B * U, zero: true)
+        var dcP = dc.resize(B * U, zero: true)
+        var dcPrevP = dcPrev.resize(B * U, zero: true)
+        dStep.resize(B * U)
+        let smP = stepMask.pointer
+        if !spec.returnSequences { dhP.update(from: dY, count: B * U) }
+
+        for s in stride(from: T - 1, through: 0, by: -1) {
+            if spec.returnSequences {
+                // A masked step's output is the constant 0, so its cotangent goes nowhere.
+                for b in 0..<B where smP[s * B + b] != 0 {
+                    let d = dhP + b * U, y = dY + (b * T + s) * U
+                    for j in 0..<U { d[j] += y[j] }
+                }
+            }
+            let d = StepGradients(dh: dhP, dhPrev: dhPrevP, dc: dcP, dcPrev: dcPrevP)
+            switch spec.cell {
+            case .simpleRNN: simpleRNNBackwardStep(s, p, d)
+            case .lstm: lstmBackwardStep(s, p, d)
+            case .gru: spec.resetAfter ? gruBackwardStepResetAfter(s, p, d) : gruBackwardStepResetBefore(s, p, d)
+            }
+            swap(&dhP, &dhPrevP)
+            swap(&dcP, &dcPrevP)
+        }
+
+        // Weight gradients as single GEMMs over all T·B rows (not per step).
+        sgemm(transA: true, m: D, n: G, k: T * B, a: xs.pointer, lda: D, b: dgP, ldb: G, beta: 1, c: g + kernel.offset, ldc: G)
+        let dR = g + recurrentKernel.offset
+        switch (spec.cell, spec.resetAfter) {
+        case (.gru, true):
+            sgemm(transA: true, m: U, n: G, k: T * B, a: recurrentInputs, lda: U, b: dRecurrentGates.pointer, ldb: G, beta: 1, c: dR, ldc: G)
+        case (.gru, false):
+            // z, r columns see h_in; the candidate columns see r·h_in.
+            sgemm(transA: true, m: U, n: 2 * U, k: T * B, a: recurrentInputs, lda: U, b: dgP, ldb: G, beta: 1, c: dR, ldc: G)
+            sgemm(transA: true, m: U, n: U, k: T * B, a: aux.pointer, lda: U, b: dgP + 2 * U, ldb: G, beta: 1, c: dR + 2 * U, ldc: G)
+        default:
+            sgemm(transA: true, m: U, n: G, k: T * B, a: recurrentInputs, lda: U, b: dgP, ldb: G, beta: 1, c: dR, ldc: G)
+        }
+        if let bias {
+            addColumnSums(dgP, rowCount: T * B, cols: G, into: g + bias.offset)
+            if spec.cell == .gru && spec.resetAfter {
+                addColumnSums(dRecurrentGates.pointer, rowCount: T * B, cols: G, into: g + bias.offset + G)
+            }
+        }
+
+        let dxsP = dxs.resize(T * B * D)
+        sgemm(transB: true, m: T * B, n: D, k: G, a: dgP, lda: G, b: p + kernel.offset, ldb: G, beta: 0, c: dxsP, ldc: D)
+        let dxP = inputGradient.resize(B * T * D)
+        let imP = inputMask.pointer
+        for s in 0..<T {
+            let t = timeIndex(s)
+            for b in 0..<B {
+                let src = dxsP + (s * B + b) * D, dst = dxP + (b * T + t) * D, m = imP + b * D
+                for d in 0..<D { dst[d] = src[d] * m[d] }
+            }
+        }
+        return dxP
+    }
+
+    /// dh_prev += dStep · recurrent mask: the recurrent matmul saw the masked h_{s−1}.
+    @inline(__always) func addRecurrentStepGradient(into dst: UnsafeMutablePointer<Float>) {
+        let n = batch * units, src = dStep.pointer
+        if useRecurrentMask {
+            let m = recurrentMask.pointer
+            for i in 0..<n { dst[i] += src[i] * m[i] }
+        } else {
+            for i in 0..<n { dst[i] += src[i] }
+        }
+    }
+}
+
+/// The state cotangents of one backward step: read dh/dc (after step s), write dhPrev/dcPrev.
+struct StepGradients {
+    let dh: UnsafeMutablePointer<Float>      // [B, U]
+    let dhPrev: UnsafeMutablePointer<Float>  // [B, U]
+    let dc: UnsafeMutablePointer<Float>      // [B, U] LSTM only
+    let dcPrev: UnsafeMutablePointer<Float>  // [B, U] LSTM only
+}
