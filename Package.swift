@@ -41,6 +41,9 @@ let package = Package(
             linkerSettings: [
                 .unsafeFlags([
                     "-static-stdlib",
+                    // lld: gold leaves GOT relocations against (local) Swift metadata symbols in
+                    // .dynsym, so `nm -D` would list more than textrnn_*.
+                    "-use-ld=lld",
                     "-Xlinker", "--version-script=\(packageRoot)Sources/TextRNNCAPI/exports.map",
                 ]),
             ]
