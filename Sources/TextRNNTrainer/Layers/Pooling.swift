@@ -8,7 +8,7 @@ final class GlobalMaxPoolingLayer {
     var batch = 0, time = 0, dim = 0
     let output = FloatBuffer()         // [B, D]
     let inputGradient = FloatBuffer()  // [B, T, D]
-    private var argmax: [Int32] = []   // [B, D] winning time step, −1 when none
+    private(set) var argmax: [Int32] = [] // [B, D] winning time step, −1 when none
 
     init(masked: Bool) { self.masked = masked }
 

@@ -9,8 +9,8 @@ public final class Adam: Optimizer {
     public let learningRate: LearningRateSchedule
     public let beta1: Float, beta2: Float, epsilon: Float
     public let globalClipNorm: Float?
-    public private(set) var iterations = 0
-    private var m: Slot?, v: Slot?  // [store.count] first and second moments
+    public internal(set) var iterations = 0
+    var m: Slot?, v: Slot?  // [store.count] first and second moments
     private var squares: Slot?      // [store.count] g² as Keras forms it (per slice for sparse)
 
     public init(learningRate: LearningRateSchedule = .constant(0.001), beta1: Float = 0.9, beta2: Float = 0.999,

@@ -8,8 +8,8 @@ public final class RMSprop: Optimizer {
     public let learningRate: LearningRateSchedule
     public let rho: Float, momentum: Float, epsilon: Float
     public let globalClipNorm: Float?
-    public private(set) var iterations = 0
-    private var velocity: Slot?, buffer: Slot?  // [store.count]
+    public internal(set) var iterations = 0
+    var velocity: Slot?, buffer: Slot?  // [store.count]
     private var squares: Slot?                  // [store.count] g² as Keras forms it (per slice for sparse)
 
     public init(learningRate: LearningRateSchedule = .constant(0.001), rho: Float = 0.9, momentum: Float = 0,

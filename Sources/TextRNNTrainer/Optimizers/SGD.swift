@@ -7,8 +7,8 @@ public final class SGD: Optimizer {
     public let momentum: Float
     public let nesterov: Bool
     public let globalClipNorm: Float?
-    public private(set) var iterations = 0
-    private var velocity: Slot?  // [store.count]
+    public internal(set) var iterations = 0
+    var velocity: Slot?  // [store.count]
 
     public init(learningRate: LearningRateSchedule = .constant(0.01), momentum: Float = 0, nesterov: Bool = false,
                 globalClipNorm: Float? = nil) {
