@@ -2,5 +2,13 @@ import ArgumentParser
 
 @main
 struct TextRNNCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "textrnn", abstract: "Train and run recurrent text classifiers.")
+    static let configuration = CommandConfiguration(
+        commandName: "textrnn",
+        abstract: "Train and run recurrent text classifiers.",
+        subcommands: [
+            PredictCommand.self,
+            InspectCommand.self,
+            ImportKerasFixtureCommand.self,
+        ]
+    )
 }

@@ -1,0 +1,78 @@
+import ArgumentParser
+@preconcurrency import Glibc
+import TextRNNRuntime
+
+/// Prints "textrnn: MESSAGE" to stderr and returns the error that makes the command exit 1.
+func failure(_ message: String) -> ExitCode {
+    printError(message)
+    return ExitCode.failure
+}
+
+func printError(_ message: String) {
+    fputs("textrnn: \(message)\n", stderr)
+}
+
+/// Loads a bundle, reporting failures as "textrnn: reason" (the reason names the file).
+func loadModel(_ path: String) throws -> Model {
+    do {
+        return try Model(bundlePath: path)
+    } catch {
+        throw failure(error.message)
+    }
+}
+
+/// Writes `text` to stdout as is (bytes, not lines).
+func writeOut(_ text: inout String) {
+    text.withUTF8 { bytes in _ = fwrite(bytes.baseAddress, 1, bytes.count, stdout) }
+}
+
+enum JSONLine {
+    /// A JSON string literal.
+    static func string(_ value: String) -> String {
+        var result = "\""
+        result.reserveCapacity(value.utf8.count + 2)
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result + "\""
+    }
+
+    /// A float32 as the shortest decimal that reads back to the same float32 (Swift's
+    /// description), or null when not finite (JSON has no NaN or infinity).
+    static func number(_ value: Float) -> String {
+        value.isFinite ? value.description : "null"
+    }
+}
+
+/// Label indices by probability, most probable first; ties (and NaN, ranked last) keep the lower
+/// index first, the order textrnn_top_k uses.
+func rankedLabels(_ probabilities: UnsafeBufferPointer<Float>) -> [Int] {
+    Array(probabilities.indices).sorted { a, b in
+        let pa = probabilities[a].isNaN ? -Float.infinity : probabilities[a]
+        let pb = probabilities[b].isNaN ? -Float.infinity : probabilities[b]
+        return pa != pb ? pa > pb : a < b
+    }
+}
+
+extension Int {
+    /// 1234567 -> "1,234,567".
+    var grouped: String {
+        let digits = String(self.magnitude)
+        var result = ""
+        for (index, digit) in digits.enumerated() {
+            if index > 0 && (digits.count - index) % 3 == 0 { result += "," }
+            result.append(digit)
+        }
+        return (self < 0 ? "-" : "") + result
+    }
+}

@@ -1,0 +1,231 @@
+import ArgumentParser
+import TextRNNRuntime
+
+/// `textrnn inspect BUNDLE`: a Keras-style summary of a bundle.
+struct InspectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspect",
+        abstract: "Summarize a bundle: layers, parameters, labels, text pipeline, training metrics."
+    )
+
+    @Argument(help: "The bundle directory (NAME.textrnn) or its manifest.json.")
+    var bundle: String
+
+    @Flag(help: "Print the summary as JSON.")
+    var json = false
+
+    func run() throws {
+        let model = try loadModel(bundle)
+        let summary = BundleSummary(model: model)
+        var text = json ? summary.json().serialized() : summary.text(bundle: bundle)
+        writeOut(&text)
+    }
+}
+
+/// What `inspect` reports, computed from a loaded model.
+struct BundleSummary {
+    struct Row {
+        var name: String
+        var type: String
+        var detail: String
+        var shape: [Int?]  // nil = None
+        var parameters: Int
+    }
+
+    let model: Model
+    let rows: [Row]
+
+    init(model: Model) {
+        self.model = model
+        let manifest = model.manifest
+        var rows: [Row] = []
+        var seen: [String: Int] = [:]
+        var steps: Int? = manifest.text.sequenceLength
+        var features = 0
+        var isSequence = true
+        for layer in manifest.layers {
+            let base = BundleSummary.kerasName(layer.className)
+            let ordinal = seen[base, default: 0]
+            seen[base] = ordinal + 1
+            let name = ordinal == 0 ? base : "\(base)_\(ordinal)"
+            var detail = ""
+            var parameters = 0
+            switch layer {
+            case .embedding(let inputDim, let outputDim, let maskZero):
+                parameters = inputDim * outputDim
+                features = outputDim
+                detail = "input_dim=\(inputDim)" + (maskZero ? ", mask_zero" : "")
+            case .recurrent(let spec):
+                parameters = BundleSummary.parameters(spec, inputDim: features)
+                features = spec.units
+                isSequence = spec.returnSequences
+                detail = BundleSummary.describe(spec)
+            case .bidirectional(let forward, let backward, let mergeMode):
+                parameters = BundleSummary.parameters(forward, inputDim: features)
+                    + BundleSummary.parameters(backward, inputDim: features)
+                features = mergeMode == .concat ? forward.units + backward.units : forward.units
+                isSequence = forward.returnSequences
+                detail = "\(forward.cell.rawValue)(\(BundleSummary.describe(forward))), merge_mode=\(mergeMode.rawValue)"
+            case .globalMaxPooling(let masked):
+                isSequence = false
+                detail = masked ? "masked" : "unmasked"
+            case .globalAveragePooling:
+                isSequence = false
+            case .dense(let units, let activation):
+                parameters = features * units + units
+                features = units
+                detail = "activation=\(activation.rawValue)"
+            }
+            if !isSequence { steps = nil }
+            rows.append(Row(
+                name: name, type: layer.className, detail: detail,
+                shape: isSequence ? [nil, steps, features] : [nil, features], parameters: parameters))
+        }
+        self.rows = rows
+    }
+
+    /// Keras's default layer name: "LSTM" -> "lstm", "GlobalMaxPooling1D" -> "global_max_pooling1d".
+    static func kerasName(_ className: String) -> String {
+        switch className {
+        case "LSTM": return "lstm"
+        case "GRU": return "gru"
+        case "SimpleRNN": return "simple_rnn"
+        default:
+            var result = ""
+            for character in className {
+                if character.isUppercase && !result.isEmpty { result += "_" }
+                result += character.lowercased()
+            }
+            return result
+        }
+    }
+
+    static func parameters(_ spec: RecurrentSpec, inputDim: Int) -> Int {
+        spec.weightShapes(inputDim: inputDim).reduce(0) { $0 + $1.shape.reduce(1, *) }
+    }
+
+    static func describe(_ spec: RecurrentSpec) -> String {
+        var parts = ["units=\(spec.units)"]
+        if spec.activation != .tanh { parts.append("activation=\(spec.activation.rawValue)") }
+        if spec.cell != .simpleRNN && spec.recurrentActivation != .sigmoid {
+            parts.append("recurrent_activation=\(spec.recurrentActivation.rawValue)")
+        }
+        if spec.returnSequences { parts.append("return_sequences") }
+        if spec.goBackwards { parts.append("go_backwards") }
+        if spec.cell == .gru && !spec.resetAfter { parts.append("reset_after=false") }
+        if !spec.useBias { parts.append("use_bias=false") }
+        return parts.joined(separator: ", ")
+    }
+
+    static func shapeText(_ shape: [Int?]) -> String {
+        "(" + shape.map { $0.map(String.init) ?? "None" }.joined(separator: ", ") + ")"
+    }
+
+    var totalParameters: Int { rows.reduce(0) { $0 + $1.parameters } }
+
+    /// Tensor count and bytes per dtype.
+    var dtypeMix: [(dtype: Manifest.DType, tensors: Int, bytes: Int)] {
+        Manifest.DType.allCases.compactMap { dtype in
+            let tensors = model.manifest.tensors.filter { $0.dtype == dtype }
+            return tensors.isEmpty ? nil : (dtype, tensors.count, tensors.reduce(0) { $0 + $1.length })
+        }
+    }
+
+    func text(bundle: String) -> String {
+        let manifest = model.manifest
+        var out = "Model: \"\(bundle)\" (produced by \(manifest.producer))\n"
+        let headers = ["Layer (type)", "Output Shape", "Param #", "Configuration"]
+        let cells = rows.map { row in
+            ["\(row.name) (\(row.type))", BundleSummary.shapeText(row.shape), row.parameters.grouped, row.detail]
+        }
+        var widths = headers.map(\.count)
+        for line in cells { for (index, cell) in line.enumerated() { widths[index] = max(widths[index], cell.count) } }
+        func format(_ line: [String]) -> String {
+            var text = ""
+            for (index, cell) in line.enumerated() {
+                let padded = index == 2
+                    ? String(repeating: " ", count: widths[index] - cell.count) + cell
+                    : cell + String(repeating: " ", count: widths[index] - cell.count)
+                text += (index == 0 ? " " : "   ") + padded
+            }
+            while text.hasSuffix(" ") { text.removeLast() }
+            return text + "\n"
+        }
+        let width = widths.reduce(0, +) + 3 * (widths.count - 1) + 2
+        out += String(repeating: "_", count: width) + "\n"
+        out += format(headers)
+        out += String(repeating: "=", count: width) + "\n"
+        for (index, line) in cells.enumerated() {
+            out += format(line)
+            if index < cells.count - 1 { out += String(repeating: "_", count: width) + "\n" }
+        }
+        out += String(repeating: "=", count: width) + "\n"
+        out += "Total params: \(totalParameters.grouped) (\(byteText(totalParameters * 4, exact: false)) as float32)\n"
+        out += String(repeating: "_", count: width) + "\n"
+        out += "Labels (\(model.labelCount)): \(model.labels.joined(separator: ", "))\n"
+        out += "Output: \(manifest.output.rawValue)\n"
+        out += "Vocabulary: \(model.pipeline.vocabulary.count.grouped) entries (id 0 = padding, id 1 = [UNK]); embedding rows: \(model.embeddingRows.grouped)\n"
+        let text = manifest.text
+        out += "Text pipeline: standardize=\(text.standardize.rawValue), replace_html_breaks=\(text.replaceHTMLBreaks), ngrams=\(text.ngrams), sequence_length=\(text.sequenceLength.map(String.init) ?? "none"), padding=\(text.padding.rawValue), truncating=\(text.truncating.rawValue)\n"
+        let mix = dtypeMix.map { "\($0.tensors) \($0.dtype.rawValue) tensors (\(byteText($0.bytes)))" }.joined(separator: ", ")
+        out += "Weights: \(manifest.weightsFile), \(byteText(manifest.weightsLength)), CRC-32 \(hex(manifest.weightsCRC32)); \(mix)\n"
+        if let training = manifest.training {
+            out += "Training:\n"
+            for line in training.serialized().split(separator: "\n", omittingEmptySubsequences: false) where !line.isEmpty {
+                out += "  " + line + "\n"
+            }
+        } else {
+            out += "Training: (none recorded)\n"
+        }
+        return out
+    }
+
+    func json() -> JSONValue {
+        let manifest = model.manifest
+        let text = manifest.text
+        return .object([
+            ("producer", .string(manifest.producer)),
+            ("layers", .array(rows.map { row in
+                .object([
+                    ("name", .string(row.name)), ("class", .string(row.type)),
+                    ("output_shape", .array(row.shape.map { $0.map(JSONValue.int) ?? .null })),
+                    ("params", .int(row.parameters)), ("config", .string(row.detail)),
+                ])
+            })),
+            ("total_params", .int(totalParameters)),
+            ("labels", .array(model.labels.map(JSONValue.string))),
+            ("output", .string(manifest.output.rawValue)),
+            ("vocabulary_size", .int(model.pipeline.vocabulary.count)),
+            ("text", .object([
+                ("standardize", .string(text.standardize.rawValue)),
+                ("replace_html_breaks", .bool(text.replaceHTMLBreaks)),
+                ("ngrams", .int(text.ngrams)),
+                ("sequence_length", text.sequenceLength.map(JSONValue.int) ?? .null),
+                ("padding", .string(text.padding.rawValue)),
+                ("truncating", .string(text.truncating.rawValue)),
+            ])),
+            ("weights", .object([
+                ("file", .string(manifest.weightsFile)),
+                ("bytes", .int(manifest.weightsLength)),
+                ("crc32", .string(hex(manifest.weightsCRC32))),
+                ("dtypes", .object(dtypeMix.map { ($0.dtype.rawValue, .object([("tensors", .int($0.tensors)), ("bytes", .int($0.bytes))])) })),
+            ])),
+            ("training", manifest.training ?? .null),
+        ])
+    }
+}
+
+func byteText(_ bytes: Int, exact: Bool = true) -> String {
+    if bytes < 1024 { return "\(bytes) B" }
+    let units = ["KiB", "MiB", "GiB", "TiB"]
+    var value = Double(bytes) / 1024
+    var unit = 0
+    while value >= 1024 && unit < units.count - 1 { value /= 1024; unit += 1 }
+    let rounded = (value * 10).rounded() / 10
+    return exact ? "\(rounded) \(units[unit]) (\(bytes.grouped) bytes)" : "\(rounded) \(units[unit])"
+}
+
+func hex(_ value: UInt32) -> String {
+    let digits = String(value, radix: 16)
+    return String(repeating: "0", count: 8 - digits.count) + digits
+}

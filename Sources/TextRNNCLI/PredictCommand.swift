@@ -1,0 +1,207 @@
+import ArgumentParser
+import Dispatch
+@preconcurrency import Glibc
+import TextRNNRuntime
+
+/// `textrnn predict BUNDLE [FILE|-]`: one text per input line, one result per output line.
+struct PredictCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "predict",
+        abstract: "Classify texts, one per line.",
+        discussion: """
+            Reads one text per line (a trailing CR is dropped; any bytes are accepted, invalid \
+            UTF-8 included) and writes one line per text, in input order:
+              json  {"label": L, "probability": P, "probabilities": {label: p, ...}}
+                    multi-label models add "labels": the labels with p >= 0.5;
+                    --top-k adds "top_k": [{"label": L, "probability": P}, ...]
+              tsv   LABEL<TAB>PROBABILITY (with --top-k: K label/probability pairs)
+            Probabilities are float32, printed so that they read back exactly. On a failing line \
+            the command prints the results before it, reports "textrnn: FILE:LINE: reason" on \
+            stderr and exits with status 1.
+            """
+    )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case json, tsv
+    }
+
+    @Argument(help: "The bundle directory (NAME.textrnn) or its manifest.json.")
+    var bundle: String
+
+    @Argument(help: "Input file, one text per line; '-' or nothing reads standard input.")
+    var file: String = "-"
+
+    @Option(help: "Output format: json or tsv.")
+    var format: Format = .json
+
+    @Option(name: .customLong("top-k"), help: "Also give the K most probable labels.")
+    var topK: Int?
+
+    @Option(help: "Worker threads (0 = one per CPU).")
+    var threads: Int = 1
+
+    func validate() throws {
+        if let topK, topK < 1 { throw ValidationError("--top-k must be at least 1") }
+        if threads < 0 { throw ValidationError("--threads must be 0 or more") }
+    }
+
+    func run() throws {
+        let model = try loadModel(bundle)
+        let inputName = file == "-" ? "<stdin>" : file
+        let input: UnsafeMutablePointer<FILE>
+        if file == "-" {
+            input = stdin
+        } else {
+            guard let opened = fopen(file, "rb") else {
+                throw failure("\(file): cannot open: \(String(cString: strerror(errno)))")
+            }
+            input = opened
+        }
+        defer { if input != stdin { fclose(input) } }
+
+        let workers = threads == 0 ? max(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 1) : threads
+        let batchSize = workers == 1 ? 1 : workers * 32
+        let formatter = ResultFormatter(model: model, format: format, topK: topK)
+        let predictor = BatchPredictor(model: model, workers: workers)
+
+        var lines: [[UInt8]] = []
+        var firstLine = 1  // line number of lines[0]
+        var buffer: UnsafeMutablePointer<CChar>? = nil
+        var bufferSize = 0
+        defer { free(buffer) }
+        var endOfInput = false
+        while !endOfInput {
+            lines.removeAll(keepingCapacity: true)
+            while lines.count < batchSize {
+                let length = getline(&buffer, &bufferSize, input)
+                if length < 0 {
+                    if ferror(input) != 0 {
+                        throw failure("\(inputName):\(firstLine + lines.count): read failed: \(String(cString: strerror(errno)))")
+                    }
+                    endOfInput = true
+                    break
+                }
+                var count = length
+                if count > 0 && buffer![count - 1] == 0x0A { count -= 1 }
+                if count > 0 && buffer![count - 1] == 0x0D { count -= 1 }
+                lines.append(buffer!.withMemoryRebound(to: UInt8.self, capacity: max(count, 1)) {
+                    Array(UnsafeBufferPointer(start: $0, count: count))
+                })
+            }
+            if lines.isEmpty { break }
+            let results = predictor.predict(lines)
+            var output = ""
+            for (index, result) in results.enumerated() {
+                switch result {
+                case .success(let probabilities):
+                    formatter.append(probabilities, to: &output)
+                case .failure(let error):
+                    writeOut(&output)
+                    fflush(stdout)
+                    throw failure("\(inputName):\(firstLine + index): \(error.message)")
+                }
+            }
+            writeOut(&output)
+            firstLine += lines.count
+        }
+        fflush(stdout)
+    }
+}
+
+/// Predicts a batch of texts on `workers` threads, each with its own scratch; the results do not
+/// depend on the number of workers.
+final class BatchPredictor: @unchecked Sendable {
+    let model: Model
+    let workers: Int
+    private let scratches: [PredictionScratch]
+
+    init(model: Model, workers: Int) {
+        self.model = model
+        self.workers = workers
+        scratches = (0..<workers).map { _ in PredictionScratch() }
+    }
+
+    func predict(_ texts: [[UInt8]]) -> [Result<[Float], TextRNNError>] {
+        let labelCount = model.labelCount
+        var results = [Result<[Float], TextRNNError>](repeating: .success([]), count: texts.count)
+        let used = min(workers, texts.count)
+        results.withUnsafeMutableBufferPointer { results in
+            let slots = Slots(buffer: results)  // each index is written by exactly one worker
+            let run: @Sendable (Int) -> Void = { worker in
+                let scratch = self.scratches[worker]
+                var index = worker
+                while index < texts.count {
+                    var probabilities = [Float](repeating: 0, count: labelCount)
+                    do throws(TextRNNError) {
+                        try texts[index].withUnsafeBufferPointer { text throws(TextRNNError) in
+                            try probabilities.withUnsafeMutableBufferPointer { output throws(TextRNNError) in
+                                try self.model.predict(text: text, into: output, scratch: scratch)
+                            }
+                        }
+                        slots.buffer[index] = .success(probabilities)
+                    } catch {
+                        slots.buffer[index] = .failure(error)
+                    }
+                    index += used
+                }
+            }
+            if used <= 1 {
+                run(0)
+            } else {
+                DispatchQueue.concurrentPerform(iterations: used, execute: run)
+            }
+        }
+        return results
+    }
+}
+
+/// The result slots of one batch, shared by workers that write disjoint indices.
+private struct Slots: @unchecked Sendable {
+    let buffer: UnsafeMutableBufferPointer<Result<[Float], TextRNNError>>
+}
+
+/// Formats one result line.
+struct ResultFormatter {
+    let labels: [String]
+    let quotedLabels: [String]
+    let output: Manifest.OutputKind
+    let format: PredictCommand.Format
+    let topK: Int?
+
+    init(model: Model, format: PredictCommand.Format, topK: Int?) {
+        labels = model.labels
+        quotedLabels = model.labels.map(JSONLine.string)
+        output = model.manifest.output
+        self.format = format
+        self.topK = topK
+    }
+
+    func append(_ probabilities: [Float], to line: inout String) {
+        let ranked = probabilities.withUnsafeBufferPointer(rankedLabels)
+        let best = ranked[0]
+        switch format {
+        case .tsv:
+            let shown = ranked.prefix(topK ?? 1)
+            line += shown.map { "\(labels[$0])\t\(JSONLine.number(probabilities[$0]))" }.joined(separator: "\t")
+        case .json:
+            line += "{\"label\": \(quotedLabels[best]), \"probability\": \(JSONLine.number(probabilities[best]))"
+            if output == .multiLabelSigmoid {
+                let chosen = probabilities.indices.filter { probabilities[$0] >= 0.5 }
+                line += ", \"labels\": [" + chosen.map { quotedLabels[$0] }.joined(separator: ", ") + "]"
+            }
+            line += ", \"probabilities\": {"
+            line += probabilities.indices.map { "\(quotedLabels[$0]): \(JSONLine.number(probabilities[$0]))" }
+                .joined(separator: ", ")
+            line += "}"
+            if let topK {
+                line += ", \"top_k\": ["
+                line += ranked.prefix(topK).map {
+                    "{\"label\": \(quotedLabels[$0]), \"probability\": \(JSONLine.number(probabilities[$0]))}"
+                }.joined(separator: ", ")
+                line += "]"
+            }
+            line += "}"
+        }
+        line += "\n"
+    }
+}

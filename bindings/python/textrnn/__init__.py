@@ -1,0 +1,390 @@
+"""Python bindings for TextRNN (pure ctypes over libtextrnn.so, the C ABI of include/textrnn.h).
+
+    >>> import textrnn
+    >>> with textrnn.load("imdb.textrnn") as model:
+    ...     label, probability = model.predict("A wonderful, moving film.")
+    ...     probabilities = model.predict_proba(["great", "awful"])   # [2, labels] float32
+
+Texts are ``str`` (encoded as UTF-8) or ``bytes`` (passed as is; invalid UTF-8 is tolerated).
+Every failure raises :class:`TextRNNError` carrying the C status and the library's message.
+
+The library is looked up in this order: the environment variable ``TEXTRNN_LIBRARY`` (a file
+path), a ``libtextrnn.so`` next to this package, ``<repo>/.build/release`` and
+``<repo>/.build/debug`` of the source tree this package sits in, then the system loader.
+
+A :class:`Model` may be shared by threads (the C library releases no GIL-protected state and
+ctypes releases the GIL during calls); :meth:`Model.close` must not race with other calls.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import threading
+from pathlib import Path
+from typing import Any, Iterable, List, Optional, Sequence, Tuple, Union
+
+__all__ = [
+    "Model",
+    "TextRNNError",
+    "load",
+    "load_from_memory",
+    "library_version",
+    "OUTPUT_SOFTMAX",
+    "OUTPUT_BINARY_SIGMOID",
+    "OUTPUT_MULTI_LABEL_SIGMOID",
+    "MAX_TEXT_BYTES",
+]
+
+__version__ = "0.1.0"
+
+Text = Union[str, bytes, bytearray, memoryview]
+
+# textrnn_status
+OK = 0
+ERROR_INVALID_ARGUMENT = 1
+ERROR_IO = 2
+ERROR_INVALID_BUNDLE = 3
+ERROR_UNSUPPORTED = 4
+ERROR_LIMIT = 5
+ERROR_OUT_OF_MEMORY = 6
+ERROR_INTERNAL = 7
+
+# textrnn_output_kind
+OUTPUT_SOFTMAX = 0
+OUTPUT_BINARY_SIGMOID = 1
+OUTPUT_MULTI_LABEL_SIGMOID = 2
+_OUTPUT_NAMES = {
+    OUTPUT_SOFTMAX: "softmax",
+    OUTPUT_BINARY_SIGMOID: "binary_sigmoid",
+    OUTPUT_MULTI_LABEL_SIGMOID: "multi_label_sigmoid",
+}
+
+MAX_TEXT_BYTES = 64 << 20
+"""Longest text accepted, in bytes (TEXTRNN_MAX_TEXT_BYTES)."""
+
+
+class TextRNNError(Exception):
+    """A failed libtextrnn call: ``status`` is the textrnn_status value, ``message`` the text of
+    textrnn_last_error() (it names the file, field or argument at fault)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+    @property
+    def status_name(self) -> str:
+        """The library's short description of the status ("invalid bundle", ...)."""
+        lib = _library()
+        return lib.textrnn_status_string(self.status).decode("utf-8", "replace")
+
+    def __repr__(self) -> str:
+        return f"TextRNNError(status={self.status}, message={self.message!r})"
+
+
+# ---- Library loading --------------------------------------------------------------------------
+
+_LIBRARY_NAME = "libtextrnn.so"
+_lib: Optional[ctypes.CDLL] = None
+_lib_lock = threading.Lock()
+
+
+def _candidate_paths() -> List[str]:
+    candidates: List[str] = []
+    env = os.environ.get("TEXTRNN_LIBRARY")
+    if env:
+        candidates.append(env)
+    here = Path(__file__).resolve().parent
+    candidates.append(str(here / _LIBRARY_NAME))
+    # bindings/python/textrnn/__init__.py -> the repository root is three levels up.
+    for parent in list(here.parents)[:4]:
+        if (parent / "Package.swift").is_file():
+            candidates.append(str(parent / ".build" / "release" / _LIBRARY_NAME))
+            candidates.append(str(parent / ".build" / "debug" / _LIBRARY_NAME))
+            break
+    return candidates
+
+
+def _find_library() -> ctypes.CDLL:
+    env = os.environ.get("TEXTRNN_LIBRARY")
+    errors: List[str] = []
+    for path in _candidate_paths():
+        if os.path.isfile(path):
+            try:
+                return ctypes.CDLL(path)
+            except OSError as error:
+                errors.append(f"{path}: {error}")
+                if env and path == env:
+                    break
+        elif env and path == env:
+            raise OSError(f"TEXTRNN_LIBRARY={env}: no such file")
+    if not env:
+        try:
+            return ctypes.CDLL(_LIBRARY_NAME)
+        except OSError as error:
+            errors.append(f"{_LIBRARY_NAME}: {error}")
+    raise OSError("cannot load libtextrnn: " + "; ".join(errors or ["not found"]))
+
+
+_size_t = ctypes.c_size_t
+_size_p = ctypes.POINTER(ctypes.c_size_t)
+_float_p = ctypes.POINTER(ctypes.c_float)
+_int32_p = ctypes.POINTER(ctypes.c_int32)
+_model_p = ctypes.c_void_p
+
+
+def _declare(lib: ctypes.CDLL) -> None:
+    signatures = {
+        "textrnn_version": (ctypes.c_char_p, []),
+        "textrnn_status_string": (ctypes.c_char_p, [ctypes.c_int]),
+        "textrnn_last_error": (ctypes.c_char_p, []),
+        "textrnn_load": (ctypes.c_int, [ctypes.c_char_p, ctypes.POINTER(_model_p)]),
+        "textrnn_load_from_memory": (
+            ctypes.c_int,
+            [ctypes.c_void_p, _size_t, ctypes.c_void_p, _size_t, ctypes.POINTER(_model_p)],
+        ),
+        "textrnn_free": (None, [_model_p]),
+        "textrnn_label_count": (_size_t, [_model_p]),
+        "textrnn_label": (ctypes.c_char_p, [_model_p, _size_t]),
+        "textrnn_output": (ctypes.c_int, [_model_p]),
+        "textrnn_vocabulary_size": (_size_t, [_model_p]),
+        "textrnn_sequence_length": (_size_t, [_model_p]),
+        "textrnn_predict": (ctypes.c_int, [_model_p, ctypes.c_char_p, _size_t, _float_p, _size_t]),
+        "textrnn_predict_batch": (
+            ctypes.c_int,
+            [_model_p, ctypes.POINTER(ctypes.c_char_p), _size_p, _size_t, _float_p, _size_t, _size_t],
+        ),
+        "textrnn_predict_ids": (ctypes.c_int, [_model_p, _int32_p, _size_t, _float_p, _size_t]),
+        "textrnn_top_k": (
+            ctypes.c_int,
+            [_model_p, ctypes.c_char_p, _size_t, _size_t, _size_p, _float_p, _size_p],
+        ),
+        "textrnn_tokenize": (
+            ctypes.c_int,
+            [_model_p, ctypes.c_char_p, _size_t, _int32_p, _size_t, _size_p],
+        ),
+    }
+    for name, (restype, argtypes) in signatures.items():
+        function = getattr(lib, name)
+        function.restype = restype
+        function.argtypes = argtypes
+
+
+def _library() -> ctypes.CDLL:
+    global _lib
+    if _lib is None:
+        with _lib_lock:
+            if _lib is None:
+                lib = _find_library()
+                _declare(lib)
+                _lib = lib
+    return _lib
+
+
+def library() -> ctypes.CDLL:
+    """The loaded libtextrnn (a ctypes.CDLL with argument types declared), for direct C calls."""
+    return _library()
+
+
+def library_version() -> str:
+    """libtextrnn's version, "MAJOR.MINOR.PATCH"."""
+    return _library().textrnn_version().decode()
+
+
+def _check(status: int) -> None:
+    if status != OK:
+        message = _library().textrnn_last_error()
+        raise TextRNNError(status, message.decode("utf-8", "replace") if message else "")
+
+
+def _as_bytes(text: Text) -> bytes:
+    if isinstance(text, str):
+        return text.encode("utf-8", "surrogatepass")
+    if isinstance(text, (bytes, bytearray, memoryview)):
+        return bytes(text)
+    raise TypeError(f"text must be str or bytes, not {type(text).__name__}")
+
+
+try:  # numpy is optional
+    import numpy as _np
+except ImportError:  # pragma: no cover - exercised only without numpy
+    _np = None
+
+
+# ---- Model ------------------------------------------------------------------------------------
+
+
+class Model:
+    """A loaded bundle. Use :func:`load`; release with :meth:`close` or a ``with`` block."""
+
+    def __init__(self, handle: int, source: str = "") -> None:
+        # Private: made by load() / load_from_memory().
+        self._lib = _library()
+        self._handle: Optional[int] = handle
+        self.source = source
+        count = self._lib.textrnn_label_count(handle)
+        self.labels: List[str] = [
+            self._lib.textrnn_label(handle, i).decode("utf-8", "replace") for i in range(count)
+        ]
+        """Label names, index order (the order of every probability vector)."""
+        self.output: str = _OUTPUT_NAMES.get(self._lib.textrnn_output(handle), "unknown")
+        """How to read probabilities: softmax, binary_sigmoid or multi_label_sigmoid."""
+        self.vocabulary_size: int = self._lib.textrnn_vocabulary_size(handle)
+        """Vocabulary entries (id 0 = padding, id 1 = out-of-vocabulary)."""
+        self.sequence_length: Optional[int] = self._lib.textrnn_sequence_length(handle) or None
+        """Token ids per text, or None when texts keep their own length."""
+
+    # -- lifecycle
+
+    @property
+    def _model(self) -> int:
+        if self._handle is None:
+            raise ValueError("the model is closed")
+        return self._handle
+
+    @property
+    def closed(self) -> bool:
+        return self._handle is None
+
+    def close(self) -> None:
+        """Releases the model (idempotent). The model cannot be used afterwards."""
+        handle, self._handle = self._handle, None
+        if handle is not None:
+            self._lib.textrnn_free(handle)
+
+    def __enter__(self) -> "Model":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else f"{len(self.labels)} labels, {self.output}"
+        return f"<textrnn.Model {self.source!r} ({state})>"
+
+    @property
+    def label_count(self) -> int:
+        return len(self.labels)
+
+    # -- prediction
+
+    def _probabilities(self, text: Text) -> "ctypes.Array[ctypes.c_float]":
+        data = _as_bytes(text)
+        output = (ctypes.c_float * len(self.labels))()
+        _check(self._lib.textrnn_predict(self._model, data, len(data), output, len(self.labels)))
+        return output
+
+    def predict(self, text: Text) -> Tuple[str, float]:
+        """The most probable label of one text and its probability (ties: the first label)."""
+        probabilities = list(self._probabilities(text))
+        best = max(range(len(probabilities)), key=lambda i: (probabilities[i], -i))
+        return self.labels[best], probabilities[best]
+
+    def predict_one(self, text: Text) -> List[float]:
+        """All label probabilities of one text (float32 values as Python floats)."""
+        return list(self._probabilities(text))
+
+    def predict_proba(self, texts: Iterable[Text], threads: int = 0) -> Any:
+        """Probabilities for many texts through textrnn_predict_batch: a numpy float32 array of
+        shape [len(texts), labels] when numpy is importable, else a list of lists.
+        `threads`: worker threads (0 = one per CPU); the result does not depend on it."""
+        if isinstance(texts, (str, bytes, bytearray, memoryview)):
+            raise TypeError("predict_proba takes a sequence of texts; use predict_one for one text")
+        data = [_as_bytes(text) for text in texts]
+        count = len(data)
+        labels = len(self.labels)
+        if threads < 0:
+            raise ValueError("threads must be >= 0")
+        pointers = (ctypes.c_char_p * max(count, 1))(*data)
+        sizes = (ctypes.c_size_t * max(count, 1))(*[len(d) for d in data])
+        if _np is not None:
+            result = _np.zeros((count, labels), dtype=_np.float32)
+            output = result.ctypes.data_as(_float_p) if count else None
+        else:
+            result = (ctypes.c_float * max(count * labels, 1))()
+            output = ctypes.cast(result, _float_p)
+        _check(
+            self._lib.textrnn_predict_batch(
+                self._model, pointers, sizes, count, output, count * labels, threads
+            )
+        )
+        if _np is not None:
+            return result
+        flat = list(result)
+        return [flat[i * labels : (i + 1) * labels] for i in range(count)]
+
+    def predict_ids(self, ids: Sequence[int]) -> List[float]:
+        """Probabilities for a sequence of token ids, used exactly as given (no padding or
+        truncation). Every id must be in [0, embedding rows)."""
+        values = list(ids)
+        for value in values:
+            if not -(1 << 31) <= int(value) < (1 << 31):
+                raise TextRNNError(ERROR_INVALID_ARGUMENT, f"token id {value} is not an int32")
+        array = (ctypes.c_int32 * max(len(values), 1))(*values)
+        output = (ctypes.c_float * len(self.labels))()
+        _check(
+            self._lib.textrnn_predict_ids(self._model, array, len(values), output, len(self.labels))
+        )
+        return list(output)
+
+    def top_k(self, text: Text, k: int = 1) -> List[Tuple[str, float]]:
+        """The `k` most probable labels of a text, most probable first (ties: lower index
+        first), as (label, probability) pairs; fewer when the model has fewer labels."""
+        if k < 0:
+            raise ValueError("k must be >= 1")
+        data = _as_bytes(text)
+        slots = max(k, 1)
+        indices = (ctypes.c_size_t * slots)()
+        probabilities = (ctypes.c_float * slots)()
+        count = ctypes.c_size_t(0)
+        _check(
+            self._lib.textrnn_top_k(
+                self._model, data, len(data), k, indices, probabilities, ctypes.byref(count)
+            )
+        )
+        return [(self.labels[indices[i]], probabilities[i]) for i in range(count.value)]
+
+    def tokenize(self, text: Text) -> List[int]:
+        """The token ids the model sees for `text` (after standardization, splitting, lookup,
+        padding and truncation)."""
+        data = _as_bytes(text)
+        count = ctypes.c_size_t(0)
+        _check(self._lib.textrnn_tokenize(self._model, data, len(data), None, 0, ctypes.byref(count)))
+        needed = count.value
+        ids = (ctypes.c_int32 * max(needed, 1))()
+        _check(
+            self._lib.textrnn_tokenize(
+                self._model, data, len(data), ids, needed, ctypes.byref(count)
+            )
+        )
+        return list(ids)[: count.value]
+
+
+def load(path: Union[str, os.PathLike]) -> Model:
+    """Loads the bundle directory at `path` (NAME.textrnn, or its manifest.json)."""
+    lib = _library()
+    raw = os.fsencode(path)
+    handle = _model_p()
+    _check(lib.textrnn_load(raw, ctypes.byref(handle)))
+    return Model(handle.value, os.fsdecode(raw))
+
+
+def load_from_memory(manifest_json: bytes, weights: bytes) -> Model:
+    """Loads a bundle from the bytes of its manifest.json and weights file."""
+    lib = _library()
+    manifest = bytes(manifest_json)
+    weight_bytes = bytes(weights)
+    handle = _model_p()
+    _check(
+        lib.textrnn_load_from_memory(
+            manifest, len(manifest), weight_bytes, len(weight_bytes), ctypes.byref(handle)
+        )
+    )
+    return Model(handle.value, "<memory>")
