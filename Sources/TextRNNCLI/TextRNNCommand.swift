@@ -6,6 +6,8 @@ struct TextRNNCommand: ParsableCommand {
         commandName: "textrnn",
         abstract: "Train and run recurrent text classifiers.",
         subcommands: [
+            TrainCommand.self,
+            EvaluateCommand.self,
             PredictCommand.self,
             InspectCommand.self,
             ImportKerasFixtureCommand.self,

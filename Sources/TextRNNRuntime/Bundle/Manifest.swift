@@ -84,7 +84,7 @@ public struct Manifest: Sendable {
 
     /// The weight roles a layer needs, with their expected shapes, given the features it reads.
     /// Returns the roles and the number of features it produces per time step (or in total).
-    static func expectedWeights(of layer: LayerSpec, inputFeatures: Int) -> (roles: [(String, [Int])], outputFeatures: Int) {
+    public static func expectedWeights(of layer: LayerSpec, inputFeatures: Int) -> (roles: [(String, [Int])], outputFeatures: Int) {
         switch layer {
         case .embedding(let inputDim, let outputDim, _):
             return ([("embeddings", [inputDim, outputDim])], outputDim)

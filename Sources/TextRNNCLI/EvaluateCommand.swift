@@ -1,0 +1,78 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import TextRNNRuntime
+import TextRNNTrainer
+
+struct EvaluateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Score a bundle on labelled data: accuracy, per-class precision/recall/F1, confusion matrix.",
+        discussion: "Predictions come from the runtime, exactly as textrnn predict and libtextrnn.so compute them.")
+
+    @Argument(help: "The bundle directory.") var bundle: String
+    @Argument(help: "Labelled data (CSV, TSV, JSON Lines, fastText lines or a folder per class).") var data: String
+    @Flag(help: "Print the metrics as JSON.") var json = false
+    @Option(help: "Worker threads.") var threads: Int = 2
+    @OptionGroup var dataOptions: DataOptions
+
+    func run() throws {
+        let model: Model
+        do { model = try Model(bundlePath: bundle) } catch { throw CLIError("\(error)") }
+        let dataset = try DatasetLoader.load(data, options: try dataOptions.datasetOptions(), labelMap: LabelMap(names: model.labels))
+        let probabilities = try Self.predictAll(model, dataset.texts, threads: max(1, threads))
+        let width = model.labelCount
+        if model.manifest.output == .multiLabelSigmoid {
+            let predicted = (0..<dataset.count).map { row in (0..<width).filter { probabilities[row * width + $0] >= 0.5 } }
+            let metrics = MultiLabelMetrics(trueSets: dataset.labelSets, predictedSets: predicted, labels: model.labels)
+            print(json ? metrics.jsonString() : metrics.report(digits: 4))
+        } else {
+            let predicted = (0..<dataset.count).map { row in
+                (0..<width).max { probabilities[row * width + $0] < probabilities[row * width + $1] || (probabilities[row * width + $0] == probabilities[row * width + $1] && $0 > $1) }!
+            }
+            let metrics = ClassificationMetrics(trueLabels: dataset.labels, predictedLabels: predicted, labels: model.labels)
+            if json {
+                print(metrics.jsonString())
+            } else {
+                print(metrics.report(digits: 4))
+            }
+        }
+    }
+
+    /// Probabilities [texts, labels] from the runtime, texts shared among `threads` workers.
+    static func predictAll(_ model: Model, _ texts: [String], threads: Int) throws -> [Float] {
+        let width = model.labelCount
+        var output = [Float](repeating: 0, count: texts.count * width)
+        let failure = Failure()
+        output.withUnsafeMutableBufferPointer { buffer in
+            nonisolated(unsafe) let base = buffer.baseAddress!
+            DispatchQueue.concurrentPerform(iterations: threads) { worker in
+                let scratch = PredictionScratch()
+                for row in stride(from: worker, to: texts.count, by: threads) {
+                    var text = texts[row]
+                    do {
+                        try text.withUTF8 { bytes in
+                            try model.predict(text: bytes, into: UnsafeMutableBufferPointer(start: base + row * width, count: width), scratch: scratch)
+                        }
+                    } catch {
+                        failure.set("row \(row + 1): \(error)")
+                        return
+                    }
+                }
+            }
+        }
+        if let message = failure.message { throw CLIError(message) }
+        return output
+    }
+}
+
+final class Failure: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var message: String?
+    func set(_ text: String) { lock.lock(); if message == nil { message = text }; lock.unlock() }
+}
+
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,210 @@
+import ArgumentParser
+import Foundation
+import TextRNNRuntime
+import TextRNNTrainer
+
+/// The flags of `textrnn train` that set hyperparameters. Each is optional: unset flags keep the
+/// value from `--config` or the default. Names follow the Keras argument names.
+struct HyperparameterOptions: ParsableArguments {
+    @Option(help: "JSON file with hyperparameters (same snake_case keys as these flags); flags override it.")
+    var config: String?
+    @Option(help: "Recurrent cell: lstm, gru or simple-rnn.") var cell: String?
+    @Option(help: "Units of each recurrent layer, comma-separated (64,32 stacks two).") var units: String?
+    @Option(help: "Wrap each recurrent layer in Bidirectional: true or false.") var bidirectional: Bool?
+    @Option(name: .customLong("embedding-dim")) var embeddingDim: Int?
+    @Option(name: .customLong("max-tokens"), help: "Vocabulary size including padding and [UNK] (Keras max_tokens).") var maxTokens: Int?
+    @Option(name: .customLong("min-count"), help: "Drop tokens seen fewer times in the training texts.") var minCount: Int?
+    @Option(help: "Add bigrams to the vocabulary and sequences: true or false.") var bigrams: Bool?
+    @Option(name: .customLong("sequence-length"), help: "Token ids per text (0: 95th percentile of training lengths).") var sequenceLength: Int?
+    @Option(help: "Padding side: pre or post.") var padding: String?
+    @Option(help: "Truncation side: pre (keep the end) or post (keep the start).") var truncating: String?
+    @Option(help: "Standardization: lower_and_strip_punctuation, lower, strip_punctuation or none.") var standardize: String?
+    @Option(name: .customLong("replace-html-breaks"), help: "Turn <br /> into spaces: true or false.") var replaceHTMLBreaks: Bool?
+    @Option(help: "Pooling over time after the last recurrent layer: last, max or average.") var pooling: String?
+    @Option(name: .customLong("dense-units"), help: "Hidden ReLU Dense layers before the output, comma-separated.") var denseUnits: String?
+    @Option(help: "Dropout on recurrent inputs (Keras dropout).") var dropout: Float?
+    @Option(name: .customLong("recurrent-dropout")) var recurrentDropout: Float?
+    @Option(name: .customLong("embedding-dropout"), help: "SpatialDropout1D rate on the embeddings.") var embeddingDropout: Float?
+    @Option(name: .customLong("dense-dropout"), help: "Dropout before each Dense layer.") var denseDropout: Float?
+    @Option(name: .customLong("reset-after"), help: "GRU reset_after: true or false.") var resetAfter: Bool?
+    @Option(help: "Optimizer: adam, rmsprop or sgd.") var optimizer: String?
+    @Option(name: .customLong("learning-rate")) var learningRate: Float?
+    @Option(help: "Momentum (SGD, RMSprop).") var momentum: Float?
+    @Option(help: "Nesterov momentum (SGD): true or false.") var nesterov: Bool?
+    @Option(help: "Clip gradients by global norm (Keras global_clipnorm).") var clipnorm: Float?
+    @Option(help: "Learning-rate schedule: constant, exponential or cosine.") var schedule: String?
+    @Option(name: .customLong("decay-rate"), help: "Exponential schedule: factor per epoch.") var decayRate: Float?
+    @Option(name: .customLong("warmup-steps"), help: "Linear learning-rate warm-up steps.") var warmupSteps: Int?
+    @Option var epochs: Int?
+    @Option(name: .customLong("batch-size")) var batchSize: Int?
+    @Option(name: .customLong("class-weight"), help: "none or balanced.") var classWeight: String?
+    @Option(name: .customLong("bucket-by-length"), help: "Group batches by length (faster, exact): true or false.") var bucketByLength: Bool?
+    @Option(name: .customLong("validation-split"), help: "Fraction of the training data held out (stratified) when no --validation file.") var validationSplit: Double?
+    @Option(name: .customLong("early-stopping"), help: "Stop after this many epochs without a better validation loss (0: off); restores the best weights.") var earlyStopping: Int?
+    @Option var seed: UInt64?
+    @Option(help: "Threads for training and encoding.") var threads: Int?
+
+    func resolve() throws -> TrainingConfig {
+        var config = TrainingConfig()
+        if let path = self.config {
+            guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("\(path): cannot read config file") }
+            do { config = try JSONDecoder().decode(TrainingConfig.self, from: data) } catch let error as TrainingError {
+                throw ValidationError("\(path): \(error.description)")
+            } catch { throw ValidationError("\(path): invalid config: \(error)") }
+        }
+        func sizes(_ text: String, _ flag: String) throws -> [Int] {
+            if text.isEmpty || text == "none" { return [] }
+            let values = text.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard values.count == text.split(separator: ",").count else { throw ValidationError("\(flag): expected comma-separated integers, not \"\(text)\"") }
+            return values
+        }
+        func choice<T: RawRepresentable & CaseIterable>(_ text: String?, _ flag: String, _ target: inout T) throws where T.RawValue == String {
+            guard let text else { return }
+            guard let value = T(rawValue: text) else {
+                throw ValidationError("\(flag) must be one of \(T.allCases.map(\.rawValue).joined(separator: ", ")), not \"\(text)\"")
+            }
+            target = value
+        }
+        try choice(cell, "--cell", &config.cell)
+        if let units { config.units = try sizes(units, "--units") }
+        if let bidirectional { config.bidirectional = bidirectional }
+        if let embeddingDim { config.embeddingDim = embeddingDim }
+        if let maxTokens { config.maxTokens = maxTokens }
+        if let minCount { config.minCount = minCount }
+        if let bigrams { config.bigrams = bigrams }
+        if let sequenceLength { config.sequenceLength = sequenceLength }
+        if let padding { config.padding = padding }
+        if let truncating { config.truncating = truncating }
+        if let standardize { config.standardize = standardize }
+        if let replaceHTMLBreaks { config.replaceHTMLBreaks = replaceHTMLBreaks }
+        try choice(pooling, "--pooling", &config.pooling)
+        if let denseUnits { config.denseUnits = try sizes(denseUnits, "--dense-units") }
+        if let dropout { config.dropout = dropout }
+        if let recurrentDropout { config.recurrentDropout = recurrentDropout }
+        if let embeddingDropout { config.embeddingDropout = embeddingDropout }
+        if let denseDropout { config.denseDropout = denseDropout }
+        if let resetAfter { config.resetAfter = resetAfter }
+        try choice(optimizer, "--optimizer", &config.optimizer)
+        if let learningRate { config.learningRate = learningRate }
+        if let momentum { config.momentum = momentum }
+        if let nesterov { config.nesterov = nesterov }
+        if let clipnorm { config.clipnorm = clipnorm }
+        try choice(schedule, "--schedule", &config.schedule)
+        if let decayRate { config.decayRate = decayRate }
+        if let warmupSteps { config.warmupSteps = warmupSteps }
+        if let epochs { config.epochs = epochs }
+        if let batchSize { config.batchSize = batchSize }
+        try choice(classWeight, "--class-weight", &config.classWeight)
+        if let bucketByLength { config.bucketByLength = bucketByLength }
+        if let validationSplit { config.validationSplit = validationSplit }
+        if let earlyStopping { config.earlyStopping = earlyStopping }
+        if let seed { config.seed = seed }
+        if let threads { config.threads = threads }
+        do { try config.validate() } catch let error as TrainingError { throw ValidationError(error.description) }
+        return config
+    }
+}
+
+/// Set by the SIGINT handler; the training loop checks it between batches.
+nonisolated(unsafe) var interruptRequested: sig_atomic_t = 0
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a recurrent text classifier and export it as a bundle.",
+        discussion: """
+            Reads labelled text, fits a vocabulary on the training data only, trains, evaluates on the \
+            validation data and writes BUNDLE (a directory NAME.textrnn). A checkpoint is written after \
+            every epoch to BUNDLE.checkpoint; --resume continues from it. Ctrl-C saves a checkpoint and exits.
+            """)
+
+    @Option(help: "Training data: CSV, TSV, JSON Lines, fastText lines or a folder per class.") var train: String
+    @Option(help: "Validation data (default: a stratified --validation-split of the training data).") var validation: String?
+    @Option(help: "Where to write the bundle (a directory, conventionally NAME.textrnn).") var output: String
+    @Option(help: "Also write a self-contained HTML report (learning curves, confusion matrix).") var report: String?
+    @Flag(help: "Continue from OUTPUT.checkpoint if it exists.") var resume = false
+    @Flag(help: "Only print the final summary.") var quiet = false
+    @OptionGroup var hyperparameters: HyperparameterOptions
+    @OptionGroup var data: DataOptions
+
+    func run() throws {
+        let config = try hyperparameters.resolve()
+        let progress = ProgressReporter(quiet: quiet)
+        let options = try data.datasetOptions()
+        var trainSet = try DatasetLoader.load(train, options: options)
+        if trainSet.skippedRows > 0 { progress.message("\(train): skipped \(trainSet.skippedRows) bad rows (first: \(trainSet.skipped.first!))") }
+        var validationSet: LabelledDataset? = nil
+        if let validation {
+            validationSet = try DatasetLoader.load(validation, options: options, labelMap: trainSet.labelMap)
+        } else if config.validationSplit > 0 {
+            let split = trainSet.stratifiedSplit(validationFraction: config.validationSplit, seed: config.seed)
+            (trainSet, validationSet) = (split.train, split.validation)
+        }
+        progress.message("train: \(trainSet.count) rows, \(trainSet.classCount) labels; validation: \(validationSet?.count ?? 0) rows")
+
+        let session = try TrainingSession(config: config, train: trainSet, log: progress.message)
+        let encodedTrain = try session.encode(trainSet)
+        let encodedValidation = try validationSet.map { try session.encode($0) }
+        let checkpointPath = output + ".checkpoint"
+        if resume && FileManager.default.fileExists(atPath: checkpointPath) {
+            try session.restoreCheckpoint(from: checkpointPath)
+            progress.message("resuming from \(checkpointPath) at epoch \(session.position.epoch + 1), batch \(session.position.batch + 1)")
+        }
+        signal(SIGINT) { _ in interruptRequested = 1 }
+        let started = Date()
+        let outcome = try session.fit(
+            train: encodedTrain, validation: encodedValidation, progress: progress,
+            checkpoint: { try $0.saveCheckpoint(to: checkpointPath) }, shouldStop: { interruptRequested != 0 })
+        signal(SIGINT, SIG_DFL)
+        switch outcome {
+        case .interrupted:
+            progress.message("interrupted: checkpoint saved to \(checkpointPath); continue with the same command and --resume")
+            throw ExitCode(130)
+        case .diverged(let reason):
+            progress.message("stopped: \(reason)")
+            throw ExitCode.failure
+        case .earlyStopped(let epoch):
+            progress.message("early stopping: restored the weights of epoch \(epoch)")
+        case .finished:
+            session.restoreBest()
+        }
+        let seconds = Date().timeIntervalSince(started)
+
+        var metrics: ClassificationMetrics? = nil
+        var multiLabelMetrics: MultiLabelMetrics? = nil
+        var metricsJSON: JSONValue? = nil
+        if let encodedValidation, let validationSet {
+            let result = try session.evaluate(encodedValidation)
+            let predictions = Predictions(probabilities: result.probabilities, width: session.network.outputDim, output: session.plan.output)
+            if session.multiLabel {
+                let computed = MultiLabelMetrics(trueSets: validationSet.labelSets, predictedSets: predictions.labelSets, labels: session.labelNames)
+                multiLabelMetrics = computed
+                metricsJSON = .object([("split", .string("validation")), ("loss", .double(result.loss)),
+                                       ("subset_accuracy", .double(computed.subsetAccuracy)), ("micro_f1", .double(computed.microF1)),
+                                       ("macro_f1", .double(computed.macroF1))])
+                print(computed.report(digits: 4))
+            } else {
+                let computed = ClassificationMetrics(trueLabels: validationSet.labels, predictedLabels: predictions.labels, labels: session.labelNames)
+                metrics = computed
+                metricsJSON = .object([("split", .string("validation")), ("loss", .double(result.loss)),
+                                       ("accuracy", .double(computed.accuracy)), ("macro_f1", .double(computed.macroF1)),
+                                       ("weighted_f1", .double(computed.weightedF1))])
+                print(computed.report(digits: 4))
+            }
+        }
+        let training = session.trainingMetadata(
+            dataset: train, trainRows: trainSet.count, validationRows: validationSet?.count ?? 0, metrics: metricsJSON)
+        try BundleWriter.write(session.bundleContents(training: training), to: output)
+        try? FileManager.default.removeItem(atPath: checkpointPath)
+        print(String(format: "trained %d epochs in %.1f s (%.0f samples/s); wrote %@", session.history.epochs.count, seconds,
+                     Double(trainSet.count * session.history.epochs.count) / max(seconds, 1e-9), output))
+        if let report {
+            let hyperparameterTable: [(String, String)] = session.hyperparameterSummary
+            try HTMLReport(
+                title: "TextRNN training report", subtitle: ["data: \(train)", "bundle: \(output)"], history: session.history,
+                metrics: metrics, multiLabelMetrics: multiLabelMetrics, hyperparameters: hyperparameterTable
+            ).write(to: report)
+            print("wrote \(report)")
+        }
+    }
+}

@@ -1,0 +1,56 @@
+import TextRNNRuntime
+
+extension TrainingSession {
+    /// The trained model as a bundle: the fitted pipeline, labels, layer graph and every weight
+    /// under its LayerSpec tensor name. `training` is stored as the manifest's training metadata.
+    public func bundleContents(training: TextRNNRuntime.JSONValue?) throws -> BundleContents {
+        var tensors: [BundleTensor] = []
+        var features = 0
+        for (index, layer) in plan.layers.enumerated() {
+            let (roles, outputFeatures) = Manifest.expectedWeights(of: layer, inputFeatures: features)
+            for (role, shape) in roles {
+                let parts = role.split(separator: "/").map(String.init)
+                let name = parts.count == 2
+                    ? tensorName(layer: index, direction: parts[0], role: parts[1]) : tensorName(layer: index, role: role)
+                tensors.append(BundleTensor(name: name, shape: shape, values: try network.store.tensor(named: name)))
+            }
+            features = outputFeatures
+        }
+        let vocabulary = (0..<pipeline.vocabulary.count).map { Array(pipeline.vocabulary.tokenBytes($0)) }
+        return BundleContents(
+            text: pipeline.config, vocabulary: vocabulary, labels: labelNames, output: plan.output, layers: plan.layers,
+            tensors: tensors, training: training)
+    }
+
+    /// The deterministic part of a run, for the manifest: hyperparameters and per-epoch numbers
+    /// (no wall-clock times, so the same seed gives the same bytes).
+    public func trainingMetadata(dataset: String, trainRows: Int, validationRows: Int, metrics: TextRNNRuntime.JSONValue?) -> TextRNNRuntime.JSONValue {
+        let config = self.config
+        var hyperparameters: [(String, TextRNNRuntime.JSONValue)] = [
+            ("cell", .string(config.cell.rawValue)), ("units", .array(config.units.map { .int($0) })),
+            ("bidirectional", .bool(config.bidirectional)), ("embedding_dim", .int(config.embeddingDim)),
+            ("pooling", .string(config.pooling.rawValue)), ("dense_units", .array(config.denseUnits.map { .int($0) })),
+            ("max_tokens", .int(config.maxTokens)), ("min_count", .int(config.minCount)), ("bigrams", .bool(config.bigrams)),
+            ("dropout", .double(Double(config.dropout))), ("recurrent_dropout", .double(Double(config.recurrentDropout))),
+            ("embedding_dropout", .double(Double(config.embeddingDropout))), ("dense_dropout", .double(Double(config.denseDropout))),
+            ("optimizer", .string(config.optimizer.rawValue)), ("learning_rate", .double(Double(config.learningRate))),
+            ("schedule", .string(config.schedule.rawValue)), ("epochs", .int(config.epochs)), ("batch_size", .int(config.batchSize)),
+            ("validation_split", .double(config.validationSplit)), ("early_stopping", .int(config.earlyStopping)),
+            ("seed", .int(Int(truncatingIfNeeded: config.seed))), ("threads", .int(config.threads)),
+        ]
+        if let clip = config.clipnorm { hyperparameters.append(("clipnorm", .double(Double(clip)))) }
+        var members: [(String, TextRNNRuntime.JSONValue)] = [
+            ("dataset", .string(dataset)), ("train_rows", .int(trainRows)), ("validation_rows", .int(validationRows)),
+            ("hyperparameters", .object(hyperparameters)),
+            ("history", .array(history.epochs.map { record in
+                .object([
+                    ("epoch", .int(record.epoch)), ("loss", .double(record.trainLoss)), ("accuracy", .double(record.trainAccuracy)),
+                    ("val_loss", record.validationLoss.map { .double($0) } ?? .null),
+                    ("val_accuracy", record.validationAccuracy.map { .double($0) } ?? .null),
+                ])
+            })),
+        ]
+        if let metrics { members.append(("metrics", metrics)) }
+        return .object(members)
+    }
+}

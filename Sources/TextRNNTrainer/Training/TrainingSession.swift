@@ -1,0 +1,218 @@
+import COpenBLAS
+import Dispatch
+import Foundation
+import TextRNNRuntime
+
+/// A model being trained: the fitted text pipeline, the network, its optimizer and history.
+/// `fit` runs epochs; everything it needs to continue after a crash is in its checkpoints.
+public final class TrainingSession {
+    public let config: TrainingConfig
+    public let labelNames: [String]
+    public let multiLabel: Bool
+    public let pipeline: TextPipeline
+    public let plan: ModelPlan
+    public let network: Network
+    public private(set) var optimizer: any Optimizer
+    public internal(set) var history = TrainingHistory()
+    /// Where the next batch starts: epochs and batches already trained.
+    public internal(set) var position = (epoch: 0, batch: 0)
+    /// Early stopping: the best epoch so far, its monitored value and parameters.
+    var best: (epoch: Int, value: Double, parameters: [Float])?
+    var epochLoss = (sum: 0.0, correct: 0.0, rows: 0)
+    var epochSeconds = 0.0
+    private let stepsPerEpoch: Int
+
+    /// Fits the vocabulary on `train` (only), picks the sequence length, builds the network.
+    public init(config: TrainingConfig, train: LabelledDataset, log: (String) -> Void) throws {
+        try config.validate()
+        self.config = config
+        labelNames = train.labelNames
+        multiLabel = train.isMultiLabel
+        guard labelNames.count >= 2 || multiLabel else {
+            throw TrainingError("\(train.files.first ?? "training data"): needs at least 2 labels, found \(labelNames.count)")
+        }
+        var textConfig = config.pipelineConfig
+        let builder = VocabularyBuilder(config: textConfig, maxTokens: config.maxTokens, minCount: config.minCount, threads: config.threads)
+        let vocabulary = try builder.build(train.texts)
+        if textConfig.sequenceLength == nil {
+            textConfig.sequenceLength = TrainingSession.automaticLength(train.texts, tokenizer: Tokenizer(config: textConfig))
+        }
+        pipeline = TextPipeline(config: textConfig, vocabulary: vocabulary)
+        log("vocabulary: \(vocabulary.count) tokens; sequence_length: \(textConfig.sequenceLength!) (\(textConfig.padding.rawValue)-padded)")
+        plan = ModelPlan(config: config, vocabularySize: vocabulary.count, classes: labelNames.count, multiLabel: multiLabel)
+        network = try Network(layers: plan.layers, options: plan.options, seed: config.seed)
+        stepsPerEpoch = (train.count + config.batchSize - 1) / config.batchSize
+        optimizer = config.makeOptimizer(stepsPerEpoch: stepsPerEpoch)
+        openblas_set_num_threads(Int32(config.threads))
+    }
+
+    /// The 95th percentile of training token counts, rounded up to a multiple of 8, in 8...1000.
+    static func automaticLength(_ texts: [String], tokenizer: Tokenizer) -> Int {
+        var counts: [Int] = []
+        counts.reserveCapacity(texts.count)
+        var scratch = TokenizerScratch()
+        for var text in texts {
+            var count = 0
+            text.withUTF8 { tokenizer.forEachToken(in: $0, scratch: &scratch) { _ in count += 1 } }
+            counts.append(count)
+        }
+        counts.sort()
+        let percentile = counts.isEmpty ? 8 : counts[min(counts.count - 1, counts.count * 95 / 100)]
+        return min(1000, max(8, (percentile + 7) / 8 * 8))
+    }
+
+    public func encode(_ dataset: LabelledDataset) throws -> EncodedDataset {
+        try EncodedDataset(dataset, pipeline: pipeline, multiLabel: multiLabel, threads: config.threads)
+    }
+
+    /// Per-class sample weights for `class_weight: balanced` (n / (classes * count_c)), else nil.
+    func classWeights(_ data: EncodedDataset) -> [Float]? {
+        guard config.classWeight == .balanced, !multiLabel else { return nil }
+        var counts = [Int](repeating: 0, count: labelNames.count)
+        for label in data.labels { counts[label] += 1 }
+        return counts.map { $0 == 0 ? 0 : Float(data.count) / Float(labelNames.count * $0) }
+    }
+
+    /// The dropout and shuffling randomness of batch `batch` of epoch `epoch`: derived, not
+    /// carried, so a resumed run draws exactly what an uninterrupted one would.
+    func generator(epoch: Int, batch: Int) -> SeededGenerator {
+        SeededGenerator(seed: config.seed).split(UInt64(epoch) << 32 | UInt64(batch))
+    }
+
+    public enum StopReason: Sendable, Equatable { case finished, earlyStopped(bestEpoch: Int), interrupted, diverged(String) }
+
+    /// Trains until `config.epochs`, early stopping, divergence or `shouldStop()`. Calls
+    /// `checkpoint` after every epoch (and on interruption) and `progress` as batches finish.
+    public func fit(
+        train: EncodedDataset, validation: EncodedDataset?, progress: ProgressReporter,
+        checkpoint: (TrainingSession) throws -> Void, shouldStop: () -> Bool
+    ) throws -> StopReason {
+        let weights = classWeights(train)
+        var ids: [Int32] = []
+        var targets: [Float] = []
+        var sampleWeights: [Float] = []
+        while position.epoch < config.epochs {
+            let epoch = position.epoch
+            var shuffle = generator(epoch: epoch, batch: Int(UInt32.max))
+            let batches = train.epochBatches(batchSize: config.batchSize, bucket: config.bucketByLength, rng: &shuffle)
+            if position.batch == 0 { epochLoss = (0, 0, 0); epochSeconds = 0 }
+            progress.beginEpoch(epoch + 1, of: config.epochs, batches: batches.count, rows: train.count)
+            let started = DispatchTime.now()
+            for index in position.batch..<batches.count {
+                if shouldStop() {
+                    epochSeconds += seconds(since: started)
+                    try checkpoint(self)
+                    return .interrupted
+                }
+                let rows = batches[index]
+                let (batch, time) = train.batch(rows, ids: &ids, targets: &targets)
+                if let weights { sampleWeights = rows.map { weights[train.labels[$0]] } }
+                var rng = generator(epoch: epoch, batch: index)
+                let (loss, probabilities) = try network.lossAndGradients(
+                    tokenIds: ids, batch: batch, time: time, targets: targets, loss: plan.loss,
+                    sampleWeights: weights == nil ? nil : sampleWeights, training: true, rng: &rng)
+                guard loss.isFinite else {
+                    return .diverged("loss became \(loss) at epoch \(epoch + 1), batch \(index + 1); the last checkpoint holds the last good weights (try a lower --learning-rate or --clipnorm)")
+                }
+                optimizer.step(network.store)
+                epochLoss.sum += Double(loss) * Double(batch)
+                epochLoss.correct += correctCount(probabilities, targets: targets, batch: batch)
+                epochLoss.rows += batch
+                position.batch = index + 1
+                progress.batchDone(index + 1, loss: epochLoss.sum / Double(epochLoss.rows), accuracy: epochLoss.correct / Double(epochLoss.rows))
+            }
+            epochSeconds += seconds(since: started)
+            var record = EpochRecord(
+                epoch: epoch + 1, trainLoss: epochLoss.sum / Double(max(epochLoss.rows, 1)),
+                trainAccuracy: epochLoss.correct / Double(max(epochLoss.rows, 1)), seconds: epochSeconds)
+            if let validation {
+                let result = try evaluate(validation)
+                record.validationLoss = result.loss
+                record.validationAccuracy = result.accuracy
+            }
+            history.append(record)
+            position = (epoch + 1, 0)
+            progress.endEpoch(record)
+            let stop = updateEarlyStopping(record)
+            try checkpoint(self)
+            if let stop { return stop }
+        }
+        return .finished
+    }
+
+    /// Keras EarlyStopping(monitor="val_loss" (or "loss" without validation), patience,
+    /// restore_best_weights=True).
+    private func updateEarlyStopping(_ record: EpochRecord) -> StopReason? {
+        guard config.earlyStopping > 0 else { return nil }
+        let value = record.validationLoss ?? record.trainLoss
+        if best == nil || value < best!.value {
+            best = (record.epoch, value, network.store.allParameters)
+            return nil
+        }
+        guard record.epoch - best!.epoch >= config.earlyStopping else { return nil }
+        restoreBest()
+        return .earlyStopped(bestEpoch: best!.epoch)
+    }
+
+    /// Puts the best epoch's weights back (when early stopping tracked one).
+    public func restoreBest() {
+        guard let best else { return }
+        best.parameters.withUnsafeBufferPointer { network.store.parameters.update(from: $0.baseAddress!, count: network.store.count) }
+    }
+
+    private func correctCount(_ probabilities: [Float], targets: [Float], batch: Int) -> Double {
+        let width = network.outputDim
+        var correct = 0.0
+        for row in 0..<batch {
+            let p = probabilities[(row * width)..<((row + 1) * width)]
+            switch plan.loss {
+            case .sparseCategoricalCrossEntropy:
+                if p.indices.max(by: { p[$0] < p[$1] })! - row * width == Int(targets[row]) { correct += 1 }
+            case .binaryCrossEntropy:
+                if (p.first! >= 0.5 ? 1 : 0) == targets[row] { correct += 1 }
+            case .multiLabelBinaryCrossEntropy:
+                let truth = targets[(row * width)..<((row + 1) * width)]
+                if zip(p, truth).allSatisfy({ ($0 >= 0.5 ? 1 : 0) == $1 }) { correct += 1 }
+            }
+        }
+        return correct
+    }
+
+    /// Probabilities [count, outputs] of the network (training off) and the mean loss.
+    public func evaluate(_ data: EncodedDataset, batchSize: Int = 256) throws -> (loss: Double, accuracy: Double, probabilities: [Float]) {
+        let width = network.outputDim
+        var probabilities = [Float](repeating: 0, count: data.count * width)
+        var order = Array(0..<data.count)
+        order.sort { data.tokenCounts[$0] != data.tokenCounts[$1] ? data.tokenCounts[$0] < data.tokenCounts[$1] : $0 < $1 }
+        var ids: [Int32] = []
+        var targets: [Float] = []
+        var gradient = [Float](repeating: 0, count: batchSize * width)
+        var lossSum = 0.0
+        var correct = 0.0
+        var rng = SeededGenerator(seed: 0)
+        for start in stride(from: 0, to: data.count, by: batchSize) {
+            let rows = order[start..<min(start + batchSize, data.count)]
+            let (batch, time) = data.batch(rows, ids: &ids, targets: &targets)
+            let output = try ids.withUnsafeBufferPointer {
+                try network.forward(tokenIds: $0.baseAddress!, batch: batch, time: time, training: false, rng: &rng)
+            }
+            let loss = targets.withUnsafeBufferPointer { y in
+                gradient.withUnsafeMutableBufferPointer { dz in
+                    crossEntropy(plan.loss, logits: network.logits, probabilities: output, batch: batch, outputs: width,
+                                 targets: y.baseAddress!, sampleWeights: nil, logitGradient: dz.baseAddress!)
+                }
+            }
+            lossSum += Double(loss) * Double(batch)
+            let batchProbabilities = Array(UnsafeBufferPointer(start: output, count: batch * width))
+            correct += correctCount(batchProbabilities, targets: targets, batch: batch)
+            for (offset, row) in rows.enumerated() {
+                for j in 0..<width { probabilities[row * width + j] = output[offset * width + j] }
+            }
+        }
+        return (lossSum / Double(max(data.count, 1)), correct / Double(max(data.count, 1)), probabilities)
+    }
+
+    private func seconds(since start: DispatchTime) -> Double {
+        Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+    }
+}
