@@ -1,0 +1,131 @@
+"""Shared setup: where the binaries, fixtures and data are, and bundles made from fixtures.
+
+Environment (all optional):
+  TEXTRNN_CLI       the textrnn CLI executable   (default <repo>/.build/release/textrnn-cli)
+  TEXTRNN_LIBRARY   libtextrnn.so                (default <repo>/.build/release/libtextrnn.so)
+  TEXTRNN_CLASSIFY  a built examples/c/classify  (default: compiled here from classify.c)
+  TEXTRNN_FIXTURES  the Keras fixtures directory (default <repo>/../shared/fixtures/keras)
+  TEXTRNN_DATA      the data directory           (default <repo>/../shared/data)
+Missing binaries or fixtures fail the tests loudly; nothing is skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict, List
+
+import pytest
+
+PYTHON_ROOT = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
+
+CLI = Path(os.environ.get("TEXTRNN_CLI", REPO / ".build" / "release" / "textrnn-cli"))
+LIBRARY = Path(os.environ.get("TEXTRNN_LIBRARY", REPO / ".build" / "release" / "libtextrnn.so"))
+FIXTURES = Path(os.environ.get("TEXTRNN_FIXTURES", REPO.parent / "shared" / "fixtures" / "keras"))
+DATA = Path(os.environ.get("TEXTRNN_DATA", REPO.parent / "shared" / "data"))
+
+# The bindings must load exactly the library under test.
+os.environ["TEXTRNN_LIBRARY"] = str(LIBRARY)
+sys.path.insert(0, str(PYTHON_ROOT))
+
+import textrnn  # noqa: E402
+
+
+def _require(path: Path, what: str, hint: str) -> Path:
+    if not path.exists():
+        pytest.fail(f"{what} not found at {path} ({hint})", pytrace=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def cli() -> Path:
+    return _require(CLI, "textrnn CLI", "swift build -c release, or set TEXTRNN_CLI")
+
+
+@pytest.fixture(scope="session")
+def library_path() -> Path:
+    return _require(LIBRARY, "libtextrnn.so", "swift build -c release --product textrnn, or set TEXTRNN_LIBRARY")
+
+
+@pytest.fixture(scope="session")
+def lib(library_path):
+    return textrnn.library()
+
+
+def model_fixture_paths() -> List[Path]:
+    return sorted((FIXTURES / "models").glob("*.json"))
+
+
+@pytest.fixture(scope="session")
+def fixture_models() -> Dict[str, Path]:
+    _require(FIXTURES / "models", "Keras model fixtures", "set TEXTRNN_FIXTURES")
+    paths = model_fixture_paths()
+    if not paths:
+        pytest.fail(f"no model fixtures in {FIXTURES / 'models'}", pytrace=False)
+    return {path.stem: path for path in paths}
+
+
+def run_cli(cli: Path, *args: str, input: bytes | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run([str(cli), *args], input=input, capture_output=True, timeout=300)
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"textrnn {' '.join(args)} exited {result.returncode}: {result.stderr.decode(errors='replace')}"
+        )
+    return result
+
+
+@pytest.fixture(scope="session")
+def bundles(cli, fixture_models, tmp_path_factory) -> Dict[str, Path]:
+    """Every model fixture as a bundle, written by `textrnn import-keras-fixture`."""
+    directory = tmp_path_factory.mktemp("bundles")
+    result = {}
+    for name, path in fixture_models.items():
+        bundle = directory / f"{name}.textrnn"
+        run_cli(cli, "import-keras-fixture", str(path), "--output", str(bundle))
+        result[name] = bundle
+    return result
+
+
+@pytest.fixture(scope="session")
+def softmax_bundle(bundles) -> Path:
+    return bundles["bilstm_lstm_softmax_post"]
+
+
+@pytest.fixture()
+def model(softmax_bundle, library_path):
+    with textrnn.load(softmax_bundle) as loaded:
+        yield loaded
+
+
+@pytest.fixture(scope="session")
+def classify(library_path, tmp_path_factory) -> Path:
+    """The C example, compiled against the library under test (or TEXTRNN_CLASSIFY)."""
+    if os.environ.get("TEXTRNN_CLASSIFY"):
+        return _require(Path(os.environ["TEXTRNN_CLASSIFY"]), "classify", "TEXTRNN_CLASSIFY")
+    compiler = shutil.which(os.environ.get("CC", "cc"))
+    if not compiler:
+        pytest.fail("no C compiler (cc) to build examples/c/classify.c", pytrace=False)
+    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "json-c"], capture_output=True, text=True)
+    if flags.returncode != 0:
+        pytest.fail(f"pkg-config json-c failed: {flags.stderr}", pytrace=False)
+    output = tmp_path_factory.mktemp("c") / "classify"
+    libdir = str(library_path.parent)
+    command = [
+        compiler, "-O2", "-Wall", "-Wextra", "-Werror", "-std=c11", "-D_POSIX_C_SOURCE=200809L",
+        "-I", str(REPO / "include"), str(REPO / "examples" / "c" / "classify.c"),
+        "-L", libdir, "-ltextrnn", *flags.stdout.split(), "-lm", f"-Wl,-rpath,{libdir}", "-o", str(output),
+    ]
+    built = subprocess.run(command, capture_output=True, text=True)
+    if built.returncode != 0:
+        pytest.fail(f"building classify failed:\n{' '.join(command)}\n{built.stderr}", pytrace=False)
+    return output
+
+
+def load_fixture(path: Path) -> dict:
+    with open(path) as handle:
+        return json.load(handle)

@@ -1,0 +1,156 @@
+"""The Python API over libtextrnn."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+import textrnn
+
+
+def test_version(lib):
+    assert textrnn.library_version() == "0.1.0"
+
+
+def test_model_information(model):
+    assert model.labels == ["0", "1", "2"]
+    assert model.label_count == 3
+    assert model.output == "softmax"
+    assert model.vocabulary_size == 30
+    assert model.sequence_length == 7
+    assert "bilstm_lstm_softmax_post" in repr(model)
+
+
+def test_sigmoid_model_information(bundles):
+    with textrnn.load(bundles["gru_sigmoid_pre"]) as model:
+        assert model.labels == ["0", "1"]
+        assert model.output == "binary_sigmoid"
+        p = model.predict_one("t2 t3 t4")
+        assert p[0] == np.float32(1) - np.float32(p[1])
+
+
+def test_load_accepts_manifest_path_and_pathlike(softmax_bundle):
+    with textrnn.load(softmax_bundle / "manifest.json") as model:
+        assert model.label_count == 3
+    with textrnn.load(str(softmax_bundle)) as model:
+        assert model.label_count == 3
+
+
+def test_load_from_memory(softmax_bundle, model):
+    manifest = (softmax_bundle / "manifest.json").read_bytes()
+    weights = (softmax_bundle / "weights.bin").read_bytes()
+    with textrnn.load_from_memory(manifest, weights) as copy:
+        assert copy.labels == model.labels
+        assert copy.predict_one("t5 t6 t7") == model.predict_one("t5 t6 t7")
+
+
+def test_predict(model):
+    label, probability = model.predict("t2 t3 t5 t8")
+    probabilities = model.predict_one("t2 t3 t5 t8")
+    assert label in model.labels
+    assert probability == max(probabilities)
+    assert model.labels[probabilities.index(probability)] == label
+    assert sum(probabilities) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_predict_proba_matches_single_predictions(model):
+    texts = ["t2 t3", "t4 t5 t6 t7 t8 t9 t10 t11", "", "unknown words only", b"t12 \xff\xfe t13", "t14\x00t15"]
+    batch = model.predict_proba(texts)
+    assert isinstance(batch, np.ndarray)
+    assert batch.dtype == np.float32 and batch.shape == (len(texts), 3)
+    for row, text in zip(batch, texts):
+        assert list(row) == [np.float32(p) for p in model.predict_one(text)]
+
+
+def test_predict_proba_independent_of_threads(model):
+    texts = [" ".join(f"t{(i * 7 + j) % 28 + 2}" for j in range(i % 9)) for i in range(100)]
+    one = model.predict_proba(texts, threads=1)
+    for threads in (0, 2, 3, 8, 1000):
+        assert np.array_equal(model.predict_proba(texts, threads=threads), one)
+
+
+def test_predict_proba_empty(model):
+    assert model.predict_proba([]).shape == (0, 3)
+
+
+def test_predict_proba_rejects_single_string(model):
+    with pytest.raises(TypeError):
+        model.predict_proba("t2 t3")
+
+
+def test_top_k(model):
+    probabilities = model.predict_one("t2 t9 t20")
+    ranked = sorted(range(3), key=lambda i: (-probabilities[i], i))
+    top = model.top_k("t2 t9 t20", 2)
+    assert top == [(model.labels[i], probabilities[i]) for i in ranked[:2]]
+    assert len(model.top_k("t2 t9 t20", 10)) == 3
+    assert model.top_k("t2 t9 t20", 1)[0] == model.predict("t2 t9 t20")
+
+
+def test_top_k_zero_is_an_error(model):
+    with pytest.raises(textrnn.TextRNNError) as info:
+        model.top_k("t2", 0)
+    assert info.value.status == textrnn.ERROR_INVALID_ARGUMENT
+    assert "k is 0" in info.value.message
+
+
+def test_tokenize(model):
+    assert model.tokenize("T2, t3! nothing t29") == [2, 3, 1, 29, 0, 0, 0]
+    assert model.tokenize("") == [0] * 7
+    assert model.tokenize(" ".join(f"t{i}" for i in range(2, 12))) == [2, 3, 4, 5, 6, 7, 8]
+
+
+def test_predict_ids_equals_predict(model):
+    for text in ["t2 t3 t4", "", "t9 t9 t9 t9 t9 t9 t9 t9"]:
+        assert model.predict_ids(model.tokenize(text)) == model.predict_one(text)
+
+
+def test_predict_ids_any_length(model):
+    assert len(model.predict_ids([])) == 3
+    assert len(model.predict_ids([2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12])) == 3
+
+
+def test_invalid_utf8_and_nul_bytes(model):
+    for text in [b"\xff\xfe\xfd", b"t2\x00t3", b"\xc3", "caf\u00e9 t4", "\ud800".encode("utf-8", "surrogatepass")]:
+        assert len(model.predict_one(text)) == 3
+
+
+def test_text_type_checked(model):
+    with pytest.raises(TypeError):
+        model.predict(42)  # type: ignore[arg-type]
+
+
+def test_close_and_context_manager(softmax_bundle):
+    model = textrnn.load(softmax_bundle)
+    with model:
+        assert not model.closed
+    assert model.closed
+    model.close()  # idempotent
+    with pytest.raises(ValueError):
+        model.predict("t2")
+
+
+def test_threads_share_a_model(model):
+    texts = [f"t{i % 28 + 2} t{(i * 3) % 28 + 2}" for i in range(64)]
+    expected = [model.predict_one(text) for text in texts]
+    failures = []
+
+    def worker():
+        for _ in range(20):
+            for text, want in zip(texts, expected):
+                if model.predict_one(text) != want:
+                    failures.append(text)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures
+
+
+def test_long_text_within_limit(model):
+    text = ("t2 t3 t4 " * 200_000).encode()
+    assert len(model.predict_one(text)) == 3
