@@ -11,7 +11,7 @@ JSONC      := $(shell pkg-config --cflags --libs json-c)
 export TEXTRNN_CLI     ?= $(CURDIR)/$(BIN)/textrnn
 export TEXTRNN_LIBRARY ?= $(CURDIR)/$(BUILD_DIR)/libtextrnn.so
 
-.PHONY: help build test test-swift test-python demo example clean accuracy bench
+.PHONY: help deps build test test-swift test-python demo example clean accuracy bench
 
 help:
 	@echo "make build    release build: bin/textrnn, $(BUILD_DIR)/libtextrnn.so, bin/classify"
@@ -19,7 +19,15 @@ help:
 	@echo "make test     every test: Swift (XCTest/Swift Testing) and Python (pytest, C ABI, C example)"
 	@echo "make accuracy full-dataset training runs (long; results in docs/accuracy.md)"
 
-build:
+# System libraries (Debian): json-c for the runtime, OpenBLAS for the trainer; pytest for tests.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+deps:
+	@pkg-config --exists json-c openblas 2>/dev/null || { \
+		echo "installing libjson-c-dev libopenblas-dev pkg-config"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libjson-c-dev libopenblas-dev pkg-config >/dev/null; }
+	@$(PYTHON) -c "import pytest, numpy" 2>/dev/null || $(PYTHON) -m pip install --quiet pytest numpy
+
+build: deps
 	$(SWIFT) build -c release
 	@mkdir -p $(BIN)
 	cp $(BUILD_DIR)/textrnn-cli $(BIN)/textrnn

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The main job end to end: train on IMDB, export a bundle, evaluate it on the test split, and
+# predict with it from the CLI, C (libtextrnn.so) and Python (ctypes). Run via `make demo`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DATA="${TEXTRNN_DATA:-../shared/data}"
+if [[ ! -f "$DATA/imdb/train.csv" ]]; then
+    echo "no IMDB under $DATA; downloading it into ~/.cache/textrnn" >&2
+    DATA="$(python3 scripts/fetch_imdb.py "$HOME/.cache/textrnn")"
+fi
+mkdir -p out
+BUNDLE=out/imdb.textrnn
+
+echo "== train (IMDB train split, 10% held out for validation)"
+bin/textrnn train --train "$DATA/imdb/train.csv" --output "$BUNDLE" \
+    --cell gru --units 32 --bidirectional false --embedding-dim 32 --max-tokens 20000 \
+    --sequence-length 200 --padding post --truncating pre --pooling max \
+    --epochs 3 --batch-size 64 --learning-rate 0.002 --report out/imdb-report.html
+
+echo "== evaluate on the 25,000-review test split (through the runtime)"
+bin/textrnn evaluate "$BUNDLE" "$DATA/imdb/test.csv"
+bin/textrnn inspect "$BUNDLE" | head -20
+
+cat > out/reviews.txt <<'TEXT'
+A wonderful, moving film with superb performances. I loved every minute of it.
+Dull, predictable and far too long. The worst film I have seen this year.
+TEXT
+
+echo "== predict: CLI"
+bin/textrnn predict "$BUNDLE" out/reviews.txt
+
+echo "== predict: C (examples/c/classify.c linked against libtextrnn.so)"
+python3 -c 'import json,sys; [print(json.dumps({"text": l.rstrip("\n")})) for l in sys.stdin]' < out/reviews.txt > out/reviews.jsonl
+bin/classify "$BUNDLE" out/reviews.jsonl
+
+echo "== predict: Python (bindings/python, ctypes)"
+PYTHONPATH=bindings/python python3 - "$BUNDLE" <<'PY'
+import sys
+import textrnn
+
+model = textrnn.load(sys.argv[1])
+for line in open("out/reviews.txt", encoding="utf-8"):
+    label, probability = model.predict(line.strip())
+    print(f"{label}\t{probability:.4f}\t{line.strip()[:60]}")
+print("top-2:", model.top_k("An instant classic.", 2))
+PY
+echo "== done: bundle $BUNDLE, report out/imdb-report.html"
