@@ -22,8 +22,8 @@
  *     }
  *     textrnn_free(model);
  *
- * Build with: cc app.c -ltextrnn   (libtextrnn.so carries everything it needs but libc and
- * json-c; no Swift toolchain is needed at run time).
+ * Build with: cc app.c -ltextrnn   (libtextrnn.so carries the Swift runtime; it needs only libc,
+ * libm, libstdc++, libgcc_s and json-c at run time, no Swift toolchain).
  *
  * Threading
  * ---------
@@ -89,7 +89,7 @@ const char *textrnn_last_error(void);
 typedef struct textrnn_model textrnn_model;
 
 /* Loads the bundle directory at `bundle_path` (a NAME.textrnn directory, or the path of its
- * manifest.json). The weights file is memory-mapped and checked (size, CRC-32, every tensor
+ * manifest.json; a non-empty, valid UTF-8 path, else TEXTRNN_ERROR_INVALID_ARGUMENT). The weights file is memory-mapped and checked (size, CRC-32, every tensor
  * against the layer graph, finite values) before use.
  * On TEXTRNN_OK, *out_model owns a new model: release it with textrnn_free. On failure
  * *out_model is set to NULL. */
@@ -152,13 +152,15 @@ textrnn_status textrnn_predict_batch(const textrnn_model *model, const char *con
                                      size_t capacity, size_t threads);
 
 /* Classifies a sequence of `count` token ids, used exactly as given (no padding or truncation
- * is applied). Every id must be in [0, embedding rows); 0 is padding. Output as textrnn_predict. */
+ * is applied). Every id must be in [0, embedding rows); 0 is padding. `ids` may be NULL if count
+ * is 0; more than 2^20 ids return TEXTRNN_ERROR_LIMIT. Output as textrnn_predict. */
 textrnn_status textrnn_predict_ids(const textrnn_model *model, const int32_t *ids, size_t count,
                                    float *probabilities, size_t capacity);
 
 /* The `k` most probable labels of one text, most probable first (ties: lower index first).
  * Writes min(k, label_count) label indices to `labels` and their probabilities to
- * `probabilities` (each array must hold k entries) and that number to *out_count. */
+ * `probabilities` (each array must hold k entries) and that number to *out_count.
+ * k = 0 returns TEXTRNN_ERROR_INVALID_ARGUMENT. */
 textrnn_status textrnn_top_k(const textrnn_model *model, const char *text, size_t text_size,
                              size_t k, size_t *labels, float *probabilities, size_t *out_count);
 
