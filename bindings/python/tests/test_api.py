@@ -154,3 +154,13 @@ def test_threads_share_a_model(model):
 def test_long_text_within_limit(model):
     text = ("t2 t3 t4 " * 200_000).encode()
     assert len(model.predict_one(text)) == 3
+
+
+def test_predict_proba_without_numpy(model, monkeypatch):
+    texts = ["t2 t3", "t4", ""]
+    expected = model.predict_proba(texts)
+    monkeypatch.setattr(textrnn, "_np", None)
+    rows = model.predict_proba(texts)
+    assert isinstance(rows, list) and all(isinstance(row, list) for row in rows)
+    assert [[np.float32(p) for p in row] for row in rows] == [list(row) for row in expected]
+    assert model.predict_proba([]) == []
