@@ -44,6 +44,9 @@ let package = Package(
                     // lld: gold leaves GOT relocations against (local) Swift metadata symbols in
                     // .dynsym, so `nm -D` would list more than textrnn_*.
                     "-use-ld=lld",
+                    // Never unloaded by dlclose: per-thread state has pthread key destructors in
+                    // this library, and the static Swift runtime does not support unloading.
+                    "-Xlinker", "-z", "-Xlinker", "nodelete",
                     "-Xlinker", "--version-script=\(packageRoot)Sources/TextRNNCAPI/exports.map",
                 ]),
             ]
