@@ -23,7 +23,8 @@ public final class Adam: Optimizer {
     }
 
     public func step(_ store: ParameterStore) {
-        if m?.count != store.count { m = Slot(count: store.count); v = Slot(count: store.count); squares = Slot(count: store.count) }
+        if m?.count != store.count { m = Slot(count: store.count); v = Slot(count: store.count) }
+        if squares?.count != store.count { squares = Slot(count: store.count) }  // scratch, not state: absent after a restore
         let lr = beginStep(store, clip: globalClipNorm, schedule: learningRate, iterations: iterations)
         let g2 = squares!.pointer
         store.squaredGradients(into: g2)

@@ -22,7 +22,8 @@ public final class RMSprop: Optimizer {
     }
 
     public func step(_ store: ParameterStore) {
-        if velocity?.count != store.count { velocity = Slot(count: store.count); buffer = Slot(count: store.count); squares = Slot(count: store.count) }
+        if velocity?.count != store.count { velocity = Slot(count: store.count); buffer = Slot(count: store.count) }
+        if squares?.count != store.count { squares = Slot(count: store.count) }  // scratch, not state: absent after a restore
         let lr = beginStep(store, clip: globalClipNorm, schedule: learningRate, iterations: iterations)
         let g2 = squares!.pointer
         store.squaredGradients(into: g2)
