@@ -21,7 +21,7 @@ enum JSONLinesReader {
                     for byte in slice {
                         if byte < 0x80 { latin1.append(byte) } else { latin1.append(0xC0 | byte >> 6); latin1.append(0x80 | byte & 0x3F) }
                     }
-                    let row = latin1.withUnsafeBufferPointer { JSONValue.parseObject($0) }
+                    let row = latin1.withUnsafeBufferPointer { JSONLineValue.parseObject($0) }
                     try handle(row, file: file, line: line, options: options, into: &collector)
                 } else {
                     let bad = DataReading.firstInvalidUTF8(slice)
@@ -33,17 +33,17 @@ enum JSONLinesReader {
                         continue
                     }
                     slice = UnsafeBufferPointer(rebasing: slice[...])
-                    try handle(JSONValue.parseObject(slice), file: file, line: line, options: options, into: &collector)
+                    try handle(JSONLineValue.parseObject(slice), file: file, line: line, options: options, into: &collector)
                 }
             }
         }
     }
 
     private static func handle(
-        _ parsed: Result<[String: JSONValue], JSONValue.ParseError>, file: String, line: Int, options: DatasetOptions,
+        _ parsed: Result<[String: JSONLineValue], JSONLineValue.ParseError>, file: String, line: Int, options: DatasetOptions,
         into collector: inout RowCollector
     ) throws {
-        let object: [String: JSONValue]
+        let object: [String: JSONLineValue]
         switch parsed {
         case .success(let value): object = value
         case .failure(let error):
@@ -84,13 +84,13 @@ enum JSONLinesReader {
 }
 
 /// A minimal JSON value for the JSON Lines reader. Numbers keep their literal text.
-enum JSONValue: Equatable {
+enum JSONLineValue: Equatable {
     case null
     case bool(Bool)
     case number(String)
     case string(String)
-    case array([JSONValue])
-    case object([String: JSONValue])
+    case array([JSONLineValue])
+    case object([String: JSONLineValue])
 
     struct ParseError: Error {
         var message: String
@@ -98,7 +98,7 @@ enum JSONValue: Equatable {
     }
 
     /// Parses one complete JSON object (surrounding whitespace allowed) from valid UTF-8.
-    static func parseObject(_ bytes: UnsafeBufferPointer<UInt8>) -> Result<[String: JSONValue], ParseError> {
+    static func parseObject(_ bytes: UnsafeBufferPointer<UInt8>) -> Result<[String: JSONLineValue], ParseError> {
         var parser = Parser(bytes: bytes)
         do {
             parser.skipSpace()
@@ -132,14 +132,14 @@ enum JSONValue: Equatable {
 
         func fail(_ message: String) -> ParseError { ParseError(message: message, offset: index) }
 
-        mutating func value(depth: Int) throws -> JSONValue {
+        mutating func value(depth: Int) throws -> JSONLineValue {
             guard depth < 512 else { throw fail("nesting too deep") }
             skipSpace()
             guard let byte = peek() else { throw fail("unexpected end of line") }
             switch byte {
             case UInt8(ascii: "{"):
                 index += 1
-                var object: [String: JSONValue] = [:]
+                var object: [String: JSONLineValue] = [:]
                 skipSpace()
                 if peek() == UInt8(ascii: "}") { index += 1; return .object(object) }
                 while true {
@@ -158,7 +158,7 @@ enum JSONValue: Equatable {
                 }
             case UInt8(ascii: "["):
                 index += 1
-                var array: [JSONValue] = []
+                var array: [JSONLineValue] = []
                 skipSpace()
                 if peek() == UInt8(ascii: "]") { index += 1; return .array(array) }
                 while true {
