@@ -32,7 +32,10 @@ let package = Package(
         .systemLibrary(name: "CJSONC", pkgConfig: "json-c", providers: [.apt(["libjson-c-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CTextRNN"),
-        .target(name: "TextRNNRuntime", dependencies: ["CJSONC"], swiftSettings: numericSettings),
+        // The runtime's SIMD kernels (AVX-512/VNNI, AVX2/FMA, portable; chosen by cpuid at load):
+        // C because Swift cannot compile one function for several instruction sets. libc only.
+        .target(name: "CTextRNNKernels", cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]),
+        .target(name: "TextRNNRuntime", dependencies: ["CJSONC", "CTextRNNKernels"], swiftSettings: numericSettings),
         .target(
             name: "TextRNNCAPI",
             dependencies: ["TextRNNRuntime", "CTextRNN"],

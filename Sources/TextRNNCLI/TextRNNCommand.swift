@@ -11,6 +11,7 @@ struct TextRNNCommand: ParsableCommand {
             PredictCommand.self,
             InspectCommand.self,
             ImportKerasFixtureCommand.self,
+            QuantizeCommand.self,
         ]
     )
 }

@@ -1,3 +1,4 @@
+import CTextRNNKernels
 import Glibc
 
 /// A row-major float32 matrix borrowed from the weights (Keras layout: [inputs, outputs]).
@@ -7,24 +8,74 @@ struct Matrix: @unchecked Sendable {
     let columns: Int
 }
 
-/// The small dense kernels of batch-1 inference. Written so that LLVM vectorizes the inner
-/// loops (contiguous rows, no bounds checks in release builds).
+/// A weight matrix [rows, columns] in the Keras layout ([inputs, outputs]): float32, or int8
+/// kept as int8 with one float scale per column (output unit). Int8 matrices used as recurrent
+/// kernels also carry a packed copy for integer dot products (see textrnn_kernels.h).
+struct WeightMatrix: @unchecked Sendable {  // pointers into immutable weights
+    let rows: Int
+    let columns: Int
+    let float: UnsafePointer<Float>?
+    let int8: UnsafePointer<Int8>?
+    let scales: UnsafePointer<Float>?  // [columns], int8 only
+    var packed: UnsafePointer<Int8>? = nil  // [ceil(rows/4)][columns][4]
+    var columnSums: UnsafePointer<Int32>? = nil  // [columns]
+
+    init(_ matrix: Matrix) {
+        rows = matrix.rows
+        columns = matrix.columns
+        float = matrix.base
+        int8 = nil
+        scales = nil
+    }
+
+    init(int8 values: UnsafePointer<Int8>, scales: UnsafePointer<Float>, rows: Int, columns: Int) {
+        self.rows = rows
+        self.columns = columns
+        float = nil
+        int8 = values
+        self.scales = scales
+    }
+
+    var isQuantized: Bool { int8 != nil }
+
+    /// y[0..<count] += x[0..<rows] · W[:, first..<first + count], with float activations.
+    @inline(__always)
+    func accumulate(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, first: Int = 0, count: Int? = nil) {
+        let n = Int32(count ?? columns)
+        if let float {
+            trk_gemv_f32(x, Int32(rows), float + first, Int32(columns), n, y)
+        } else {
+            trk_gemv_f32s8(x, Int32(rows), int8! + first, Int32(columns), n, scales! + first, y)
+        }
+    }
+
+    /// y[0..<columns] += x · W, with int8 matrices through integer dot products on x quantized
+    /// per call (`quantizedScratch`: at least `quantizedScratchBytes` bytes).
+    @inline(__always)
+    func accumulateRecurrent(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, quantizedScratch: UnsafeMutableRawPointer) {
+        if let packed {
+            let xq = quantizedScratch.assumingMemoryBound(to: UInt8.self)
+            let acc = (quantizedScratch + ((rows + 3) / 4 * 4 + 63) / 64 * 64).assumingMemoryBound(to: Int32.self)
+            trk_gemv_q8(x, Int32(rows), packed, columnSums!, scales!, Int32(columns), y, xq, acc)
+        } else {
+            accumulate(x, into: y)
+        }
+    }
+
+    /// Bytes of scratch `accumulateRecurrent` needs.
+    var quantizedScratchBytes: Int { ((rows + 3) / 4 * 4 + 63) / 64 * 64 + 4 * columns }
+}
+
+/// The small dense kernels of batch-1 inference; the hot loops are in CTextRNNKernels.
 enum Kernels {
     /// y[0..<n] (+)= x[0..<k] · w, where row i of w starts at w + i * rowStride.
-    /// The axpy order (one weight row at a time) reads w contiguously, which is what the
-    /// Keras [inputs, outputs] layout favours.
     @inline(__always)
     static func matvec(
         _ x: UnsafePointer<Float>, _ k: Int, _ w: UnsafePointer<Float>, rowStride: Int, _ n: Int,
         _ y: UnsafeMutablePointer<Float>, accumulate: Bool
     ) {
         if !accumulate { y.update(repeating: 0, count: n) }
-        for i in 0..<k {
-            let xi = x[i]
-            if xi == 0 { continue }  // padding rows, ReLU zeros and the zero initial state
-            let row = w + i * rowStride
-            for j in 0..<n { y[j] += xi * row[j] }
-        }
+        trk_gemv_f32(x, Int32(k), w, Int32(rowStride), Int32(n), y)
     }
 
     @inline(__always)
@@ -53,8 +104,9 @@ enum Kernels {
                 sum += v[i]
             }
             for i in 0..<n { v[i] /= sum }
-        default:
-            for i in 0..<n { v[i] = activate(v[i], activation) }
+        case .sigmoid: trk_sigmoid(v, Int32(n))
+        case .tanh: trk_tanh(v, Int32(n))
+        case .relu: for i in 0..<n { v[i] = max(v[i], 0) }
         }
     }
 }

@@ -1,3 +1,14 @@
+import CTextRNNKernels
+
+/// An embedding table [rows, dim]: float32, or int8 with one scale per row.
+struct EmbeddingTable: @unchecked Sendable {
+    let rows: Int
+    let dim: Int
+    let float: UnsafePointer<Float>?
+    let int8: UnsafePointer<Int8>?
+    let scales: UnsafePointer<Float>?
+}
+
 /// The non-recurrent layers, each over one sequence or one vector.
 enum SequenceLayers {
     /// output [steps, dim] = rows of the table [rows, dim] for ids [steps].
@@ -6,6 +17,19 @@ enum SequenceLayers {
         let dim = table.columns
         for t in 0..<steps {
             (output + t * dim).update(from: table.base + Int(ids[t]) * dim, count: dim)
+        }
+    }
+
+    /// As `embed`, for an int8 table with one scale per row.
+    static func embed(_ table: EmbeddingTable, ids: UnsafePointer<Int32>, steps: Int, output: UnsafeMutablePointer<Float>) {
+        let dim = table.dim
+        if let float = table.float {
+            embed(Matrix(base: float, rows: table.rows, columns: dim), ids: ids, steps: steps, output: output)
+            return
+        }
+        for t in 0..<steps {
+            let id = Int(ids[t])
+            trk_dequantize_row(table.int8! + id * dim, table.scales![id], Int32(dim), output + t * dim)
         }
     }
 
@@ -69,11 +93,11 @@ enum SequenceLayers {
 
     /// output [units] = activation(input [inputs] · kernel [inputs, units] + bias [units])
     static func dense(
-        _ input: UnsafePointer<Float>, kernel: Matrix, bias: UnsafePointer<Float>, activation: Activation,
+        _ input: UnsafePointer<Float>, kernel: WeightMatrix, bias: UnsafePointer<Float>, activation: Activation,
         output: UnsafeMutablePointer<Float>
     ) {
         output.update(from: bias, count: kernel.columns)
-        Kernels.matvec(input, kernel.rows, kernel.base, rowStride: kernel.columns, kernel.columns, output, accumulate: true)
+        kernel.accumulate(input, into: output)
         Kernels.activate(output, kernel.columns, activation)
     }
 }

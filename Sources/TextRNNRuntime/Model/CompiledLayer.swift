@@ -1,30 +1,46 @@
+import CTextRNNKernels
+
 /// A layer of the graph with its weights resolved to pointers, ready to run.
 enum CompiledLayer: @unchecked Sendable {  // pointers into immutable weights
-    case embedding(table: Matrix, maskZero: Bool)
+    case embedding(table: EmbeddingTable, maskZero: Bool)
     case recurrent(RecurrentLayer)
     case bidirectional(forward: RecurrentLayer, backward: RecurrentLayer, mergeMode: MergeMode)
     case globalMaxPooling(masked: Bool)
     case globalAveragePooling
-    case dense(kernel: Matrix, bias: UnsafePointer<Float>, activation: Activation)
+    case dense(kernel: WeightMatrix, bias: UnsafePointer<Float>, activation: Activation)
 }
 
-/// Float32 views of the weights file's tensors. float32 tensors point into the (mapped) file;
-/// int8 tensors are dequantized into owned memory here.
+/// Views of the weights file's tensors. float32 tensors point into the (mapped) file; int8
+/// tensors stay int8 (pointers into the file, with their scales). Buffers derived at load
+/// (packed int8 recurrent kernels) are owned here.
 final class ResolvedTensors: @unchecked Sendable {
-    // Immutable after init; the owned buffers are only read after that.
+    // Immutable after the model is compiled; the owned buffers are only read after that.
     private(set) var pointers: [String: UnsafePointer<Float>] = [:]
-    private var owned: [UnsafeMutablePointer<Float>] = []
+    private(set) var int8Pointers: [String: (values: UnsafePointer<Int8>, scales: UnsafePointer<Float>)] = [:]
+    private var owned: [UnsafeMutableRawPointer] = []
 
     init(manifest: Manifest, storage: WeightStorage) throws(TextRNNError) {
         let base = storage.bytes.baseAddress
-        var entries: [String: Manifest.TensorEntry] = [:]
-        for tensor in manifest.tensors { entries[tensor.name] = tensor }
         for tensor in manifest.tensors where tensor.dtype == .float32 {
             let values = UnsafeRawPointer(base! + tensor.offset).assumingMemoryBound(to: Float.self)
-            for index in 0..<tensor.elementCount where !values[index].isFinite {
+            // Finite check on the bit patterns: exponent all ones means inf or NaN.
+            let bits = UnsafeRawPointer(values).assumingMemoryBound(to: UInt32.self)
+            var bad = false
+            for index in 0..<tensor.elementCount { bad = bad || (bits[index] & 0x7f80_0000) == 0x7f80_0000 }
+            if bad {
+                let index = (0..<tensor.elementCount).first { !values[$0].isFinite }!
                 throw TextRNNError(.invalidBundle, "weights: tensor \"\(tensor.name)\" holds a non-finite value at element \(index)")
             }
             pointers[tensor.name] = values
+        }
+        // int8 stays int8 where the kernels read it (embeddings scaled per row, kernels per
+        // output column, as writers lay them out); anything else is dequantized here.
+        var kernelAxis: [String: Int] = [:]
+        for roles in manifest.layerWeights {
+            for (role, name) in roles {
+                if role == "embeddings" { kernelAxis[name] = 0 }
+                if role.hasSuffix("kernel") { kernelAxis[name] = 1 }
+            }
         }
         for tensor in manifest.tensors where tensor.dtype == .int8 {
             let scales = pointers[tensor.scales!]!
@@ -32,17 +48,39 @@ final class ResolvedTensors: @unchecked Sendable {
             for index in 0..<tensor.shape[axis] where !(scales[index].isFinite && scales[index] > 0) {
                 throw TextRNNError(.invalidBundle, "weights: tensor \"\(tensor.scales!)\" holds scale \(scales[index]) at \(index); int8 scales must be finite and positive")
             }
-            // Element i lies at index (i / inner) % shape[axis] along the scale axis.
-            let inner = tensor.shape[(axis + 1)...].reduce(1, *)
             let values = UnsafeRawPointer(base! + tensor.offset).assumingMemoryBound(to: Int8.self)
-            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: tensor.elementCount)
-            owned.append(buffer)
-            for index in 0..<tensor.elementCount {
-                buffer[index] = Float(values[index]) * scales[(index / inner) % tensor.shape[axis]]
+            if tensor.shape.count == 2 && kernelAxis[tensor.name] == axis {
+                int8Pointers[tensor.name] = (values, scales)
+            } else {
+                let inner = tensor.shape[(axis + 1)...].reduce(1, *)
+                let buffer = allocate(Float.self, tensor.elementCount)
+                for index in 0..<tensor.elementCount {
+                    buffer[index] = Float(values[index]) * scales[(index / inner) % tensor.shape[axis]]
+                }
+                pointers[tensor.name] = UnsafePointer(buffer)
             }
-            pointers[tensor.name] = UnsafePointer(buffer)
         }
-        _ = entries
+    }
+
+    func allocate<T>(_ type: T.Type, _ count: Int) -> UnsafeMutablePointer<T> {
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<T>.stride, alignment: 64)
+        owned.append(raw)
+        return raw.bindMemory(to: T.self, capacity: max(count, 1))
+    }
+
+    /// The matrix under `name`, float32 or int8 (with a packed copy if `packed`).
+    func matrix(_ name: String, rows: Int, columns: Int, packed: Bool = false) -> WeightMatrix {
+        if let float = pointers[name] { return WeightMatrix(Matrix(base: float, rows: rows, columns: columns)) }
+        let (values, scales) = int8Pointers[name]!
+        var matrix = WeightMatrix(int8: values, scales: scales, rows: rows, columns: columns)
+        if packed {
+            let buffer = allocate(Int8.self, trk_packed_size(Int32(rows), Int32(columns)))
+            let sums = allocate(Int32.self, columns)
+            trk_pack_s8(values, Int32(rows), Int32(columns), Int32(columns), buffer, sums)
+            matrix.packed = UnsafePointer(buffer)
+            matrix.columnSums = UnsafePointer(sums)
+        }
+        return matrix
     }
 
     deinit { for buffer in owned { buffer.deallocate() } }
@@ -54,6 +92,7 @@ extension CompiledLayer {
     static func compile(_ manifest: Manifest, tensors: ResolvedTensors) -> [CompiledLayer] {
         var features = 0
         var compiled: [CompiledLayer] = []
+        var embedding: EmbeddingTable? = nil
         for (index, layer) in manifest.layers.enumerated() {
             let names = manifest.layerWeights[index]
             func pointer(_ role: String) -> UnsafePointer<Float>? { names[role].flatMap { tensors.pointers[$0] } }
@@ -61,17 +100,35 @@ extension CompiledLayer {
                 let width = spec.cell.gateCount * spec.units
                 let bias = pointer(prefix + "bias")
                 let splitBias = spec.cell == .gru && spec.resetAfter
-                return RecurrentLayer(
+                let input = tensors.matrix(names[prefix + "kernel"]!, rows: features, columns: width)
+                // reset_after false multiplies column blocks separately: float activations there.
+                let recurrentKernel = tensors.matrix(
+                    names[prefix + "recurrent_kernel"]!, rows: spec.units, columns: width,
+                    packed: spec.cell != .gru || spec.resetAfter)
+                var layer = RecurrentLayer(
                     spec: spec,
                     weights: RecurrentWeights(
-                        kernel: Matrix(base: pointer(prefix + "kernel")!, rows: features, columns: width),
-                        recurrentKernel: Matrix(base: pointer(prefix + "recurrent_kernel")!, rows: spec.units, columns: width),
-                        inputBias: bias,
+                        input: input, recurrent: recurrentKernel, inputBias: bias,
                         recurrentBias: splitBias ? bias.map { $0 + width } : nil))
+                if index == 1, let embedding {
+                    layer.projection = ProjectionTable(
+                        rows: embedding.rows, dim: embedding.dim, embeddingFloat: embedding.float,
+                        embeddingInt8: embedding.int8, embeddingScales: embedding.scales, kernel: input, bias: bias)
+                }
+                return layer
             }
             switch layer {
             case .embedding(let rows, let dim, let maskZero):
-                compiled.append(.embedding(table: Matrix(base: pointer("embeddings")!, rows: rows, columns: dim), maskZero: maskZero))
+                let name = names["embeddings"]!
+                let table: EmbeddingTable
+                if let float = tensors.pointers[name] {
+                    table = EmbeddingTable(rows: rows, dim: dim, float: float, int8: nil, scales: nil)
+                } else {
+                    let (values, scales) = tensors.int8Pointers[name]!
+                    table = EmbeddingTable(rows: rows, dim: dim, float: nil, int8: values, scales: scales)
+                }
+                embedding = table
+                compiled.append(.embedding(table: table, maskZero: maskZero))
             case .recurrent(let spec):
                 compiled.append(.recurrent(recurrent(spec, prefix: "")))
             case .bidirectional(let forward, let backward, let mergeMode):
@@ -84,7 +141,7 @@ extension CompiledLayer {
                 compiled.append(.globalAveragePooling)
             case .dense(let units, let activation):
                 compiled.append(.dense(
-                    kernel: Matrix(base: pointer("kernel")!, rows: features, columns: units), bias: pointer("bias")!,
+                    kernel: tensors.matrix(names["kernel"]!, rows: features, columns: units), bias: pointer("bias")!,
                     activation: activation))
             }
             features = Manifest.expectedWeights(of: layer, inputFeatures: features).outputFeatures

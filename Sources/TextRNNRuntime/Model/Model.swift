@@ -1,3 +1,5 @@
+import CTextRNNKernels
+
 /// A loaded bundle: text pipeline, labels and layers. Immutable once loaded, so one `Model`
 /// serves any number of threads; each thread brings its own `PredictionScratch`.
 public final class Model: Sendable {
@@ -6,6 +8,8 @@ public final class Model: Sendable {
     let layers: [CompiledLayer]
     private let storage: WeightStorage
     private let tensors: ResolvedTensors
+    /// The first recurrent layer reads token ids through its projection table(s).
+    let usesProjection: Bool
     /// Rows of the embedding: every token id must be below this.
     public let embeddingRows: Int
 
@@ -46,7 +50,15 @@ public final class Model: Sendable {
         self.storage = storage
         self.tensors = try ResolvedTensors(manifest: manifest, storage: storage)
         self.pipeline = TextPipeline(config: manifest.text, vocabulary: try Vocabulary(tokens: manifest.vocabulary))
+        _ = trk_kernel_level()  // CPU detection, once per process
         self.layers = CompiledLayer.compile(manifest, tensors: tensors)
+        if layers.count > 1, case .recurrent(let layer) = layers[1] {
+            usesProjection = layer.projection != nil
+        } else if layers.count > 1, case .bidirectional(let forward, let backward, _) = layers[1] {
+            usesProjection = forward.projection != nil && backward.projection != nil
+        } else {
+            usesProjection = false
+        }
         guard case .embedding(let rows, _, _) = manifest.layers[0] else { fatalError("validated: first layer is an Embedding") }
         self.embeddingRows = rows
     }
@@ -113,21 +125,24 @@ public final class Model: Sendable {
         var mask: UnsafeMutablePointer<UInt8>? = nil
         var features = 0
         var current = scratch.current.pointer
+        var projectionIDs: UnsafePointer<Int32>? = usesProjection ? ids.baseAddress : nil
         for layer in layers {
+            defer { if case .embedding = layer {} else { projectionIDs = nil } }
             switch layer {
             case .embedding(let table, let maskZero):
-                current = scratch.current.reserve(max(steps * table.columns, 1))
-                if steps > 0 { SequenceLayers.embed(table, ids: ids.baseAddress!, steps: steps, output: current) }
+                current = scratch.current.reserve(max(steps * table.dim, 1))
+                // A first recurrent layer with a projection table reads the ids, not the vectors.
+                if steps > 0 && !usesProjection { SequenceLayers.embed(table, ids: ids.baseAddress!, steps: steps, output: current) }
                 if maskZero {
                     mask = scratch.mask.reserve(max(steps, 1))
                     for t in 0..<steps { mask![t] = ids[t] != 0 ? 1 : 0 }
                 }
-                features = table.columns
+                features = table.dim
             case .recurrent(let recurrent):
                 let output = scratch.next.reserve(max(steps, 1) * recurrent.spec.units)
                 recurrent.forward(
                     input: current, mask: mask, steps: steps, output: output,
-                    scratch: scratch.recurrent.reserve(recurrent.scratchCount(steps: steps)))
+                    scratch: scratch.recurrent.reserve(recurrent.scratchCount(steps: steps)), ids: projectionIDs)
                 // Keras passes the input mask on unchanged, even after go_backwards reversed the
                 // outputs; so do we.
                 if !recurrent.spec.returnSequences { mask = nil }
@@ -140,8 +155,8 @@ public final class Model: Sendable {
                 let forwardOutput = scratch.next.reserve(rows * (forward.spec.units + backward.spec.units))
                 let backwardOutput = scratch.backward.reserve(rows * backward.spec.units)
                 let work = scratch.recurrent.reserve(max(forward.scratchCount(steps: steps), backward.scratchCount(steps: steps)))
-                forward.forward(input: current, mask: mask, steps: steps, output: forwardOutput, scratch: work)
-                backward.forward(input: current, mask: mask, steps: steps, output: backwardOutput, scratch: work)
+                forward.forward(input: current, mask: mask, steps: steps, output: forwardOutput, scratch: work, ids: projectionIDs)
+                backward.forward(input: current, mask: mask, steps: steps, output: backwardOutput, scratch: work, ids: projectionIDs)
                 // Merge in place: concat writes row t after reading forward row t only.
                 let merged = scratch.current.reserve(rows * (forward.spec.units + backward.spec.units))
                 SequenceLayers.merge(

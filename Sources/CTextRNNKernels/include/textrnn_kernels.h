@@ -1,0 +1,79 @@
+// The runtime's inner loops: matrix-vector products (float32; int8 weights with float or
+// dynamically quantized uint8 activations), vectorized sigmoid/tanh and the LSTM gate update,
+// each with AVX-512 (VNNI), AVX2/FMA and portable versions chosen once from cpuid.
+//
+// Why C: Swift has no portable way to compile one function for several instruction sets and
+// pick at run time, nor intrinsics for VNNI. This target depends on libc only.
+#ifndef TEXTRNN_KERNELS_H
+#define TEXTRNN_KERNELS_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// 0 portable, 1 AVX2+FMA, 2 AVX-512 (F/BW/VL/DQ), 3 AVX-512 + VNNI.
+int trk_cpu_level(void);
+/// The level in use (the detected one, or lower if TEXTRNN_KERNELS=portable|avx2|avx512 asks).
+int trk_kernel_level(void);
+/// Sets the level in use (clamped to what the CPU supports); returns the level now in use.
+int trk_set_kernel_level(int level);
+const char *trk_kernel_name(void);
+
+/// y[0..<n] += x[0..<k] · W, with W row-major, row i at w + i * ldw.
+void trk_gemv_f32(const float *x, int k, const float *w, int ldw, int n, float *y);
+
+/// y[j] += scale[j] * Σ_i x[i] · W[i][j], W int8 row-major (row i at w + i * ldw).
+void trk_gemv_f32s8(const float *x, int k, const int8_t *w, int ldw, int n, const float *scale, float *y);
+
+/// Bytes of the packed form of an int8 [k, n] matrix: ceil(k / 4) * 4 * n.
+size_t trk_packed_size(int k, int n);
+/// Packs int8 W [k, n] (row stride ldw) as [ceil(k/4)][n][4] (zero rows pad k) and writes
+/// colsum[j] = Σ_i W[i][j].
+void trk_pack_s8(const int8_t *w, int k, int ldw, int n, int8_t *packed, int32_t *colsum);
+
+/// y[j] += wscale[j] * Σ_i x[i] · W[i][j] with x quantized per call: s = max|x| / 127,
+/// q_i = round(x_i / s). Integer dot products (VNNI where present) on the packed W.
+/// xq: scratch of at least ceil(k/4)*4 bytes; acc: scratch of n int32.
+void trk_gemv_q8(const float *x, int k, const int8_t *packed, const int32_t *colsum, const float *wscale, int n,
+                 float *y, uint8_t *xq, int32_t *acc);
+
+/// In place.
+void trk_sigmoid(float *v, int n);
+void trk_tanh(float *v, int n);
+
+/// LSTM with sigmoid gates and tanh: z = [i f g o] pre-activations (4 * units, overwritten);
+/// c = sig(f) * c + sig(i) * tanh(g); h = sig(o) * tanh(c).
+void trk_lstm_gates(float *z, float *c, float *h, int units);
+
+/// A lazily filled table of first-layer input projections: row id = emb[id] · W + bias
+/// (width floats). Embedding and kernel are float32 or int8 with per-row (embedding) /
+/// per-column (kernel) scales. `ready` holds one state byte per row (0 empty, 1 filling,
+/// 2 ready), `table` rows * width floats; both zeroed by the caller.
+typedef struct {
+    int rows, dim, width;
+    const float *emb_f32;
+    const int8_t *emb_s8;
+    const float *emb_scale;
+    const float *w_f32;
+    const int8_t *w_s8;
+    const float *w_scale;
+    const float *bias;
+    float *table;
+    uint8_t *ready;
+} trk_projection;
+
+/// The projection row of `id`: from the table, or computed (into the table when this thread
+/// claims the row, else into tmp, width + dim floats). Thread-safe.
+const float *trk_projection_row(const trk_projection *p, int32_t id, float *tmp);
+
+/// Embedding row of an int8 table: out[j] = q[j] * scale.
+void trk_dequantize_row(const int8_t *q, float scale, int n, float *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,557 @@
+// See include/textrnn_kernels.h. One library for every x86-64: each hot function has a
+// portable version and AVX2/FMA and AVX-512 versions compiled with target attributes; the
+// level is chosen once from cpuid/xgetbv (and TEXTRNN_KERNELS, for tests and benchmarks).
+#include "textrnn_kernels.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#define TRK_X86 1
+#include <cpuid.h>
+#include <immintrin.h>
+#else
+#define TRK_X86 0
+#endif
+
+#define AVX2 __attribute__((target("avx2,fma")))
+#define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma")))
+#define AVX512VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma")))
+
+// MARK: - CPU detection
+
+static int detect_level(void) {
+#if TRK_X86
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
+    int osxsave = (c >> 27) & 1, avx = (c >> 28) & 1, fma = (c >> 12) & 1;
+    if (!osxsave || !avx) return 0;
+    unsigned xlo, xhi;
+    __asm__ volatile("xgetbv" : "=a"(xlo), "=d"(xhi) : "c"(0));
+    if ((xlo & 0x6) != 0x6) return 0;  // XMM and YMM state enabled by the OS
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
+    int avx2 = (b >> 5) & 1;
+    if (!avx2 || !fma) return 0;
+    int level = 1;
+    int f = (b >> 16) & 1, dq = (b >> 17) & 1, bw = (b >> 30) & 1, vl = (b >> 31) & 1;
+    int vnni = (c >> 11) & 1;
+    if (f && dq && bw && vl && (xlo & 0xe0) == 0xe0) {  // opmask, ZMM0-15 upper, ZMM16-31
+        level = vnni ? 3 : 2;
+    }
+    return level;
+#else
+    return 0;
+#endif
+}
+
+static int cpu_level = -1;
+static int use_level = -1;
+
+int trk_cpu_level(void) {
+    int level = __atomic_load_n(&cpu_level, __ATOMIC_RELAXED);
+    if (level < 0) {
+        level = detect_level();
+        __atomic_store_n(&cpu_level, level, __ATOMIC_RELAXED);
+    }
+    return level;
+}
+
+int trk_set_kernel_level(int level) {
+    int cpu = trk_cpu_level();
+    if (level > cpu) level = cpu;
+    if (level < 0) level = 0;
+    __atomic_store_n(&use_level, level, __ATOMIC_RELAXED);
+    return level;
+}
+
+int trk_kernel_level(void) {
+    int level = __atomic_load_n(&use_level, __ATOMIC_RELAXED);
+    if (level >= 0) return level;
+    level = trk_cpu_level();
+    const char *requested = getenv("TEXTRNN_KERNELS");
+    if (requested) {
+        if (!strcmp(requested, "portable")) level = 0;
+        else if (!strcmp(requested, "avx2") && level > 1) level = 1;
+        else if (!strcmp(requested, "avx512") && level > 2) level = 2;
+    }
+    return trk_set_kernel_level(level);
+}
+
+const char *trk_kernel_name(void) {
+    static const char *names[] = {"portable", "avx2-fma", "avx512", "avx512-vnni"};
+    return names[trk_kernel_level()];
+}
+
+#define LEVEL (__builtin_expect(use_level >= 0, 1) ? use_level : trk_kernel_level())
+
+// MARK: - float matrix-vector
+
+static void gemv_f32_portable(const float *x, int k, const float *w, int ldw, int n, float *y) {
+    for (int i = 0; i < k; i++) {
+        float xi = x[i];
+        if (xi == 0) continue;
+        const float *row = w + (size_t)i * ldw;
+        for (int j = 0; j < n; j++) y[j] += xi * row[j];
+    }
+}
+
+#if TRK_X86
+AVX2 static void gemv_f32_avx2(const float *x, int k, const float *w, int ldw, int n, float *y) {
+    int j = 0;
+    for (; j + 64 <= n; j += 64) {
+        __m256 a[8], b[8];
+        for (int m = 0; m < 8; m++) { a[m] = _mm256_loadu_ps(y + j + 8 * m); b[m] = _mm256_setzero_ps(); }
+        int i = 0;
+        for (; i + 2 <= k; i += 2) {
+            __m256 x0 = _mm256_set1_ps(x[i]), x1 = _mm256_set1_ps(x[i + 1]);
+            const float *r0 = w + (size_t)i * ldw + j, *r1 = r0 + ldw;
+            for (int m = 0; m < 8; m++) {
+                a[m] = _mm256_fmadd_ps(x0, _mm256_loadu_ps(r0 + 8 * m), a[m]);
+                b[m] = _mm256_fmadd_ps(x1, _mm256_loadu_ps(r1 + 8 * m), b[m]);
+            }
+        }
+        if (i < k) {
+            __m256 x0 = _mm256_set1_ps(x[i]);
+            const float *r0 = w + (size_t)i * ldw + j;
+            for (int m = 0; m < 8; m++) a[m] = _mm256_fmadd_ps(x0, _mm256_loadu_ps(r0 + 8 * m), a[m]);
+        }
+        for (int m = 0; m < 8; m++) _mm256_storeu_ps(y + j + 8 * m, _mm256_add_ps(a[m], b[m]));
+    }
+    for (; j + 8 <= n; j += 8) {
+        __m256 a = _mm256_loadu_ps(y + j);
+        for (int i = 0; i < k; i++) a = _mm256_fmadd_ps(_mm256_set1_ps(x[i]), _mm256_loadu_ps(w + (size_t)i * ldw + j), a);
+        _mm256_storeu_ps(y + j, a);
+    }
+    for (; j < n; j++) {
+        float a = y[j];
+        for (int i = 0; i < k; i++) a = fmaf(x[i], w[(size_t)i * ldw + j], a);
+        y[j] = a;
+    }
+}
+
+AVX512 static void gemv_f32_avx512(const float *x, int k, const float *w, int ldw, int n, float *y) {
+    int j = 0;
+    for (; j + 128 <= n; j += 128) {
+        __m512 a[8], b[8];
+        for (int m = 0; m < 8; m++) { a[m] = _mm512_loadu_ps(y + j + 16 * m); b[m] = _mm512_setzero_ps(); }
+        int i = 0;
+        for (; i + 2 <= k; i += 2) {
+            __m512 x0 = _mm512_set1_ps(x[i]), x1 = _mm512_set1_ps(x[i + 1]);
+            const float *r0 = w + (size_t)i * ldw + j, *r1 = r0 + ldw;
+            for (int m = 0; m < 8; m++) {
+                a[m] = _mm512_fmadd_ps(x0, _mm512_loadu_ps(r0 + 16 * m), a[m]);
+                b[m] = _mm512_fmadd_ps(x1, _mm512_loadu_ps(r1 + 16 * m), b[m]);
+            }
+        }
+        if (i < k) {
+            __m512 x0 = _mm512_set1_ps(x[i]);
+            const float *r0 = w + (size_t)i * ldw + j;
+            for (int m = 0; m < 8; m++) a[m] = _mm512_fmadd_ps(x0, _mm512_loadu_ps(r0 + 16 * m), a[m]);
+        }
+        for (int m = 0; m < 8; m++) _mm512_storeu_ps(y + j + 16 * m, _mm512_add_ps(a[m], b[m]));
+    }
+    for (; j + 64 <= n; j += 64) {
+        __m512 a[4], b[4];
+        for (int m = 0; m < 4; m++) { a[m] = _mm512_loadu_ps(y + j + 16 * m); b[m] = _mm512_setzero_ps(); }
+        int i = 0;
+        for (; i + 2 <= k; i += 2) {
+            __m512 x0 = _mm512_set1_ps(x[i]), x1 = _mm512_set1_ps(x[i + 1]);
+            const float *r0 = w + (size_t)i * ldw + j, *r1 = r0 + ldw;
+            for (int m = 0; m < 4; m++) {
+                a[m] = _mm512_fmadd_ps(x0, _mm512_loadu_ps(r0 + 16 * m), a[m]);
+                b[m] = _mm512_fmadd_ps(x1, _mm512_loadu_ps(r1 + 16 * m), b[m]);
+            }
+        }
+        if (i < k) {
+            __m512 x0 = _mm512_set1_ps(x[i]);
+            const float *r0 = w + (size_t)i * ldw + j;
+            for (int m = 0; m < 4; m++) a[m] = _mm512_fmadd_ps(x0, _mm512_loadu_ps(r0 + 16 * m), a[m]);
+        }
+        for (int m = 0; m < 4; m++) _mm512_storeu_ps(y + j + 16 * m, _mm512_add_ps(a[m], b[m]));
+    }
+    for (; j < n; j += 16) {
+        __mmask16 mask = n - j >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - j)) - 1);
+        __m512 a = _mm512_maskz_loadu_ps(mask, y + j);
+        for (int i = 0; i < k; i++)
+            a = _mm512_fmadd_ps(_mm512_set1_ps(x[i]), _mm512_maskz_loadu_ps(mask, w + (size_t)i * ldw + j), a);
+        _mm512_mask_storeu_ps(y + j, mask, a);
+    }
+}
+#endif
+
+void trk_gemv_f32(const float *x, int k, const float *w, int ldw, int n, float *y) {
+#if TRK_X86
+    int level = LEVEL;
+    if (level >= 2) { gemv_f32_avx512(x, k, w, ldw, n, y); return; }
+    if (level == 1) { gemv_f32_avx2(x, k, w, ldw, n, y); return; }
+#endif
+    gemv_f32_portable(x, k, w, ldw, n, y);
+}
+
+// MARK: - int8 weights, float activations (table fill, dense layers)
+
+#define GEMV_F32S8_BODY                                                         \
+    float tmp[256];                                                             \
+    for (int j0 = 0; j0 < n; j0 += 256) {                                       \
+        int count = n - j0 < 256 ? n - j0 : 256;                                \
+        for (int j = 0; j < count; j++) tmp[j] = 0;                             \
+        for (int i = 0; i < k; i++) {                                           \
+            float xi = x[i];                                                    \
+            const int8_t *row = w + (size_t)i * ldw + j0;                       \
+            for (int j = 0; j < count; j++) tmp[j] += xi * (float)row[j];       \
+        }                                                                       \
+        for (int j = 0; j < count; j++) y[j0 + j] += scale[j0 + j] * tmp[j];    \
+    }
+
+static void gemv_f32s8_portable(const float *x, int k, const int8_t *w, int ldw, int n, const float *scale, float *y) {
+    GEMV_F32S8_BODY
+}
+#if TRK_X86
+AVX2 static void gemv_f32s8_avx2(const float *x, int k, const int8_t *w, int ldw, int n, const float *scale, float *y) {
+    GEMV_F32S8_BODY
+}
+AVX512 static void gemv_f32s8_avx512(const float *x, int k, const int8_t *w, int ldw, int n, const float *scale, float *y) {
+    GEMV_F32S8_BODY
+}
+#endif
+
+void trk_gemv_f32s8(const float *x, int k, const int8_t *w, int ldw, int n, const float *scale, float *y) {
+#if TRK_X86
+    int level = LEVEL;
+    if (level >= 2) { gemv_f32s8_avx512(x, k, w, ldw, n, scale, y); return; }
+    if (level == 1) { gemv_f32s8_avx2(x, k, w, ldw, n, scale, y); return; }
+#endif
+    gemv_f32s8_portable(x, k, w, ldw, n, scale, y);
+}
+
+// MARK: - int8 weights, uint8 activations (recurrent steps)
+
+size_t trk_packed_size(int k, int n) { return (size_t)((k + 3) / 4) * 4 * (size_t)n; }
+
+void trk_pack_s8(const int8_t *w, int k, int ldw, int n, int8_t *packed, int32_t *colsum) {
+    int groups = (k + 3) / 4;
+    for (int j = 0; j < n; j++) colsum[j] = 0;
+    for (int g = 0; g < groups; g++)
+        for (int j = 0; j < n; j++)
+            for (int r = 0; r < 4; r++) {
+                int i = 4 * g + r;
+                int8_t v = i < k ? w[(size_t)i * ldw + j] : 0;
+                packed[((size_t)g * n + j) * 4 + r] = v;
+                colsum[j] += v;
+            }
+}
+
+/// Quantizes x to uint8 q + 128 (q in -127...127); returns the scale (0: x is all zeros).
+static float quantize_u8(const float *x, int k, uint8_t *xq) {
+    float largest = 0;
+    for (int i = 0; i < k; i++) { float a = fabsf(x[i]); largest = a > largest ? a : largest; }
+    int padded = (k + 3) / 4 * 4;
+    if (!(largest > 0)) return 0;
+    float inverse = 127.0f / largest;
+    for (int i = 0; i < k; i++) xq[i] = (uint8_t)(128 + (int)lrintf(x[i] * inverse));
+    for (int i = k; i < padded; i++) xq[i] = 128;
+    return largest / 127.0f;
+}
+
+static void dot_u8s8_portable(const uint8_t *xq, int groups, const int8_t *packed, int n, int32_t *acc) {
+    for (int j = 0; j < n; j++) acc[j] = 0;
+    for (int g = 0; g < groups; g++) {
+        const uint8_t *xg = xq + 4 * g;
+        const int8_t *block = packed + (size_t)g * n * 4;
+        for (int j = 0; j < n; j++) {
+            const int8_t *wj = block + 4 * j;
+            acc[j] += xg[0] * wj[0] + xg[1] * wj[1] + xg[2] * wj[2] + xg[3] * wj[3];
+        }
+    }
+}
+
+#if TRK_X86
+AVX2 static void dot_u8s8_avx2(const uint8_t *xq, int groups, const int8_t *packed, int n, int32_t *acc) {
+    // Exact: widen both to int16 (no vpmaddubsw saturation), vpmaddwd pairs into int32.
+    int j = 0;
+    for (; j + 8 <= n; j += 8) {
+        __m256i a0 = _mm256_setzero_si256(), a1 = _mm256_setzero_si256();
+        for (int g = 0; g < groups; g++) {
+            int32_t xg;
+            memcpy(&xg, xq + 4 * g, 4);
+            // x bytes as int16: [x0 x1 x2 x3] repeated.
+            __m256i xs = _mm256_cvtepu8_epi16(_mm_set1_epi32(xg));
+            const int8_t *wp = packed + ((size_t)g * n + j) * 4;
+            __m256i w0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)wp));        // outputs j..j+3
+            __m256i w1 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(wp + 16)));  // outputs j+4..j+7
+            a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(xs, w0));
+            a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(xs, w1));
+        }
+        // a0 lanes: pairs (j: r01, r23), (j+1: ...)...; add neighbouring pairs.
+        __m256i h = _mm256_hadd_epi32(a0, a1);  // [a0 pairs 0-1 of lane0, a1 ...] per 128-bit lane
+        h = _mm256_permute4x64_epi64(h, 0xd8);
+        _mm256_storeu_si256((__m256i *)(acc + j), h);
+    }
+    for (; j < n; j++) {
+        int32_t s = 0;
+        for (int g = 0; g < groups; g++) {
+            const int8_t *wj = packed + ((size_t)g * n + j) * 4;
+            const uint8_t *xg = xq + 4 * g;
+            s += xg[0] * wj[0] + xg[1] * wj[1] + xg[2] * wj[2] + xg[3] * wj[3];
+        }
+        acc[j] = s;
+    }
+}
+
+AVX512VNNI static void dot_u8s8_vnni(const uint8_t *xq, int groups, const int8_t *packed, int n, int32_t *acc) {
+    int j = 0;
+    for (; j + 128 <= n; j += 128) {
+        __m512i a[8];
+        for (int m = 0; m < 8; m++) a[m] = _mm512_setzero_si512();
+        for (int g = 0; g < groups; g++) {
+            int32_t xg;
+            memcpy(&xg, xq + 4 * g, 4);
+            __m512i xb = _mm512_set1_epi32(xg);
+            const int8_t *wp = packed + ((size_t)g * n + j) * 4;
+            for (int m = 0; m < 8; m++) a[m] = _mm512_dpbusd_epi32(a[m], xb, _mm512_loadu_si512(wp + 64 * m));
+        }
+        for (int m = 0; m < 8; m++) _mm512_storeu_si512(acc + j + 16 * m, a[m]);
+    }
+    for (; j < n; j += 16) {
+        __mmask16 mask = n - j >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - j)) - 1);
+        __m512i a = _mm512_setzero_si512();
+        for (int g = 0; g < groups; g++) {
+            int32_t xg;
+            memcpy(&xg, xq + 4 * g, 4);
+            const int8_t *wp = packed + ((size_t)g * n + j) * 4;
+            a = _mm512_dpbusd_epi32(a, _mm512_set1_epi32(xg), _mm512_maskz_loadu_epi32(mask, wp));
+        }
+        _mm512_mask_storeu_epi32(acc + j, mask, a);
+    }
+}
+#endif
+
+void trk_gemv_q8(const float *x, int k, const int8_t *packed, const int32_t *colsum, const float *wscale, int n,
+                 float *y, uint8_t *xq, int32_t *acc) {
+    float s = quantize_u8(x, k, xq);
+    if (s == 0) return;
+    int groups = (k + 3) / 4;
+#if TRK_X86
+    int level = LEVEL;
+    if (level == 3) dot_u8s8_vnni(xq, groups, packed, n, acc);
+    else if (level >= 1) dot_u8s8_avx2(xq, groups, packed, n, acc);
+    else
+#endif
+        dot_u8s8_portable(xq, groups, packed, n, acc);
+    for (int j = 0; j < n; j++) y[j] += (float)(acc[j] - 128 * colsum[j]) * (s * wscale[j]);
+}
+
+// MARK: - activations
+
+#if TRK_X86
+// Cephes expf: n = round(x / ln 2), r = x - n ln 2 (two parts), e^r by a degree-7 polynomial.
+#define EXP_CONSTANTS                                   \
+    const float hi = 88.3762626647949f, lo = -87.3365478515625f; \
+    const float log2e = 1.44269504088896341f, c1 = 0.693359375f, c2 = -2.12194440e-4f;
+
+AVX512 static inline __m512 exp512(__m512 x) {
+    EXP_CONSTANTS
+    x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(lo)), _mm512_set1_ps(hi));
+    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(log2e)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(c1), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(c2), r);
+    __m512 p = _mm512_set1_ps(1.9875691500E-4f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507E-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073E-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894E-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459E-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201E-1f));
+    __m512 r2 = _mm512_mul_ps(r, r);
+    p = _mm512_fmadd_ps(p, r2, _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+    return _mm512_scalef_ps(p, n);
+}
+
+AVX512 static inline __m512 sigmoid512(__m512 x) {
+    __m512 one = _mm512_set1_ps(1.0f);
+    return _mm512_div_ps(one, _mm512_add_ps(one, exp512(_mm512_sub_ps(_mm512_setzero_ps(), x))));
+}
+
+// Cephes tanhf: odd polynomial below 0.625, else 1 - 2 / (e^{2|x|} + 1).
+AVX512 static inline __m512 tanh512(__m512 x) {
+    __m512 ax = _mm512_abs_ps(x);
+    __m512 z = _mm512_mul_ps(x, x);
+    __m512 p = _mm512_set1_ps(-5.70498872745E-3f);
+    p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(2.06390887954E-2f));
+    p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(-5.37397155531E-2f));
+    p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(1.33314422036E-1f));
+    p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(-3.33332819422E-1f));
+    __m512 small = _mm512_fmadd_ps(_mm512_mul_ps(p, z), x, x);
+    __m512 one = _mm512_set1_ps(1.0f);
+    __m512 e = exp512(_mm512_add_ps(ax, ax));
+    __m512 large = _mm512_sub_ps(one, _mm512_div_ps(_mm512_set1_ps(2.0f), _mm512_add_ps(e, one)));
+    large = _mm512_or_ps(large, _mm512_and_ps(x, _mm512_set1_ps(-0.0f)));  // sign of x
+    __mmask16 isSmall = _mm512_cmp_ps_mask(ax, _mm512_set1_ps(0.625f), _CMP_LT_OQ);
+    return _mm512_mask_blend_ps(isSmall, large, small);
+}
+
+AVX2 static inline __m256 exp256(__m256 x) {
+    EXP_CONSTANTS
+    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(lo)), _mm256_set1_ps(hi));
+    __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(log2e)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(c1), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(c2), r);
+    __m256 p = _mm256_set1_ps(1.9875691500E-4f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507E-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073E-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894E-2f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459E-1f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201E-1f));
+    __m256 r2 = _mm256_mul_ps(r, r);
+    p = _mm256_fmadd_ps(p, r2, _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+    // 2^n for n in [-126, 127]: build the exponent bits. n = -127 (x near lo) would be a
+    // denormal; split it as 2^(n+1) / 2.
+    __m256i ni = _mm256_cvtps_epi32(n);
+    __m256i bits = _mm256_slli_epi32(_mm256_add_epi32(ni, _mm256_set1_epi32(126)), 23);
+    return _mm256_mul_ps(_mm256_mul_ps(p, _mm256_castsi256_ps(bits)), _mm256_set1_ps(2.0f));
+}
+
+AVX2 static inline __m256 sigmoid256(__m256 x) {
+    __m256 one = _mm256_set1_ps(1.0f);
+    return _mm256_div_ps(one, _mm256_add_ps(one, exp256(_mm256_sub_ps(_mm256_setzero_ps(), x))));
+}
+
+AVX2 static inline __m256 tanh256(__m256 x) {
+    __m256 signbit = _mm256_set1_ps(-0.0f);
+    __m256 ax = _mm256_andnot_ps(signbit, x);
+    __m256 z = _mm256_mul_ps(x, x);
+    __m256 p = _mm256_set1_ps(-5.70498872745E-3f);
+    p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(2.06390887954E-2f));
+    p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(-5.37397155531E-2f));
+    p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(1.33314422036E-1f));
+    p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(-3.33332819422E-1f));
+    __m256 small = _mm256_fmadd_ps(_mm256_mul_ps(p, z), x, x);
+    __m256 one = _mm256_set1_ps(1.0f);
+    __m256 e = exp256(_mm256_add_ps(ax, ax));
+    __m256 large = _mm256_sub_ps(one, _mm256_div_ps(_mm256_set1_ps(2.0f), _mm256_add_ps(e, one)));
+    large = _mm256_or_ps(large, _mm256_and_ps(x, signbit));
+    __m256 isSmall = _mm256_cmp_ps(ax, _mm256_set1_ps(0.625f), _CMP_LT_OQ);
+    return _mm256_blendv_ps(large, small, isSmall);
+}
+
+AVX512 static void sigmoid_avx512(float *v, int n) {
+    for (int j = 0; j < n; j += 16) {
+        __mmask16 m = n - j >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - j)) - 1);
+        _mm512_mask_storeu_ps(v + j, m, sigmoid512(_mm512_maskz_loadu_ps(m, v + j)));
+    }
+}
+AVX512 static void tanh_avx512(float *v, int n) {
+    for (int j = 0; j < n; j += 16) {
+        __mmask16 m = n - j >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - j)) - 1);
+        _mm512_mask_storeu_ps(v + j, m, tanh512(_mm512_maskz_loadu_ps(m, v + j)));
+    }
+}
+AVX2 static void sigmoid_avx2(float *v, int n) {
+    int j = 0;
+    for (; j + 8 <= n; j += 8) _mm256_storeu_ps(v + j, sigmoid256(_mm256_loadu_ps(v + j)));
+    for (; j < n; j++) v[j] = 1.0f / (1.0f + expf(-v[j]));
+}
+AVX2 static void tanh_avx2(float *v, int n) {
+    int j = 0;
+    for (; j + 8 <= n; j += 8) _mm256_storeu_ps(v + j, tanh256(_mm256_loadu_ps(v + j)));
+    for (; j < n; j++) v[j] = tanhf(v[j]);
+}
+
+AVX512 static void lstm_gates_avx512(float *z, float *c, float *h, int units) {
+    for (int j = 0; j < units; j += 16) {
+        __mmask16 m = units - j >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (units - j)) - 1);
+        __m512 i = sigmoid512(_mm512_maskz_loadu_ps(m, z + j));
+        __m512 f = sigmoid512(_mm512_maskz_loadu_ps(m, z + units + j));
+        __m512 g = tanh512(_mm512_maskz_loadu_ps(m, z + 2 * units + j));
+        __m512 o = sigmoid512(_mm512_maskz_loadu_ps(m, z + 3 * units + j));
+        __m512 cc = _mm512_add_ps(_mm512_mul_ps(f, _mm512_maskz_loadu_ps(m, c + j)), _mm512_mul_ps(i, g));
+        _mm512_mask_storeu_ps(c + j, m, cc);
+        _mm512_mask_storeu_ps(h + j, m, _mm512_mul_ps(o, tanh512(cc)));
+    }
+}
+AVX2 static void lstm_gates_avx2(float *z, float *c, float *h, int units) {
+    int j = 0;
+    for (; j + 8 <= units; j += 8) {
+        __m256 i = sigmoid256(_mm256_loadu_ps(z + j));
+        __m256 f = sigmoid256(_mm256_loadu_ps(z + units + j));
+        __m256 g = tanh256(_mm256_loadu_ps(z + 2 * units + j));
+        __m256 o = sigmoid256(_mm256_loadu_ps(z + 3 * units + j));
+        __m256 cc = _mm256_add_ps(_mm256_mul_ps(f, _mm256_loadu_ps(c + j)), _mm256_mul_ps(i, g));
+        _mm256_storeu_ps(c + j, cc);
+        _mm256_storeu_ps(h + j, _mm256_mul_ps(o, tanh256(cc)));
+    }
+    for (; j < units; j++) {
+        float i = 1.0f / (1.0f + expf(-z[j])), f = 1.0f / (1.0f + expf(-z[units + j]));
+        float g = tanhf(z[2 * units + j]), o = 1.0f / (1.0f + expf(-z[3 * units + j]));
+        c[j] = f * c[j] + i * g;
+        h[j] = o * tanhf(c[j]);
+    }
+}
+#endif
+
+void trk_sigmoid(float *v, int n) {
+#if TRK_X86
+    int level = LEVEL;
+    if (level >= 2) { sigmoid_avx512(v, n); return; }
+    if (level == 1) { sigmoid_avx2(v, n); return; }
+#endif
+    for (int j = 0; j < n; j++) v[j] = 1.0f / (1.0f + expf(-v[j]));
+}
+
+void trk_tanh(float *v, int n) {
+#if TRK_X86
+    int level = LEVEL;
+    if (level >= 2) { tanh_avx512(v, n); return; }
+    if (level == 1) { tanh_avx2(v, n); return; }
+#endif
+    for (int j = 0; j < n; j++) v[j] = tanhf(v[j]);
+}
+
+void trk_lstm_gates(float *z, float *c, float *h, int units) {
+#if TRK_X86
+    int level = LEVEL;
+    if (level >= 2) { lstm_gates_avx512(z, c, h, units); return; }
+    if (level == 1) { lstm_gates_avx2(z, c, h, units); return; }
+#endif
+    for (int j = 0; j < units; j++) {
+        float i = 1.0f / (1.0f + expf(-z[j])), f = 1.0f / (1.0f + expf(-z[units + j]));
+        float g = tanhf(z[2 * units + j]), o = 1.0f / (1.0f + expf(-z[3 * units + j]));
+        c[j] = f * c[j] + i * g;
+        h[j] = o * tanhf(c[j]);
+    }
+}
+
+// MARK: - embeddings and the projection table
+
+void trk_dequantize_row(const int8_t *q, float scale, int n, float *out) {
+    for (int j = 0; j < n; j++) out[j] = (float)q[j] * scale;
+}
+
+static void compute_projection(const trk_projection *p, int32_t id, float *out, float *x) {
+    const float *row;
+    if (p->emb_f32) {
+        row = p->emb_f32 + (size_t)id * p->dim;
+    } else {
+        trk_dequantize_row(p->emb_s8 + (size_t)id * p->dim, p->emb_scale[id], p->dim, x);
+        row = x;
+    }
+    for (int j = 0; j < p->width; j++) out[j] = 0;
+    if (p->w_f32) trk_gemv_f32(row, p->dim, p->w_f32, p->width, p->width, out);
+    else trk_gemv_f32s8(row, p->dim, p->w_s8, p->width, p->width, p->w_scale, out);
+    if (p->bias) for (int j = 0; j < p->width; j++) out[j] += p->bias[j];
+}
+
+const float *trk_projection_row(const trk_projection *p, int32_t id, float *tmp) {
+    float *slot = p->table + (size_t)id * p->width;
+    uint8_t state = __atomic_load_n(p->ready + id, __ATOMIC_ACQUIRE);
+    if (state == 2) return slot;
+    uint8_t expected = 0;
+    if (state == 0 && __atomic_compare_exchange_n(p->ready + id, &expected, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        compute_projection(p, id, slot, tmp + p->width);
+        __atomic_store_n(p->ready + id, 2, __ATOMIC_RELEASE);
+        return slot;
+    }
+    // Another thread is filling this row: compute a private copy rather than wait.
+    compute_projection(p, id, tmp, tmp + p->width);
+    return tmp;
+}
