@@ -169,6 +169,20 @@ struct DataDelimitedTests {
         #expect(DataTestSupport.errorText { _ = try DatasetLoader.load(unknownExtension) }.hasPrefix("\(unknownExtension): cannot tell the format"))
     }
 
+    @Test func byteOrderMarkCRLFAndDirectoryErrors() throws {
+        let dir = try DataTestSupport.temporaryDirectory()
+        defer { DataTestSupport.cleanup(dir) }
+        let path = try DataTestSupport.writeBytes([0xEF, 0xBB, 0xBF] + Array("label,text\r\nb,\"x\r\ny\"\r\na,z\r\n".utf8), to: dir, "bom.csv")
+        let data = try DatasetLoader.load(path)
+        #expect(data.texts == ["x\r\ny", "z"])
+        #expect(data.labels == [1, 0])
+        #expect(data.lines == [2, 4])
+        #expect(DataTestSupport.errorText { _ = try DatasetLoader.load(dir, options: DatasetOptions(format: .csv)) }
+            == "\(dir): is a directory, expected a file")
+        let empty = try DataTestSupport.write("", to: dir, "empty.csv")
+        #expect(DataTestSupport.errorText { _ = try DatasetLoader.load(empty) } == "\(empty): empty file: no header row")
+    }
+
     @Test func unknownLabelInValidationFile() throws {
         let dir = try DataTestSupport.temporaryDirectory()
         defer { DataTestSupport.cleanup(dir) }
@@ -204,6 +218,15 @@ struct DataOtherFormatTests {
         let tagged = try DatasetLoader.load(multi, options: DatasetOptions(textColumns: ["body"], labelColumn: "tags"))
         #expect(tagged.isMultiLabel)
         #expect(tagged.labelSets == [[0, 1], [], [1]])
+    }
+
+    @Test func jsonLinesLatin1() throws {
+        let dir = try DataTestSupport.temporaryDirectory()
+        defer { DataTestSupport.cleanup(dir) }
+        let path = try DataTestSupport.writeBytes(Array("{\"text\": \"caf".utf8) + [0xE9] + Array("\", \"label\": \"x\"}\n".utf8), to: dir, "l.jsonl")
+        #expect(DataTestSupport.errorText { _ = try DatasetLoader.load(path) }
+            == "\(path):1: invalid UTF-8 (byte 0xE9); use encoding latin1 if the file is Latin-1")
+        #expect(try DatasetLoader.load(path, options: DatasetOptions(encoding: .latin1)).texts == ["café"])
     }
 
     @Test func jsonLinesErrors() throws {

@@ -54,6 +54,11 @@ struct VocabularyBuilderTests {
         #expect(vocabulary.id(of: "zzz") == Vocabulary.unknownID)
     }
 
+    @Test func emptyInput() throws {
+        #expect(strings(try VocabularyBuilder(config: TextPipelineConfig()).tokens([])) == ["", "[UNK]"])
+        #expect(strings(try VocabularyBuilder(config: TextPipelineConfig(), threads: 2).tokens(["...", " "])) == ["", "[UNK]"])
+    }
+
     @Test func nonASCIITokensOrderByBytes() throws {
         // "é" is 0xC3 0xA9, after every ASCII byte: it sorts first among equal counts.
         let tokens = try VocabularyBuilder(config: TextPipelineConfig()).tokens(["zebra café cafe"])

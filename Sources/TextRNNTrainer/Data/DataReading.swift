@@ -35,7 +35,7 @@ struct RowCollector {
 
     /// Adds a row after the checks every format shares: non-empty text, non-empty labels.
     mutating func add(text: String, labels: [String], file: String, line: Int) throws {
-        if isBlank(text) { return try reject(DataError(file: file, line: line, reason: "empty text")) }
+        if DataReading.isBlank(text) { return try reject(DataError(file: file, line: line, reason: "empty text")) }
         if labels.contains(where: \.isEmpty) {
             return try reject(DataError(file: file, line: line, reason: "empty label"))
         }
@@ -43,16 +43,16 @@ struct RowCollector {
     }
 }
 
-/// True when `text` has no characters other than ASCII whitespace (the tokenizer's separators),
-/// that is, when it would give no tokens at all.
-func isBlank(_ text: String) -> Bool {
-    text.utf8.allSatisfy { $0 == 0x20 || ($0 >= 0x09 && $0 <= 0x0D) }
-}
-
-@inline(__always)
-func isASCIISpace(_ byte: UInt8) -> Bool { byte == 0x20 || (byte >= 0x09 && byte <= 0x0D) }
-
 enum DataReading {
+    /// True when `text` has no characters other than ASCII whitespace (the tokenizer's
+    /// separators), that is, when it would give no tokens at all.
+    static func isBlank(_ text: String) -> Bool {
+        text.utf8.allSatisfy { $0 == 0x20 || ($0 >= 0x09 && $0 <= 0x0D) }
+    }
+
+    @inline(__always)
+    static func isASCIISpace(_ byte: UInt8) -> Bool { byte == 0x20 || (byte >= 0x09 && byte <= 0x0D) }
+
     /// The whole file, or a DataError naming it.
     static func readFile(_ path: String) throws -> [UInt8] {
         var isDirectory: ObjCBool = false
@@ -62,16 +62,30 @@ enum DataReading {
         if isDirectory.boolValue {
             throw DataError(file: path, line: nil, reason: "is a directory, expected a file")
         }
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw DataError(file: path, line: nil, reason: "cannot open file for reading")
+        let descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else {
+            throw DataError(file: path, line: nil, reason: "cannot open: \(String(cString: strerror(errno)))")
         }
-        defer { try? handle.close() }
-        do {
-            let data = try handle.readToEnd() ?? Data()
-            return [UInt8](data)
-        } catch {
-            throw DataError(file: path, line: nil, reason: "read failed: \(error.localizedDescription)")
+        defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else {
+            throw DataError(file: path, line: nil, reason: "cannot stat: \(String(cString: strerror(errno)))")
         }
+        // Read the size fstat reports, then whatever else is there (files that grow, pipes).
+        var bytes = [UInt8](repeating: 0, count: max(Int(info.st_size), 0) + 1)
+        var filled = 0
+        while true {
+            if filled == bytes.count { bytes.append(contentsOf: repeatElement(0, count: max(bytes.count, 1 << 16))) }
+            let got = bytes.withUnsafeMutableBytes { read(descriptor, $0.baseAddress! + filled, $0.count - filled) }
+            if got < 0 {
+                if errno == EINTR { continue }
+                throw DataError(file: path, line: nil, reason: "read failed: \(String(cString: strerror(errno)))")
+            }
+            if got == 0 { break }
+            filled += got
+        }
+        bytes.removeLast(bytes.count - filled)
+        return bytes
     }
 
     /// Offset of the first byte after a UTF-8 byte-order mark, if any.

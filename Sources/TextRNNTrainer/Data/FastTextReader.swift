@@ -17,14 +17,14 @@ enum FastTextReader {
                 position = end + 1
                 if end > lineStart && buffer[end - 1] == 0x0D { end -= 1 }
                 var index = lineStart
-                func skipSpace() { while index < end && isASCIISpace(buffer[index]) { index += 1 } }
+                func skipSpace() { while index < end && DataReading.isASCIISpace(buffer[index]) { index += 1 } }
                 skipSpace()
                 if index == end { continue }
                 var labels: [String] = []
                 var badLabel: DataError? = nil
                 while index < end {
                     var wordEnd = index
-                    while wordEnd < end && !isASCIISpace(buffer[wordEnd]) { wordEnd += 1 }
+                    while wordEnd < end && !DataReading.isASCIISpace(buffer[wordEnd]) { wordEnd += 1 }
                     let word = UnsafeBufferPointer(rebasing: buffer[index..<wordEnd])
                     guard word.count >= prefix.count, word.prefix(prefix.count).elementsEqual(prefix) else { break }
                     let name = UnsafeBufferPointer(rebasing: word[prefix.count...])

@@ -14,7 +14,7 @@ enum JSONLinesReader {
                 while end < buffer.count && buffer[end] != 0x0A { end += 1 }
                 var slice = UnsafeBufferPointer(rebasing: buffer[position..<end])
                 position = end + 1
-                if slice.allSatisfy(isASCIISpace) { continue }
+                if slice.allSatisfy(DataReading.isASCIISpace) { continue }
                 if options.encoding == .latin1 {
                     // JSON text must be Unicode: re-encode the Latin-1 line as UTF-8 first.
                     latin1.removeAll(keepingCapacity: true)

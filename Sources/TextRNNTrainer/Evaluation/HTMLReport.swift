@@ -362,7 +362,7 @@ private func f(_ value: Double) -> String { String(format: "%.1f", value) }
 private func format(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }
 
 /// Escapes text for HTML content and attribute values.
-func escape(_ text: String) -> String {
+private func escape(_ text: String) -> String {
     var result = ""
     result.reserveCapacity(text.utf8.count)
     for character in text {
