@@ -17,14 +17,17 @@ public struct VocabularyBuilder: Sendable {
     /// Vocabulary size including the 2 reserved entries, or nil for no cap.
     public var maxTokens: Int?
     public var minCount: Int
-    /// Threads for counting (1 = serial; default: the active processors, at most 8).
+    /// Threads for counting; the result is the same for any value. Default: 1 for unigrams
+    /// (tokenizing dominates and a second thread gained nothing measurable on IMDB), the active
+    /// processors (at most 4) with bigrams (IMDB, 25,000 reviews, idle 2-core machine: 1.28 s on
+    /// one thread, 1.0 s on two; on a machine already busy, two threads are slower).
     public var threads: Int
 
     public init(config: TextPipelineConfig, maxTokens: Int? = nil, minCount: Int = 1, threads: Int? = nil) {
         self.config = config
         self.maxTokens = maxTokens
         self.minCount = minCount
-        self.threads = threads ?? min(8, max(1, ProcessInfo.processInfo.activeProcessorCount))
+        self.threads = max(1, threads ?? (config.ngrams >= 2 ? min(4, ProcessInfo.processInfo.activeProcessorCount) : 1))
     }
 
     /// A counted token.
