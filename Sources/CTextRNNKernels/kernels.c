@@ -4,6 +4,7 @@
 #include "textrnn_kernels.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,11 +98,11 @@ static void gemv_f32_portable(const float *x, int k, const float *w, int ldw, in
 }
 
 #if TRK_X86
-AVX2 static void gemv_f32_avx2(const float *x, int k, const float *w, int ldw, int n, float *y) {
+AVX2 static void gemv_f32_avx2(const float *init, const float *x, int k, const float *w, int ldw, int n, float *y) {
     int j = 0;
     for (; j + 64 <= n; j += 64) {
         __m256 a[8], b[8];
-        for (int m = 0; m < 8; m++) { a[m] = _mm256_loadu_ps(y + j + 8 * m); b[m] = _mm256_setzero_ps(); }
+        for (int m = 0; m < 8; m++) { a[m] = _mm256_loadu_ps(init + j + 8 * m); b[m] = _mm256_setzero_ps(); }
         int i = 0;
         for (; i + 2 <= k; i += 2) {
             __m256 x0 = _mm256_set1_ps(x[i]), x1 = _mm256_set1_ps(x[i + 1]);
@@ -119,22 +120,22 @@ AVX2 static void gemv_f32_avx2(const float *x, int k, const float *w, int ldw, i
         for (int m = 0; m < 8; m++) _mm256_storeu_ps(y + j + 8 * m, _mm256_add_ps(a[m], b[m]));
     }
     for (; j + 8 <= n; j += 8) {
-        __m256 a = _mm256_loadu_ps(y + j);
+        __m256 a = _mm256_loadu_ps(init + j);
         for (int i = 0; i < k; i++) a = _mm256_fmadd_ps(_mm256_set1_ps(x[i]), _mm256_loadu_ps(w + (size_t)i * ldw + j), a);
         _mm256_storeu_ps(y + j, a);
     }
     for (; j < n; j++) {
-        float a = y[j];
+        float a = init[j];
         for (int i = 0; i < k; i++) a = fmaf(x[i], w[(size_t)i * ldw + j], a);
         y[j] = a;
     }
 }
 
-AVX512 static void gemv_f32_avx512(const float *x, int k, const float *w, int ldw, int n, float *y) {
+AVX512 static void gemv_f32_avx512(const float *init, const float *x, int k, const float *w, int ldw, int n, float *y) {
     int j = 0;
     for (; j + 128 <= n; j += 128) {
         __m512 a[8], b[8];
-        for (int m = 0; m < 8; m++) { a[m] = _mm512_loadu_ps(y + j + 16 * m); b[m] = _mm512_setzero_ps(); }
+        for (int m = 0; m < 8; m++) { a[m] = _mm512_loadu_ps(init + j + 16 * m); b[m] = _mm512_setzero_ps(); }
         int i = 0;
         for (; i + 2 <= k; i += 2) {
             __m512 x0 = _mm512_set1_ps(x[i]), x1 = _mm512_set1_ps(x[i + 1]);
@@ -153,7 +154,7 @@ AVX512 static void gemv_f32_avx512(const float *x, int k, const float *w, int ld
     }
     for (; j + 64 <= n; j += 64) {
         __m512 a[4], b[4];
-        for (int m = 0; m < 4; m++) { a[m] = _mm512_loadu_ps(y + j + 16 * m); b[m] = _mm512_setzero_ps(); }
+        for (int m = 0; m < 4; m++) { a[m] = _mm512_loadu_ps(init + j + 16 * m); b[m] = _mm512_setzero_ps(); }
         int i = 0;
         for (; i + 2 <= k; i += 2) {
             __m512 x0 = _mm512_set1_ps(x[i]), x1 = _mm512_set1_ps(x[i + 1]);
@@ -172,7 +173,7 @@ AVX512 static void gemv_f32_avx512(const float *x, int k, const float *w, int ld
     }
     for (; j < n; j += 16) {
         __mmask16 mask = n - j >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - j)) - 1);
-        __m512 a = _mm512_maskz_loadu_ps(mask, y + j);
+        __m512 a = _mm512_maskz_loadu_ps(mask, init + j);
         for (int i = 0; i < k; i++)
             a = _mm512_fmadd_ps(_mm512_set1_ps(x[i]), _mm512_maskz_loadu_ps(mask, w + (size_t)i * ldw + j), a);
         _mm512_mask_storeu_ps(y + j, mask, a);
@@ -180,13 +181,20 @@ AVX512 static void gemv_f32_avx512(const float *x, int k, const float *w, int ld
 }
 #endif
 
-void trk_gemv_f32(const float *x, int k, const float *w, int ldw, int n, float *y) {
+void trk_gemv_f32_from(const float *init, const float *x, int k, const float *w, int ldw, int n, float *y) {
 #if TRK_X86
     int level = LEVEL;
-    if (level >= 2) { gemv_f32_avx512(x, k, w, ldw, n, y); return; }
-    if (level == 1) { gemv_f32_avx2(x, k, w, ldw, n, y); return; }
+    if (level >= 2) { gemv_f32_avx512(init, x, k, w, ldw, n, y); return; }
+    if (level == 1) { gemv_f32_avx2(init, x, k, w, ldw, n, y); return; }
 #endif
+    if (init != y) memcpy(y, init, sizeof(float) * (size_t)n);
     gemv_f32_portable(x, k, w, ldw, n, y);
+}
+
+void trk_gemv_f32(const float *x, int k, const float *w, int ldw, int n, float *y) { trk_gemv_f32_from(y, x, k, w, ldw, n, y); }
+
+void trk_prefetch(const void *p, size_t bytes) {
+    for (size_t i = 0; i < bytes; i += 64) __builtin_prefetch((const char *)p + i, 0, 3);
 }
 
 // MARK: - int8 weights, float activations (table fill, dense layers)
@@ -327,8 +335,77 @@ AVX512VNNI static void dot_u8s8_vnni(const uint8_t *xq, int groups, const int8_t
 }
 #endif
 
+#if TRK_X86
+/// y = init + wscale * s * (W · (xq - 128)), everything in registers; k any, n any.
+AVX512VNNI static void gemv_q8_vnni(const float *init, const float *x, int k, const int8_t *packed, const int32_t *colsum,
+                                    const float *wscale, int n, float *y, uint8_t *xq) {
+    __m512 largest = _mm512_setzero_ps();
+    for (int i = 0; i < k; i += 16) {
+        __mmask16 m = k - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (k - i)) - 1);
+        largest = _mm512_max_ps(largest, _mm512_abs_ps(_mm512_maskz_loadu_ps(m, x + i)));
+    }
+    float top = _mm512_reduce_max_ps(largest);
+    if (!(top > 0)) {
+        if (init != y) memcpy(y, init, sizeof(float) * (size_t)n);
+        return;
+    }
+    __m512 inverse = _mm512_set1_ps(127.0f / top);
+    int groups = (k + 3) / 4;
+    for (int i = 0; i < 4 * groups; i += 16) {
+        int left = k - i;
+        __mmask16 m = left >= 16 ? (__mmask16)0xffff : left > 0 ? (__mmask16)((1u << left) - 1) : 0;
+        __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), inverse)), _mm512_set1_epi32(128));
+        int span = 4 * groups - i < 16 ? 4 * groups - i : 16;
+        _mm512_mask_cvtepi32_storeu_epi8(xq + i, (__mmask16)((1u << span) - 1), q);
+    }
+    __m512 s = _mm512_set1_ps(top / 127.0f);
+    int j = 0;
+    for (; j + 128 <= n; j += 128) {
+        __m512i a[8];
+        for (int m = 0; m < 8; m++) a[m] = _mm512_setzero_si512();
+        for (int g = 0; g < groups; g++) {
+            int32_t xg;
+            memcpy(&xg, xq + 4 * g, 4);
+            __m512i xb = _mm512_set1_epi32(xg);
+            const int8_t *wp = packed + ((size_t)g * n + j) * 4;
+            for (int m = 0; m < 8; m++) a[m] = _mm512_dpbusd_epi32(a[m], xb, _mm512_loadu_si512(wp + 64 * m));
+        }
+        for (int m = 0; m < 8; m++) {
+            int o = j + 16 * m;
+            __m512i t = _mm512_sub_epi32(a[m], _mm512_slli_epi32(_mm512_loadu_si512(colsum + o), 7));
+            __m512 scale = _mm512_mul_ps(s, _mm512_loadu_ps(wscale + o));
+            _mm512_storeu_ps(y + o, _mm512_fmadd_ps(_mm512_cvtepi32_ps(t), scale, _mm512_loadu_ps(init + o)));
+        }
+    }
+    for (; j < n; j += 16) {
+        __mmask16 mask = n - j >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - j)) - 1);
+        __m512i a = _mm512_setzero_si512();
+        for (int g = 0; g < groups; g++) {
+            int32_t xg;
+            memcpy(&xg, xq + 4 * g, 4);
+            a = _mm512_dpbusd_epi32(a, _mm512_set1_epi32(xg), _mm512_maskz_loadu_epi32(mask, packed + ((size_t)g * n + j) * 4));
+        }
+        __m512i t = _mm512_sub_epi32(a, _mm512_slli_epi32(_mm512_maskz_loadu_epi32(mask, colsum + j), 7));
+        __m512 scale = _mm512_mul_ps(s, _mm512_maskz_loadu_ps(mask, wscale + j));
+        _mm512_mask_storeu_ps(y + j, mask, _mm512_fmadd_ps(_mm512_cvtepi32_ps(t), scale, _mm512_maskz_loadu_ps(mask, init + j)));
+    }
+}
+#endif
+
+void trk_gemv_q8_from(const float *init, const float *x, int k, const int8_t *packed, const int32_t *colsum,
+                      const float *wscale, int n, float *y, uint8_t *xq, int32_t *acc) {
+#if TRK_X86
+    if (LEVEL == 3) { gemv_q8_vnni(init, x, k, packed, colsum, wscale, n, y, xq); return; }
+#endif
+    if (init != y) memcpy(y, init, sizeof(float) * (size_t)n);
+    trk_gemv_q8(x, k, packed, colsum, wscale, n, y, xq, acc);
+}
+
 void trk_gemv_q8(const float *x, int k, const int8_t *packed, const int32_t *colsum, const float *wscale, int n,
                  float *y, uint8_t *xq, int32_t *acc) {
+#if TRK_X86
+    if (LEVEL == 3) { gemv_q8_vnni(y, x, k, packed, colsum, wscale, n, y, xq); return; }
+#endif
     float s = quantize_u8(x, k, xq);
     if (s == 0) return;
     int groups = (k + 3) / 4;
@@ -367,9 +444,15 @@ AVX512 static inline __m512 exp512(__m512 x) {
     return _mm512_scalef_ps(p, n);
 }
 
+/// 1 / d: rcp14 refined by one Newton step (~1 ulp; d >= 1 here, so no special cases).
+AVX512 static inline __m512 reciprocal512(__m512 d) {
+    __m512 r = _mm512_rcp14_ps(d);
+    return _mm512_mul_ps(r, _mm512_fnmadd_ps(d, r, _mm512_set1_ps(2.0f)));
+}
+
 AVX512 static inline __m512 sigmoid512(__m512 x) {
     __m512 one = _mm512_set1_ps(1.0f);
-    return _mm512_div_ps(one, _mm512_add_ps(one, exp512(_mm512_sub_ps(_mm512_setzero_ps(), x))));
+    return reciprocal512(_mm512_add_ps(one, exp512(_mm512_sub_ps(_mm512_setzero_ps(), x))));
 }
 
 // Cephes tanhf: odd polynomial below 0.625, else 1 - 2 / (e^{2|x|} + 1).
@@ -384,7 +467,7 @@ AVX512 static inline __m512 tanh512(__m512 x) {
     __m512 small = _mm512_fmadd_ps(_mm512_mul_ps(p, z), x, x);
     __m512 one = _mm512_set1_ps(1.0f);
     __m512 e = exp512(_mm512_add_ps(ax, ax));
-    __m512 large = _mm512_sub_ps(one, _mm512_div_ps(_mm512_set1_ps(2.0f), _mm512_add_ps(e, one)));
+    __m512 large = _mm512_fnmadd_ps(_mm512_set1_ps(2.0f), reciprocal512(_mm512_add_ps(e, one)), one);
     large = _mm512_or_ps(large, _mm512_and_ps(x, _mm512_set1_ps(-0.0f)));  // sign of x
     __mmask16 isSmall = _mm512_cmp_ps_mask(ax, _mm512_set1_ps(0.625f), _CMP_LT_OQ);
     return _mm512_mask_blend_ps(isSmall, large, small);
@@ -554,4 +637,153 @@ const float *trk_projection_row(const trk_projection *p, int32_t id, float *tmp)
     // Another thread is filling this row: compute a private copy rather than wait.
     compute_projection(p, id, tmp, tmp + p->width);
     return tmp;
+}
+
+// MARK: - load-time checks
+
+static uint32_t crc_table[8][256];
+static int crc_ready = 0;  // 0 not set up, 1 table only, 2 table and PCLMULQDQ
+
+static uint32_t crc32_tables(uint32_t crc, const uint8_t *p, size_t n) {
+    crc = ~crc;
+    while (n >= 8) {
+        uint32_t low = crc ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
+        crc = crc_table[7][low & 0xff] ^ crc_table[6][(low >> 8) & 0xff] ^ crc_table[5][(low >> 16) & 0xff] ^
+              crc_table[4][low >> 24] ^ crc_table[3][p[4]] ^ crc_table[2][p[5]] ^ crc_table[1][p[6]] ^ crc_table[0][p[7]];
+        p += 8;
+        n -= 8;
+    }
+    while (n--) crc = crc_table[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
+    return ~crc;
+}
+
+#if TRK_X86
+// Folding by four 128-bit lanes with carry-less multiplication, then Barrett reduction
+// (the algorithm of Intel's "Fast CRC Computation Using PCLMULQDQ", constants for the
+// reflected polynomial 0xEDB88320). n >= 64, multiple of 16; crc is the raw (uninverted) state.
+__attribute__((target("pclmul,sse4.1"))) static uint32_t crc32_fold(uint32_t crc, const uint8_t *buf, size_t len) {
+    static const uint64_t k1k2[2] = {0x0154442bd4, 0x01c6e41596};
+    static const uint64_t k3k4[2] = {0x01751997d0, 0x00ccaa009e};
+    static const uint64_t k5k0[2] = {0x0163cd6124, 0x0000000000};
+    static const uint64_t poly[2] = {0x01db710641, 0x01f7011641};
+    __m128i x0, x1, x2, x3, x4, x5, x6, x7, x8, y5, y6, y7, y8;
+    x1 = _mm_loadu_si128((const __m128i *)(buf + 0x00));
+    x2 = _mm_loadu_si128((const __m128i *)(buf + 0x10));
+    x3 = _mm_loadu_si128((const __m128i *)(buf + 0x20));
+    x4 = _mm_loadu_si128((const __m128i *)(buf + 0x30));
+    x1 = _mm_xor_si128(x1, _mm_cvtsi32_si128((int)crc));
+    x0 = _mm_loadu_si128((const __m128i *)k1k2);
+    buf += 64;
+    len -= 64;
+    while (len >= 64) {
+        x5 = _mm_clmulepi64_si128(x1, x0, 0x00);
+        x6 = _mm_clmulepi64_si128(x2, x0, 0x00);
+        x7 = _mm_clmulepi64_si128(x3, x0, 0x00);
+        x8 = _mm_clmulepi64_si128(x4, x0, 0x00);
+        x1 = _mm_clmulepi64_si128(x1, x0, 0x11);
+        x2 = _mm_clmulepi64_si128(x2, x0, 0x11);
+        x3 = _mm_clmulepi64_si128(x3, x0, 0x11);
+        x4 = _mm_clmulepi64_si128(x4, x0, 0x11);
+        y5 = _mm_loadu_si128((const __m128i *)(buf + 0x00));
+        y6 = _mm_loadu_si128((const __m128i *)(buf + 0x10));
+        y7 = _mm_loadu_si128((const __m128i *)(buf + 0x20));
+        y8 = _mm_loadu_si128((const __m128i *)(buf + 0x30));
+        x1 = _mm_xor_si128(_mm_xor_si128(x1, x5), y5);
+        x2 = _mm_xor_si128(_mm_xor_si128(x2, x6), y6);
+        x3 = _mm_xor_si128(_mm_xor_si128(x3, x7), y7);
+        x4 = _mm_xor_si128(_mm_xor_si128(x4, x8), y8);
+        buf += 64;
+        len -= 64;
+    }
+    x0 = _mm_loadu_si128((const __m128i *)k3k4);
+    x5 = _mm_clmulepi64_si128(x1, x0, 0x00);
+    x1 = _mm_clmulepi64_si128(x1, x0, 0x11);
+    x1 = _mm_xor_si128(_mm_xor_si128(x1, x2), x5);
+    x5 = _mm_clmulepi64_si128(x1, x0, 0x00);
+    x1 = _mm_clmulepi64_si128(x1, x0, 0x11);
+    x1 = _mm_xor_si128(_mm_xor_si128(x1, x3), x5);
+    x5 = _mm_clmulepi64_si128(x1, x0, 0x00);
+    x1 = _mm_clmulepi64_si128(x1, x0, 0x11);
+    x1 = _mm_xor_si128(_mm_xor_si128(x1, x4), x5);
+    while (len >= 16) {
+        x2 = _mm_loadu_si128((const __m128i *)buf);
+        x5 = _mm_clmulepi64_si128(x1, x0, 0x00);
+        x1 = _mm_clmulepi64_si128(x1, x0, 0x11);
+        x1 = _mm_xor_si128(_mm_xor_si128(x1, x2), x5);
+        buf += 16;
+        len -= 16;
+    }
+    x2 = _mm_clmulepi64_si128(x1, x0, 0x10);
+    x3 = _mm_setr_epi32(~0, 0, ~0, 0);
+    x1 = _mm_srli_si128(x1, 8);
+    x1 = _mm_xor_si128(x1, x2);
+    x0 = _mm_loadl_epi64((const __m128i *)k5k0);
+    x2 = _mm_srli_si128(x1, 4);
+    x1 = _mm_and_si128(x1, x3);
+    x1 = _mm_clmulepi64_si128(x1, x0, 0x00);
+    x1 = _mm_xor_si128(x1, x2);
+    x0 = _mm_loadu_si128((const __m128i *)poly);
+    x2 = _mm_and_si128(x1, x3);
+    x2 = _mm_clmulepi64_si128(x2, x0, 0x10);
+    x2 = _mm_and_si128(x2, x3);
+    x2 = _mm_clmulepi64_si128(x2, x0, 0x00);
+    x1 = _mm_xor_si128(x1, x2);
+    return (uint32_t)_mm_extract_epi32(x1, 1);
+}
+#endif
+
+static uint32_t crc32_any(uint32_t crc, const uint8_t *p, size_t n, int fast) {
+#if TRK_X86
+    if (fast && n >= 64) {
+        size_t bulk = n & ~(size_t)15;
+        crc = ~crc32_fold(~crc, p, bulk);
+        p += bulk;
+        n -= bulk;
+    }
+#endif
+    return crc32_tables(crc, p, n);
+}
+
+static void crc_setup(void) {
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i;
+        for (int k = 0; k < 8; k++) c = c & 1 ? (c >> 1) ^ 0xEDB88320u : c >> 1;
+        crc_table[0][i] = c;
+    }
+    for (int i = 0; i < 256; i++)
+        for (int s = 1; s < 8; s++) crc_table[s][i] = (crc_table[s - 1][i] >> 8) ^ crc_table[0][crc_table[s - 1][i] & 0xff];
+    int level = 1;
+#if TRK_X86
+    unsigned a, b, c, d;
+    if (__get_cpuid(1, &a, &b, &c, &d) && ((c >> 1) & 1) && ((c >> 19) & 1)) {  // PCLMULQDQ, SSE4.1
+        uint8_t sample[300];
+        for (int i = 0; i < 300; i++) sample[i] = (uint8_t)(i * 131 + 7);
+        int good = 1;
+        for (int n = 64; n <= 300 && good; n += 29) good = crc32_any(0x12345678u, sample, n, 1) == crc32_any(0x12345678u, sample, n, 0);
+        if (good) level = 2;
+    }
+#endif
+    __atomic_store_n(&crc_ready, level, __ATOMIC_RELEASE);
+}
+
+uint32_t trk_crc32(uint32_t crc, const uint8_t *bytes, size_t n) {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, crc_setup);
+    return crc32_any(crc, bytes, n, __atomic_load_n(&crc_ready, __ATOMIC_ACQUIRE) == 2);
+}
+
+long trk_first_nonfinite(const float *v, size_t n) {
+    const uint32_t *bits = (const uint32_t *)v;
+    size_t i = 0;
+    while (i < n) {
+        size_t end = n - i > 4096 ? i + 4096 : n;
+        uint32_t bad = 0;
+        for (size_t j = i; j < end; j++) bad |= (uint32_t)((bits[j] & 0x7f800000u) == 0x7f800000u);
+        if (bad) {
+            for (size_t j = i; j < end; j++)
+                if ((bits[j] & 0x7f800000u) == 0x7f800000u) return (long)j;
+        }
+        i = end;
+    }
+    return -1;
 }

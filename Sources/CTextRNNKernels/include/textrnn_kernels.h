@@ -25,6 +25,16 @@ const char *trk_kernel_name(void);
 /// y[0..<n] += x[0..<k] · W, with W row-major, row i at w + i * ldw.
 void trk_gemv_f32(const float *x, int k, const float *w, int ldw, int n, float *y);
 
+/// y[0..<n] = init[0..<n] + x[0..<k] · W (init may equal y).
+void trk_gemv_f32_from(const float *init, const float *x, int k, const float *w, int ldw, int n, float *y);
+
+/// As trk_gemv_q8, starting from init instead of y (init may equal y).
+void trk_gemv_q8_from(const float *init, const float *x, int k, const int8_t *packed, const int32_t *colsum,
+                      const float *wscale, int n, float *y, uint8_t *xq, int32_t *acc);
+
+/// Prefetches `bytes` bytes at p into the caches.
+void trk_prefetch(const void *p, size_t bytes);
+
 /// y[j] += scale[j] * Σ_i x[i] · W[i][j], W int8 row-major (row i at w + i * ldw).
 void trk_gemv_f32s8(const float *x, int k, const int8_t *w, int ldw, int n, const float *scale, float *y);
 
@@ -76,4 +86,16 @@ void trk_dequantize_row(const int8_t *q, float scale, int n, float *out);
 }
 #endif
 
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+/// CRC-32/IEEE (zlib's crc32) of `n` bytes continuing `crc` (0 to start), with PCLMULQDQ
+/// folding where present (checked against the table version on first use).
+uint32_t trk_crc32(uint32_t crc, const uint8_t *bytes, size_t n);
+/// Index of the first non-finite float in v[0..<n], or -1 when all are finite.
+long trk_first_nonfinite(const float *v, size_t n);
+#ifdef __cplusplus
+}
 #endif

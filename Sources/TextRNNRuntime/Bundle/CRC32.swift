@@ -1,3 +1,5 @@
+import CTextRNNKernels
+
 /// CRC-32 (IEEE 802.3, the zlib/PNG polynomial), so any tool can check a weights file:
 /// Python's `zlib.crc32`, `gzip`, `cksum -a crc32b`. Slicing-by-8 runs at several GB/s, which
 /// keeps a full check inside the load-time budget.
@@ -20,6 +22,13 @@ public enum CRC32 {
     }()
 
     public static func checksum(_ bytes: UnsafeRawBufferPointer, continuing previous: UInt32 = 0) -> UInt32 {
+        // PCLMULQDQ folding where the CPU has it (CTextRNNKernels; ~10x the table speed).
+        guard let base = bytes.baseAddress else { return previous }
+        return trk_crc32(previous, base.assumingMemoryBound(to: UInt8.self), bytes.count)
+    }
+
+    /// The portable slicing-by-8 version (reference for tests).
+    public static func checksumTables(_ bytes: UnsafeRawBufferPointer, continuing previous: UInt32 = 0) -> UInt32 {
         var crc = ~previous
         table.withUnsafeBufferPointer { table in
             var index = 0

@@ -62,6 +62,24 @@ struct WeightMatrix: @unchecked Sendable {  // pointers into immutable weights
         }
     }
 
+    /// y[0..<columns] = initial + x · W (as `accumulateRecurrent`, without copying `initial` first).
+    @inline(__always)
+    func multiplyRecurrent(
+        _ x: UnsafePointer<Float>, adding initial: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>,
+        quantizedScratch: UnsafeMutableRawPointer
+    ) {
+        if let packed {
+            let xq = quantizedScratch.assumingMemoryBound(to: UInt8.self)
+            let acc = (quantizedScratch + ((rows + 3) / 4 * 4 + 63) / 64 * 64).assumingMemoryBound(to: Int32.self)
+            trk_gemv_q8_from(initial, x, Int32(rows), packed, columnSums!, scales!, Int32(columns), y, xq, acc)
+        } else if let float {
+            trk_gemv_f32_from(initial, x, Int32(rows), float, Int32(columns), Int32(columns), y)
+        } else {
+            y.update(from: initial, count: columns)
+            accumulate(x, into: y)
+        }
+    }
+
     /// Bytes of scratch `accumulateRecurrent` needs.
     var quantizedScratchBytes: Int { ((rows + 3) / 4 * 4 + 63) / 64 * 64 + 4 * columns }
 }

@@ -57,6 +57,11 @@ final class ProjectionTable: @unchecked Sendable {  // the C side synchronizes t
         descriptor.deallocate()
     }
 
+    @inline(__always)
+    func prefetch(_ id: Int32) {
+        trk_prefetch(descriptor.pointee.table + Int(id) * width, width * 4)
+    }
+
     /// The projection of token `id` (tmp: width + dim floats, used if the row is being filled).
     @inline(__always)
     func row(_ id: Int32, tmp: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> {
@@ -118,6 +123,10 @@ struct RecurrentLayer: Sendable {
                 continue
             }
             let x = table.map { $0.row(ids![t], tmp: rowScratch) } ?? UnsafePointer(projected! + t * width)
+            if let table, step + 1 < steps {
+                // The next step's row is a random access into a large table: start loading it now.
+                table.prefetch(ids![spec.goBackwards ? t - 1 : t + 1])
+            }
             switch spec.cell {
             case .simpleRNN: simpleRNNStep(x, state, gates, alignedQuantized, first)
             case .lstm: lstmStep(x, state, cell, gates, alignedQuantized, first)
@@ -136,8 +145,11 @@ struct RecurrentLayer: Sendable {
         _ quantized: UnsafeMutableRawPointer, _ first: Bool
     ) {
         let units = spec.units
-        z.update(from: x, count: units)
-        if !first { weights.recurrent.accumulateRecurrent(h, into: z, quantizedScratch: quantized) }
+        if first {
+            z.update(from: x, count: units)
+        } else {
+            weights.recurrent.multiplyRecurrent(h, adding: x, into: z, quantizedScratch: quantized)
+        }
         Kernels.activate(z, units, spec.activation)
         h.update(from: z, count: units)
     }
@@ -150,8 +162,11 @@ struct RecurrentLayer: Sendable {
     ) {
         let units = spec.units
         let width = 4 * units
-        z.update(from: x, count: width)
-        if !first { weights.recurrent.accumulateRecurrent(h, into: z, quantizedScratch: quantized) }
+        if first {
+            z.update(from: x, count: width)
+        } else {
+            weights.recurrent.multiplyRecurrent(h, adding: x, into: z, quantizedScratch: quantized)
+        }
         let gate = spec.recurrentActivation
         let act = spec.activation
         if gate == .sigmoid && act == .tanh {

@@ -23,13 +23,9 @@ final class ResolvedTensors: @unchecked Sendable {
         let base = storage.bytes.baseAddress
         for tensor in manifest.tensors where tensor.dtype == .float32 {
             let values = UnsafeRawPointer(base! + tensor.offset).assumingMemoryBound(to: Float.self)
-            // Finite check on the bit patterns: exponent all ones means inf or NaN.
-            let bits = UnsafeRawPointer(values).assumingMemoryBound(to: UInt32.self)
-            var bad = false
-            for index in 0..<tensor.elementCount { bad = bad || (bits[index] & 0x7f80_0000) == 0x7f80_0000 }
-            if bad {
-                let index = (0..<tensor.elementCount).first { !values[$0].isFinite }!
-                throw TextRNNError(.invalidBundle, "weights: tensor \"\(tensor.name)\" holds a non-finite value at element \(index)")
+            let bad = trk_first_nonfinite(values, tensor.elementCount)
+            if bad >= 0 {
+                throw TextRNNError(.invalidBundle, "weights: tensor \"\(tensor.name)\" holds a non-finite value at element \(bad)")
             }
             pointers[tensor.name] = values
         }

@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""Inference speed: TextRNN (float and int8, through the C ABI, text in) against ONNX Runtime
+(float and dynamic int8, token ids in), same model weights, same texts, same run.
+
+    python3 bench/inference.py --bundle /tmp/p1.textrnn [--data ../shared/data/imdb/test.csv]
+
+Steps: quantizes the bundle (textrnn quantize) unless --bundle8 is given; builds bench/latency.c
+against libtextrnn.so; runs it on both bundles (load-to-first-prediction, batch-1 latency
+p50/p99 with text in and with ids in, textrnn_predict_batch throughput); runs bench/onnx_peer.py
+in bench/.venv-onnx (created on first use: pip install torch onnxruntime onnx) on the token ids
+TextRNN produced; prints a table with ratios. Environment: TEXTRNN_LIBRARY, TEXTRNN_CLI.
+"""
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH = os.path.join(ROOT, "bench")
+VENV = os.path.join(BENCH, ".venv-onnx")
+
+
+def sh(cmd, **kw):
+    print("+", " ".join(cmd), file=sys.stderr)
+    return subprocess.run(cmd, check=True, **kw)
+
+
+def ensure_venv():
+    python = os.path.join(VENV, "bin", "python")
+    if not os.path.exists(python):
+        sh([sys.executable, "-m", "venv", VENV])
+    try:
+        sh([python, "-c", "import torch, onnxruntime, onnx"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    except subprocess.CalledProcessError:
+        pip = [python, "-m", "pip", "install", "-q"]
+        try:
+            sh(pip + ["torch==2.13.0+cpu"])  # the CPU wheel, where a local wheel directory has it
+        except subprocess.CalledProcessError:
+            sh(pip + ["torch"])
+        sh(pip + ["onnxruntime", "onnx", "numpy"])
+    return python
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--bundle", required=True, help="float bundle (Embedding -> BiLSTM -> Dense(1) for the ONNX peer)")
+    parser.add_argument("--bundle8", help="int8 bundle (default: textrnn quantize --bundle into /tmp)")
+    parser.add_argument("--data", default=os.path.join(ROOT, "..", "shared", "data", "imdb", "test.csv"))
+    parser.add_argument("--text-column", default="text")
+    parser.add_argument("--max-texts", type=int, default=0, help="use the first N texts (0: all)")
+    parser.add_argument("--n", type=int, default=2000, help="texts timed one at a time for latency")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--batch", type=int, default=256)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--skip-onnx", action="store_true")
+    parser.add_argument("--json-out", help="also write every number as JSON here")
+    args = parser.parse_args()
+
+    library = os.environ.get("TEXTRNN_LIBRARY", os.path.join(ROOT, ".build", "release", "libtextrnn.so"))
+    cli = os.environ.get("TEXTRNN_CLI", os.path.join(ROOT, "bin", "textrnn"))
+    libdir = os.path.dirname(os.path.abspath(library))
+    work = os.path.join(BENCH, ".build")
+    os.makedirs(work, exist_ok=True)
+    latency = os.path.join(work, "latency")
+    sh(["cc", "-O2", "-Wall", "-std=c11", "-I" + os.path.join(ROOT, "include"), os.path.join(BENCH, "latency.c"), "-o", latency,
+        "-L" + libdir, "-ltextrnn", "-Wl,-rpath," + libdir])
+
+    bundle8 = args.bundle8
+    if not bundle8:
+        bundle8 = "/tmp/" + os.path.basename(os.path.normpath(args.bundle)).replace(".textrnn", "") + ".int8.textrnn"
+        sh([cli, "quantize", args.bundle, "--output", bundle8])
+
+    texts = os.path.join(work, "texts.txt")
+    csv.field_size_limit(1 << 30)
+    count = 0
+    with open(args.data, newline="", encoding="utf-8") as f, open(texts, "w", encoding="utf-8") as out:
+        for row in csv.DictReader(f):
+            out.write(" ".join(row[args.text_column].splitlines()) + "\n")
+            count += 1
+            if args.max_texts and count >= args.max_texts:
+                break
+
+    ids = os.path.join(work, "ids.bin")
+    common = ["--n", str(args.n), "--threads", str(args.threads), "--batch", str(args.batch), "--repeat", str(args.repeat)]
+    ours = {}
+    for name, bundle, extra in (("float", args.bundle, ["--dump-ids", ids]), ("int8", bundle8, [])):
+        result = sh([latency, bundle, texts] + common + extra, capture_output=True, text=True)
+        ours[name] = json.loads(result.stdout)
+        print(f"textrnn {name}: {result.stdout.strip()}", file=sys.stderr)
+
+    peer = None
+    if not args.skip_onnx:
+        python = ensure_venv()
+        result = sh([python, os.path.join(BENCH, "onnx_peer.py"), "--bundle", args.bundle, "--ids", ids, "--n", str(args.n),
+                     "--threads", str(args.threads), "--batch", str(args.batch), "--repeat", str(min(args.repeat, 2))],
+                    capture_output=True, text=True)
+        peer = json.loads(result.stdout)
+
+    rows = [
+        ("TextRNN float (text in)", ours["float"]["latency_text_p50_ms"], ours["float"]["latency_text_p99_ms"],
+         ours["float"]["latency_ids_p50_ms"], ours["float"]["throughput_docs_per_s"]),
+        ("TextRNN int8 (text in)", ours["int8"]["latency_text_p50_ms"], ours["int8"]["latency_text_p99_ms"],
+         ours["int8"]["latency_ids_p50_ms"], ours["int8"]["throughput_docs_per_s"]),
+    ]
+    if peer:
+        for name in ("float", "int8"):
+            p = peer[name]
+            rows.append((f"ONNX Runtime {peer['onnxruntime']} {name} (ids in)", p["latency_ids_p50_ms"], p["latency_ids_p99_ms"],
+                         p["latency_ids_p50_ms"], p["throughput_docs_per_s"]))
+    print(f"\n{count} texts from {args.data}, mean {ours['float']['mean_tokens']:.0f} tokens; "
+          f"{args.threads} threads, batch {args.batch}; latency over the first {args.n} texts one at a time")
+    print(f"{'':38} {'p50 ms':>8} {'p99 ms':>8} {'ids p50':>8} {'docs/s':>9}")
+    for name, p50, p99, ids50, tput in rows:
+        print(f"{name:38} {p50:8.3f} {p99:8.3f} {ids50:8.3f} {tput:9.0f}")
+    print(f"load to first prediction: float {ours['float']['load_to_first_prediction_ms']:.2f} ms, "
+          f"int8 {ours['int8']['load_to_first_prediction_ms']:.2f} ms")
+    if peer:
+        print("\nratios (TextRNN over ONNX Runtime; latency: ORT p50 / TextRNN p50, throughput: TextRNN / ORT):")
+        for ours_name, peer_name in (("float", "float"), ("int8", "int8"), ("int8", "float")):
+            a, b = ours[ours_name], peer[peer_name]
+            print(f"  TextRNN {ours_name:5} vs ORT {peer_name:5}: latency x{b['latency_ids_p50_ms'] / a['latency_text_p50_ms']:.2f}, "
+                  f"throughput x{a['throughput_docs_per_s'] / b['throughput_docs_per_s']:.2f}")
+        # Sanity: ORT float must match TextRNN float (same weights, masking = unpadded ids).
+        sys.path.insert(0, os.path.join(ROOT, "bindings", "python"))
+        os.environ.setdefault("TEXTRNN_LIBRARY", library)
+        try:
+            import textrnn  # noqa: E402
+
+            model = textrnn.load(args.bundle)
+            with open(texts, encoding="utf-8") as f:
+                first = [next(f).rstrip("\n") for _ in range(min(200, args.n, count))]
+            mine = [float(r[1]) for r in model.predict_proba(first)]
+            diff = max(abs(a - b) for a, b in zip(mine, peer["float"]["probabilities_first"]))
+            print(f"check: max |p_textrnn - p_onnx| over {len(first)} texts (float) = {diff:.2e}")
+        except Exception as error:  # the check is informative only
+            print(f"check skipped: {error}")
+    goals = [("batch-1 float <= 0.25 ms", ours["float"]["latency_text_p50_ms"] <= 0.25),
+             ("batch-1 int8 <= 0.15 ms", ours["int8"]["latency_text_p50_ms"] <= 0.15),
+             ("throughput float >= 6000 docs/s", ours["float"]["throughput_docs_per_s"] >= 6000),
+             ("throughput int8 >= 10000 docs/s", ours["int8"]["throughput_docs_per_s"] >= 10000),
+             ("load to first prediction <= 5 ms", ours["float"]["load_to_first_prediction_ms"] <= 5)]
+    print("goals: " + "; ".join(f"{g}: {'met' if ok else 'NOT met'}" for g, ok in goals))
+    print("cpu: " + subprocess.run(["sh", "-c", "uptime"], capture_output=True, text=True).stdout.strip())
+    if args.json_out:
+        with open(args.json_out, "w") as f:
+            json.dump({"textrnn": ours, "onnxruntime": peer}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
