@@ -11,13 +11,17 @@ JSONC      := $(shell pkg-config --cflags --libs json-c)
 export TEXTRNN_CLI     ?= $(CURDIR)/$(BIN)/textrnn
 export TEXTRNN_LIBRARY ?= $(CURDIR)/$(BUILD_DIR)/libtextrnn.so
 
-.PHONY: help deps build test test-swift test-python demo example clean accuracy bench
+.PHONY: help deps build test test-swift test-python demo example clean accuracy bench stress leaks fuzz sanitize
 
 help:
 	@echo "make build    release build: bin/textrnn, $(BUILD_DIR)/libtextrnn.so, bin/classify"
 	@echo "make demo     build, train on IMDB, export a bundle, predict from C, Python and the CLI"
 	@echo "make test     every test: Swift (XCTest/Swift Testing) and Python (pytest, C ABI, C example)"
 	@echo "make accuracy full-dataset training runs (long; results in docs/accuracy.md)"
+	@echo "make stress   8 threads x 100,000 texts through the C ABI, bit-identical to 1 thread (long)"
+	@echo "make leaks    100,000 load/predict/free cycles under valgrind, and RSS without it (long)"
+	@echo "make fuzz     libFuzzer + ASan/UBSan harnesses: loader and predict (FUZZ_RUNS, FUZZ_SECONDS)"
+	@echo "make sanitize Swift tests under ASan/UBSan, threaded tests under TSan, C harnesses (long)"
 
 # System libraries (Debian): json-c for the runtime, OpenBLAS for the trainer; pytest for tests.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -56,3 +60,20 @@ accuracy: build
 
 clean:
 	rm -rf .build $(BIN) out
+
+# ---- Robustness (docs/robustness.md). CI's `make test` runs short versions of stress and leaks
+# (bindings/python/tests/test_stress.py); these are the long ones.
+stress: build
+	cd bindings/python && TEXTRNN_STRESS_TEXTS=$${TEXTRNN_STRESS_TEXTS:-100000} TEXTRNN_STRESS_THREADS=8 \
+		$(PYTHON) -m pytest -q tests/test_stress.py -k threads
+
+leaks: build
+	cd bindings/python && TEXTRNN_VALGRIND_CYCLES=$${TEXTRNN_VALGRIND_CYCLES:-100000} \
+		TEXTRNN_RSS_CYCLES=$${TEXTRNN_RSS_CYCLES:-100000} \
+		$(PYTHON) -m pytest -q tests/test_stress.py -k "valgrind or resident"
+
+fuzz: build
+	./scripts/fuzz.sh
+
+sanitize:
+	./scripts/sanitize.sh

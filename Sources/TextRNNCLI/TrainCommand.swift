@@ -161,7 +161,8 @@ struct TrainCommand: ParsableCommand {
             progress.message("interrupted: checkpoint saved to \(checkpointPath); continue with the same command and --resume")
             throw ExitCode(130)
         case .diverged(let reason):
-            progress.message("stopped: \(reason)")
+            // Printed even with --quiet (robustness, issue 6): a failing run must say why.
+            FileHandle.standardError.write(Data("stopped: \(reason)\n".utf8))
             throw ExitCode.failure
         case .earlyStopped(let epoch):
             progress.message("early stopping: restored the weights of epoch \(epoch)")

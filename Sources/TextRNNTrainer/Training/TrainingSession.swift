@@ -122,6 +122,12 @@ public final class TrainingSession {
                 progress.batchDone(index + 1, loss: epochLoss.sum / Double(epochLoss.rows), accuracy: epochLoss.correct / Double(epochLoss.rows))
             }
             epochSeconds += seconds(since: started)
+            // Robustness (issue 6): a finite last loss does not mean finite weights (the last
+            // optimizer step may overflow). Never checkpoint or export non-finite weights.
+            let store = network.store
+            if let bad = (0..<store.count).first(where: { !store.parameters[$0].isFinite }) {
+                return .diverged("weight \(bad) became \(store.parameters[bad]) in epoch \(epoch + 1); the last checkpoint holds the last good weights (try a lower --learning-rate or --clipnorm)")
+            }
             var record = EpochRecord(
                 epoch: epoch + 1, trainLoss: epochLoss.sum / Double(max(epochLoss.rows, 1)),
                 trainAccuracy: epochLoss.correct / Double(max(epochLoss.rows, 1)), seconds: epochSeconds)
