@@ -114,6 +114,11 @@ def main():
     print(f"{'':38} {'p50 ms':>8} {'p99 ms':>8} {'ids p50':>8} {'docs/s':>9}")
     for name, p50, p99, ids50, tput in rows:
         print(f"{name:38} {p50:8.3f} {p99:8.3f} {ids50:8.3f} {tput:9.0f}")
+    for name in ("float", "int8"):
+        o = ours[name]
+        print(f"TextRNN {name} CPU time (excludes waiting for a core on a shared machine): p50 {o['latency_text_cpu_p50_ms']:.3f} ms/text; "
+              f"{o['throughput_docs_per_cpu_s']:.0f} docs per CPU-second = {args.threads * o['throughput_docs_per_cpu_s']:.0f} docs/s on "
+              f"{args.threads} idle cores")
     print(f"load to first prediction: float {ours['float']['load_to_first_prediction_ms']:.2f} ms, "
           f"int8 {ours['int8']['load_to_first_prediction_ms']:.2f} ms")
     if peer:
