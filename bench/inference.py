@@ -120,7 +120,8 @@ def main():
               f"{o['throughput_docs_per_cpu_s']:.0f} docs per CPU-second = {args.threads * o['throughput_docs_per_cpu_s']:.0f} docs/s on "
               f"{args.threads} idle cores")
     print(f"load to first prediction: float {ours['float']['load_to_first_prediction_ms']:.2f} ms, "
-          f"int8 {ours['int8']['load_to_first_prediction_ms']:.2f} ms")
+          f"int8 {ours['int8']['load_to_first_prediction_ms']:.2f} ms (CPU time: float "
+          f"{ours['float']['load_to_first_prediction_cpu_ms']:.2f} ms, int8 {ours['int8']['load_to_first_prediction_cpu_ms']:.2f} ms)")
     if peer:
         print("\nratios (TextRNN over ONNX Runtime; latency: ORT p50 / TextRNN p50, throughput: TextRNN / ORT):")
         for ours_name, peer_name in (("float", "float"), ("int8", "int8"), ("int8", "float")):
