@@ -8,6 +8,51 @@ enum ManifestValidator {
     static func validate(_ manifest: Manifest) throws(TextRNNError) {
         let tensors = try validateTensorTable(manifest)
         try validateGraph(manifest, tensors: tensors)
+        try validateScratch(manifest)
+    }
+
+    /// Most floats of per-thread scratch one prediction may use (2^28 floats, 1 GiB). Time steps
+    /// times the floats a step needs must fit, so neither a manifest (sequence_length x units)
+    /// nor a text (its token count) chooses the size of an allocation.
+    public static let maxScratchFloats = 1 << 28
+
+    /// Floats of prediction scratch per time step: an upper bound over Model.forward's buffers
+    /// (layer input and output, a Bidirectional's backward output, the recurrent gates, the ids
+    /// and mask).
+    public static func scratchFloatsPerStep(_ layers: [LayerSpec]) -> Int {
+        var features = 0, widest = 1, backward = 0, gates = 0
+        for layer in layers {
+            switch layer {
+            case .embedding(_, let dim, _):
+                features = dim
+            case .recurrent(let spec):
+                features = spec.units
+                gates = max(gates, spec.cell.gateCount * spec.units)
+            case .bidirectional(let forward, let backward_, let mergeMode):
+                widest = max(widest, forward.units + backward_.units)
+                backward = max(backward, backward_.units)
+                gates = max(gates, forward.cell.gateCount * forward.units, backward_.cell.gateCount * backward_.units)
+                features = mergeMode == .concat ? forward.units + backward_.units : forward.units
+            case .globalMaxPooling, .globalAveragePooling, .dense:
+                break
+            }
+            widest = max(widest, features)
+        }
+        return 2 * widest + backward + gates + 2
+    }
+
+    /// The most time steps one prediction may run with these layers: what fits
+    /// `maxScratchFloats`, and at most `TextLimits.maxTokens`.
+    public static func maxSteps(_ layers: [LayerSpec]) -> Int {
+        min(TextLimits.maxTokens, maxScratchFloats / scratchFloatsPerStep(layers))
+    }
+
+    private static func validateScratch(_ manifest: Manifest) throws(TextRNNError) {
+        guard let length = manifest.text.sequenceLength else { return }
+        let limit = maxSteps(manifest.layers)
+        guard length <= limit else {
+            throw TextRNNError(.limitExceeded, "manifest.json: text.sequence_length: \(length) steps x \(scratchFloatsPerStep(manifest.layers)) scratch floats per step exceed the limit of \(maxScratchFloats) floats per prediction (at most \(limit) steps with these layers)")
+        }
     }
 
     private static func fail(_ message: String) -> TextRNNError {

@@ -9,7 +9,7 @@ final class WeightStorage: @unchecked Sendable {
 
     /// Maps `path`. An empty file maps to an empty buffer.
     init(mapping path: String) throws(TextRNNError) {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)  // O_NONBLOCK: a FIFO must not block the open
         guard descriptor >= 0 else {
             throw TextRNNError(.io, "\(path): cannot open: \(String(cString: strerror(errno)))")
         }
@@ -57,7 +57,7 @@ final class WeightStorage: @unchecked Sendable {
 
 /// Reads a whole small file (manifest.json) into memory, refusing anything over `limit` bytes.
 func readFile(_ path: String, limit: Int) throws(TextRNNError) -> [UInt8] {
-    let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+    let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)  // O_NONBLOCK: a FIFO must not block the open
     guard descriptor >= 0 else {
         throw TextRNNError(.io, "\(path): cannot open: \(String(cString: strerror(errno)))")
     }

@@ -12,6 +12,9 @@ public final class Model: Sendable {
     let usesProjection: Bool
     /// Rows of the embedding: every token id must be below this.
     public let embeddingRows: Int
+    /// Most token ids one prediction accepts: the per-thread scratch stays within
+    /// `ManifestValidator.maxScratchFloats` (robustness: a long text cannot choose the allocation).
+    public let maxSteps: Int
 
     /// Largest manifest.json accepted (a 1M-token vocabulary is about 10 MiB).
     public static let maxManifestBytes = 256 << 20
@@ -61,6 +64,7 @@ public final class Model: Sendable {
         }
         guard case .embedding(let rows, _, _) = manifest.layers[0] else { fatalError("validated: first layer is an Embedding") }
         self.embeddingRows = rows
+        self.maxSteps = ManifestValidator.maxSteps(manifest.layers)
     }
 
     public var labels: [String] { manifest.labels }
@@ -103,8 +107,8 @@ public final class Model: Sendable {
         guard probabilities.count >= labelCount else {
             throw TextRNNError(.invalidArgument, "the probability buffer holds \(probabilities.count) values; the model has \(labelCount) labels")
         }
-        guard ids.count <= TextLimits.maxTokens else {
-            throw TextRNNError(.limitExceeded, "\(ids.count) token ids exceed the limit of \(TextLimits.maxTokens)")
+        guard ids.count <= maxSteps else {
+            throw TextRNNError(.limitExceeded, "\(ids.count) token ids exceed this model's limit of \(maxSteps) (\(ManifestValidator.maxScratchFloats) scratch floats per prediction)")
         }
         for (index, id) in ids.enumerated() where id < 0 || Int(id) >= embeddingRows {
             throw TextRNNError(.invalidArgument, "token id \(id) at position \(index) is outside 0..<\(embeddingRows)")
