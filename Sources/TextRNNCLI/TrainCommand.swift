@@ -41,6 +41,7 @@ struct HyperparameterOptions: ParsableArguments {
     @Option(name: .customLong("bucket-by-length"), help: "Group batches by length (faster, exact): true or false.") var bucketByLength: Bool?
     @Option(name: .customLong("validation-split"), help: "Fraction of the training data held out (stratified) when no --validation file.") var validationSplit: Double?
     @Option(name: .customLong("early-stopping"), help: "Stop after this many epochs without a better validation loss (0: off); restores the best weights.") var earlyStopping: Int?
+    @Option(help: "What early stopping watches: val_loss or val_accuracy.") var monitor: String?
     @Option var seed: UInt64?
     @Option(help: "Threads for training and encoding.") var threads: Int?
 
@@ -98,6 +99,7 @@ struct HyperparameterOptions: ParsableArguments {
         if let bucketByLength { config.bucketByLength = bucketByLength }
         if let validationSplit { config.validationSplit = validationSplit }
         if let earlyStopping { config.earlyStopping = earlyStopping }
+        if let monitor { config.monitor = monitor }
         if let seed { config.seed = seed }
         if let threads { config.threads = threads }
         do { try config.validate() } catch let error as TrainingError { throw ValidationError(error.description) }
@@ -124,6 +126,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Also write a self-contained HTML report (learning curves, confusion matrix).") var report: String?
     @Flag(help: "Continue from OUTPUT.checkpoint if it exists.") var resume = false
     @Flag(help: "Only print the final summary.") var quiet = false
+    @Flag(help: "Write int8 weights (as textrnn quantize), compared with the float model on the validation data.") var quantize = false
     @OptionGroup var hyperparameters: HyperparameterOptions
     @OptionGroup var data: DataOptions
 
@@ -196,6 +199,9 @@ struct TrainCommand: ParsableCommand {
         let training = session.trainingMetadata(
             dataset: train, trainRows: trainSet.count, validationRows: validationSet?.count ?? 0, metrics: metricsJSON)
         try BundleWriter.write(session.bundleContents(training: training), to: output)
+        if quantize {
+            try BundleQuantizer.quantize(bundle: output, output: output, validation: validationSet, validationName: validation ?? "validation split")
+        }
         try? FileManager.default.removeItem(atPath: checkpointPath)
         print(String(format: "trained %d epochs in %.1f s (%.0f samples/s); wrote %@", session.history.epochs.count, seconds,
                      Double(trainSet.count * session.history.epochs.count) / max(seconds, 1e-9), output))

@@ -36,6 +36,7 @@ extension TrainingSession {
             ("optimizer", .string(config.optimizer.rawValue)), ("learning_rate", .double(Double(config.learningRate))),
             ("schedule", .string(config.schedule.rawValue)), ("epochs", .int(config.epochs)), ("batch_size", .int(config.batchSize)),
             ("validation_split", .double(config.validationSplit)), ("early_stopping", .int(config.earlyStopping)),
+            ("monitor", .string(config.monitor)),
             ("seed", .int(Int(truncatingIfNeeded: config.seed))), ("threads", .int(config.threads)),
         ]
         if let clip = config.clipnorm { hyperparameters.append(("clipnorm", .double(Double(clip)))) }

@@ -53,6 +53,8 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     // Validation and control
     public var validationSplit: Double = 0.1
     public var earlyStopping: Int = 0
+    /// What early stopping watches (Keras EarlyStopping `monitor`): val_loss or val_accuracy.
+    public var monitor: String = "val_loss"
     public var seed: UInt64 = 42
     public var threads: Int = 2
 
@@ -60,7 +62,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case standardize, bigrams, padding, truncating, cell, units, bidirectional, pooling, dropout
-        case optimizer, momentum, nesterov, clipnorm, schedule, epochs, seed, threads
+        case optimizer, momentum, nesterov, clipnorm, schedule, epochs, seed, threads, monitor
         case replaceHTMLBreaks = "replace_html_breaks", maxTokens = "max_tokens", minCount = "min_count"
         case sequenceLength = "sequence_length", embeddingDim = "embedding_dim", resetAfter = "reset_after"
         case denseUnits = "dense_units", recurrentDropout = "recurrent_dropout", embeddingDropout = "embedding_dropout"
@@ -93,7 +95,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         try read(.schedule, &schedule); try read(.decayRate, &decayRate); try read(.warmupSteps, &warmupSteps)
         try read(.epochs, &epochs); try read(.batchSize, &batchSize); try read(.classWeight, &classWeight)
         try read(.bucketByLength, &bucketByLength); try read(.validationSplit, &validationSplit)
-        try read(.earlyStopping, &earlyStopping); try read(.seed, &seed); try read(.threads, &threads)
+        try read(.earlyStopping, &earlyStopping); try read(.monitor, &monitor); try read(.seed, &seed); try read(.threads, &threads)
     }
 
     private struct AnyKey: CodingKey {
@@ -124,6 +126,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         try check(batchSize >= 1 && batchSize <= 65_536, "batch_size must be in 1...65536")
         try check(validationSplit >= 0 && validationSplit < 1, "validation_split must be in [0, 1)")
         try check(earlyStopping >= 0, "early_stopping must be >= 0")
+        try check(["val_loss", "val_accuracy"].contains(monitor), "monitor must be val_loss or val_accuracy")
         try check(threads >= 1 && threads <= 256, "threads must be in 1...256")
     }
 }

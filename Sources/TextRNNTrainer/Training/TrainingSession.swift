@@ -146,11 +146,12 @@ public final class TrainingSession {
         return .finished
     }
 
-    /// Keras EarlyStopping(monitor="val_loss" (or "loss" without validation), patience,
-    /// restore_best_weights=True).
+    /// Keras EarlyStopping(monitor=val_loss or val_accuracy (loss/accuracy without validation),
+    /// patience, restore_best_weights=True). Lower is better: accuracy is negated.
     private func updateEarlyStopping(_ record: EpochRecord) -> StopReason? {
         guard config.earlyStopping > 0 else { return nil }
-        let value = record.validationLoss ?? record.trainLoss
+        let value = config.monitor == "val_accuracy"
+            ? -(record.validationAccuracy ?? record.trainAccuracy) : (record.validationLoss ?? record.trainLoss)
         if best == nil || value < best!.value {
             best = (record.epoch, value, network.store.allParameters)
             return nil
