@@ -88,7 +88,7 @@ case "$WHAT" in
         for name in load predict; do
             [ "$WHAT" = all ] || [ "$WHAT" = "$name" ] || continue
             build_harness "$name"
-            if [ "$name" = load ]; then run_harness load 262144 "$@"; else run_harness predict 8192 "$@"; fi
+            if [ "$name" = load ]; then run_harness load 262144 "$@"; else run_harness predict 4096 "$@"; fi
         done ;;
     *) echo "usage: scripts/fuzz.sh [load|predict|all|replay] [-- libFuzzer flags]"; exit 2 ;;
 esac
