@@ -21,10 +21,12 @@ NICE=${SANITIZE_NICE:-10}
 WHAT=${1:-all}
 CLI=${TEXTRNN_CLI:-bin/textrnn}
 WORK=.build-asan-c/work
-TEXTS=${SANITIZE_STRESS_TEXTS:-2000}
+TEXTS=${SANITIZE_STRESS_TEXTS:-1000}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:suppressions=$ROOT/fuzz/tsan.supp}
+# The toolchain's TSan runtime carries libdispatch interceptors: C programs link libdispatch.
+SWIFT_LIBS=$(dirname "$(command -v swift)")/../lib/swift/linux
 
 say() { printf '\n== sanitize.sh: %s\n' "$*"; }
 
@@ -77,7 +79,7 @@ tsan() {
     say "libtextrnn.so (release) with ThreadSanitizer"
     nice -n "$NICE" swift build -c release --product textrnn --scratch-path .build-tsan -j 2 \
         -Xswiftc -sanitize=thread -Xcc -fsanitize=thread
-    c_programs .build-tsan "-fsanitize=thread"
+    c_programs .build-tsan "-fsanitize=thread -L$SWIFT_LIBS -ldispatch -lBlocksRuntime -Wl,-rpath,$SWIFT_LIBS"
     bundles
     local bundle
     for bundle in $(tr ':' ' ' < "$WORK/bundles.txt"); do
