@@ -77,3 +77,7 @@ fuzz: build
 
 sanitize:
 	./scripts/sanitize.sh
+
+# Training speed against Keras and PyTorch on identical IMDB token ids; table in bench/README.md.
+bench: build
+	$(PYTHON) bench/peers.py --textrnn $(CURDIR)/$(BIN)/textrnn

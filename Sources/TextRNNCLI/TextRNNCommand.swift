@@ -15,3 +15,4 @@ struct TextRNNCommand: ParsableCommand {
         ]
     )
 }
+            BenchCommand.self,
