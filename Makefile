@@ -75,7 +75,7 @@ leaks: build
 fuzz: build
 	./scripts/fuzz.sh
 
-sanitize:
+sanitize: build
 	./scripts/sanitize.sh
 
 # Training speed against Keras and PyTorch on identical IMDB token ids; table in bench/README.md.

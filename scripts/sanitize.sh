@@ -23,6 +23,7 @@ CLI=${TEXTRNN_CLI:-bin/textrnn}
 WORK=.build-asan-c/work
 TEXTS=${SANITIZE_STRESS_TEXTS:-1000}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1:abort_on_error=0}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$ROOT/fuzz/lsan.supp}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:suppressions=$ROOT/fuzz/tsan.supp}
 # The toolchain's TSan runtime carries libdispatch interceptors: C programs link libdispatch.

@@ -28,13 +28,15 @@ typealias RuntimeRecurrentLayer = TextRNNRuntime.RecurrentLayer
         let inputDim = try #require(config["input_dim"] as? Int)
 
         // Keep the weight arrays alive for the whole test; the layers borrow pointers into them.
-        var storage: [String: UnsafeMutablePointer<Float>] = [:]
-        defer { storage.values.forEach { $0.deallocate() } }
+        // An array, not a dictionary keyed by name: a key read twice must not drop (leak) the
+        // first buffer (found by `make sanitize`, LeakSanitizer).
+        var storage: [UnsafeMutablePointer<Float>] = []
+        defer { storage.forEach { $0.deallocate() } }
         func tensor(_ key: String) throws -> UnsafePointer<Float> {
             let values = flatten(try #require(weights[key]?["value"], "missing weight \(key)")).map(Float.init)
             let pointer = UnsafeMutablePointer<Float>.allocate(capacity: values.count)
             pointer.initialize(from: values, count: values.count)
-            storage[key] = pointer
+            storage.append(pointer)
             return UnsafePointer(pointer)
         }
         func layer(_ spec: RecurrentSpec, prefix: String) throws -> RuntimeRecurrentLayer {
