@@ -69,11 +69,14 @@ def test_sigkill_mid_epoch_then_resume_reproduces_the_bundle(cli, train_csv, ref
     assert killed_at is not None, "never saw epoch 3 in progress"
     assert process.returncode == -signal.SIGKILL
     assert not bundle.exists(), "a killed run writes no bundle"
-    # The checkpoint of epoch 2 survived; at most the epoch in progress (3) is lost.
-    assert _checkpoint_epoch(checkpoint) == (2, 0)
+    # The checkpoint of epoch 2 survived; at most the epoch in progress (3) is lost. (On a
+    # heavily loaded machine epoch 3 may have finished before the signal landed: then its
+    # checkpoint is the one left, and resuming starts at epoch 4.)
+    epoch, batch = _checkpoint_epoch(checkpoint)
+    assert epoch in (2, 3) and batch == 0
 
     resumed = run_cli(cli, "train", "--train", str(train_csv), "--output", str(bundle), "--epochs", "4", "--resume", *FAST)
-    assert "resuming from" in resumed.stderr.decode() and "at epoch 3, batch 1" in resumed.stderr.decode()
+    assert "resuming from" in resumed.stderr.decode() and f"at epoch {epoch + 1}, batch 1" in resumed.stderr.decode()
     _same_bundle(reference_bundle, bundle)
     assert not checkpoint.exists()
 
@@ -117,7 +120,7 @@ def test_full_disk_keeps_the_previous_checkpoint(cli, train_csv, reference_bundl
         process.wait(timeout=120)
         process.stderr.close()
     before = checkpoint.read_bytes()
-    assert _checkpoint_epoch(checkpoint) == (2, 0)
+    assert _checkpoint_epoch(checkpoint) in ((2, 0), (3, 0))
 
     result = subprocess.run(
         [str(cli), "train", "--train", str(train_csv), "--output", str(bundle), "--epochs", "4", "--resume", "--quiet", *FAST],
