@@ -14,7 +14,8 @@ struct HyperparameterOptions: ParsableArguments {
     @Option(name: .customLong("embedding-dim")) var embeddingDim: Int?
     @Option(name: .customLong("max-tokens"), help: "Vocabulary size including padding and [UNK] (Keras max_tokens).") var maxTokens: Int?
     @Option(name: .customLong("min-count"), help: "Drop tokens seen fewer times in the training texts.") var minCount: Int?
-    @Option(help: "Add bigrams to the vocabulary and sequences: true or false.") var bigrams: Bool?
+    @Option(help: "Add bigrams to the vocabulary and sequences: true or false (= --ngrams 2).") var bigrams: Bool?
+    @Option(help: "Keras ngrams: 1 (words), 2 (+ bigrams) or 3 (+ trigrams).") var ngrams: Int?
     @Option(name: .customLong("sequence-length"), help: "Token ids per text (0: 95th percentile of training lengths).") var sequenceLength: Int?
     @Option(help: "Padding side: pre or post.") var padding: String?
     @Option(help: "Truncation side: pre (keep the end) or post (keep the start).") var truncating: String?
@@ -73,6 +74,7 @@ struct HyperparameterOptions: ParsableArguments {
         if let maxTokens { config.maxTokens = maxTokens }
         if let minCount { config.minCount = minCount }
         if let bigrams { config.bigrams = bigrams }
+        if let ngrams { config.ngrams = ngrams }
         if let sequenceLength { config.sequenceLength = sequenceLength }
         if let padding { config.padding = padding }
         if let truncating { config.truncating = truncating }

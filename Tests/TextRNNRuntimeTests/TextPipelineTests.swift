@@ -41,6 +41,10 @@ import Testing
         var config = TextPipelineConfig()
         config.ngrams = 2
         #expect(Tokenizer(config: config).tokens(of: "A b, c") == ["a", "b", "c", "a b", "b c"])
+        #expect(Tokenizer(config: config).tokens(of: "solo") == ["solo"])
+        config.ngrams = 3
+        #expect(Tokenizer(config: config).tokens(of: "A b, c d") == ["a", "b", "c", "d", "a b", "b c", "c d", "a b c", "b c d"])
+        #expect(Tokenizer(config: config).tokens(of: "x y") == ["x", "y", "x y"])
     }
 
     @Test func paddingAndTruncation() throws {

@@ -76,7 +76,7 @@ public enum ManifestParser {
         guard split == "whitespace" else {
             throw TextRNNError(.unsupported, "manifest.json: text.split: only \"whitespace\" is supported, not \"\(split)\"")
         }
-        config.ngrams = node.has("ngrams") ? try node.member("ngrams").int(in: 1...2) : 1
+        config.ngrams = node.has("ngrams") ? try node.member("ngrams").int(in: 1...3) : 1
         let length = node.member("sequence_length")
         config.sequenceLength = length.isNull ? nil : try length.int(in: 1...TextLimits.maxSequenceLength)
         config.padding = try node.member("padding").enumeration(TextPipelineConfig.Side.self)

@@ -20,7 +20,8 @@ public struct TextPipelineConfig: Sendable, Equatable {
     /// Replace `<br>`, `<br/>` and `<br />` (ASCII case-insensitive) with a space before
     /// standardizing, as the Keras IMDB tutorial's custom standardization does.
     public var replaceHTMLBreaks: Bool = false
-    /// 1: unigrams only. 2: unigrams followed by the bigrams "a b", as Keras `ngrams=2`.
+    /// 1: unigrams only. 2: unigrams followed by the bigrams "a b"; 3: then the trigrams
+    /// "a b c" (Keras `ngrams=2` / `ngrams=3`).
     public var ngrams: Int = 1
     /// Fixed output length, or nil to keep every token (up to `TextLimits.maxTokens`).
     public var sequenceLength: Int? = nil

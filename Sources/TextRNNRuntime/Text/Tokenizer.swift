@@ -3,13 +3,13 @@
 public struct TokenizerScratch: Sendable {
     var standardized: [UInt8] = []  // [text bytes] the standardized text
     var bounds: [Int] = []  // [2 * tokens] start, end of each unigram in `standardized`
-    var pair: [UInt8] = []  // [bytes of "a b"] the bigram being looked up
+    var pair: [UInt8] = []  // [bytes of "a b" or "a b c"] the n-gram being looked up
 
     public init() {}
 }
 
-/// Standardize and split: raw bytes -> token byte slices (unigrams, then bigrams when
-/// `ngrams == 2`). The trainer fits its vocabulary with this same code.
+/// Standardize and split: raw bytes -> token byte slices (unigrams, then bigrams, then trigrams,
+/// up to `ngrams`). The trainer fits its vocabulary with this same code.
 public struct Tokenizer: Sendable {
     public let config: TextPipelineConfig
     private let table: [UInt8]  // [256] output byte per input byte, 0 = delete
@@ -34,15 +34,19 @@ public struct Tokenizer: Sendable {
                 try body(UnsafeBufferPointer(start: base! + bounds[index], count: bounds[index + 1] - bounds[index]))
                 index += 2
             }
-            guard config.ngrams >= 2, bounds.count >= 4 else { return }
-            index = 0
-            while index + 2 < bounds.count {
-                scratch.pair.removeAll(keepingCapacity: true)
-                scratch.pair.append(contentsOf: bytes[bounds[index]..<bounds[index + 1]])
-                scratch.pair.append(0x20)
-                scratch.pair.append(contentsOf: bytes[bounds[index + 2]..<bounds[index + 3]])
-                try scratch.pair.withUnsafeBufferPointer { try body($0) }
-                index += 2
+            // Then the n-grams of each width 2...ngrams in order, joined by one space (Keras order).
+            let tokenCount = bounds.count / 2
+            guard config.ngrams >= 2 else { return }
+            for width in 2...config.ngrams where width <= tokenCount {
+                for first in 0...(tokenCount - width) {
+                    scratch.pair.removeAll(keepingCapacity: true)
+                    for offset in 0..<width {
+                        if offset > 0 { scratch.pair.append(0x20) }
+                        let token = 2 * (first + offset)
+                        scratch.pair.append(contentsOf: bytes[bounds[token]..<bounds[token + 1]])
+                    }
+                    try scratch.pair.withUnsafeBufferPointer { try body($0) }
+                }
             }
         }
     }

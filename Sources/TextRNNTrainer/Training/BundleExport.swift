@@ -30,7 +30,7 @@ extension TrainingSession {
             ("cell", .string(config.cell.rawValue)), ("units", .array(config.units.map { .int($0) })),
             ("bidirectional", .bool(config.bidirectional)), ("embedding_dim", .int(config.embeddingDim)),
             ("pooling", .string(config.pooling.rawValue)), ("dense_units", .array(config.denseUnits.map { .int($0) })),
-            ("max_tokens", .int(config.maxTokens)), ("min_count", .int(config.minCount)), ("bigrams", .bool(config.bigrams)),
+            ("max_tokens", .int(config.maxTokens)), ("min_count", .int(config.minCount)), ("ngrams", .int(max(config.ngrams, config.bigrams ? 2 : 1))),
             ("dropout", .double(Double(config.dropout))), ("recurrent_dropout", .double(Double(config.recurrentDropout))),
             ("embedding_dropout", .double(Double(config.embeddingDropout))), ("dense_dropout", .double(Double(config.denseDropout))),
             ("optimizer", .string(config.optimizer.rawValue)), ("learning_rate", .double(Double(config.learningRate))),

@@ -16,6 +16,8 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public var maxTokens: Int = 20_000
     public var minCount: Int = 1
     public var bigrams: Bool = false
+    /// Keras `ngrams`: 1 unigrams; 2 adds bigrams; 3 adds trigrams. `bigrams: true` means at least 2.
+    public var ngrams: Int = 1
     /// Token ids per text; 0 lets the trainer pick the 95th percentile of training lengths.
     public var sequenceLength: Int = 0
     public var padding: String = "post"
@@ -61,7 +63,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case standardize, bigrams, padding, truncating, cell, units, bidirectional, pooling, dropout
+        case standardize, bigrams, ngrams, padding, truncating, cell, units, bidirectional, pooling, dropout
         case optimizer, momentum, nesterov, clipnorm, schedule, epochs, seed, threads, monitor
         case replaceHTMLBreaks = "replace_html_breaks", maxTokens = "max_tokens", minCount = "min_count"
         case sequenceLength = "sequence_length", embeddingDim = "embedding_dim", resetAfter = "reset_after"
@@ -84,7 +86,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
             if let decoded = try container.decodeIfPresent(T.self, forKey: key) { value = decoded }
         }
         try read(.standardize, &standardize); try read(.replaceHTMLBreaks, &replaceHTMLBreaks)
-        try read(.maxTokens, &maxTokens); try read(.minCount, &minCount); try read(.bigrams, &bigrams)
+        try read(.maxTokens, &maxTokens); try read(.minCount, &minCount); try read(.bigrams, &bigrams); try read(.ngrams, &ngrams)
         try read(.sequenceLength, &sequenceLength); try read(.padding, &padding); try read(.truncating, &truncating)
         try read(.cell, &cell); try read(.units, &units); try read(.bidirectional, &bidirectional)
         try read(.embeddingDim, &embeddingDim); try read(.resetAfter, &resetAfter); try read(.pooling, &pooling)
@@ -113,6 +115,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         try check(["pre", "post"].contains(truncating), "truncating must be pre or post")
         try check(maxTokens >= 3 && maxTokens <= TextLimits.maxVocabularySize, "max_tokens must be in 3...\(TextLimits.maxVocabularySize)")
         try check(minCount >= 1, "min_count must be at least 1")
+        try check((1...3).contains(ngrams), "ngrams must be 1, 2 or 3")
         try check(sequenceLength >= 0 && sequenceLength <= 100_000, "sequence_length must be in 0...100000 (0 = automatic)")
         try check(!units.isEmpty && units.allSatisfy { (1...4096).contains($0) }, "units must be one or more sizes in 1...4096")
         try check((1...4096).contains(embeddingDim), "embedding_dim must be in 1...4096")
