@@ -12,7 +12,7 @@ struct TextRNNCommand: ParsableCommand {
             InspectCommand.self,
             ImportKerasFixtureCommand.self,
             QuantizeCommand.self,
+            BenchCommand.self,
         ]
     )
 }
-            BenchCommand.self,
