@@ -43,8 +43,14 @@ public final class BidirectionalLayer {
     ) -> UnsafeMutablePointer<Float> {
         batch = B
         time = T
-        let f = forwardLayer.forward(input: x, mask: mask, batch: B, time: T, training: training, rng: &rng, parameters: p)
-        let r = backwardLayer.forward(input: x, mask: mask, batch: B, time: T, training: training, rng: &rng, parameters: p)
+        // Dropout masks are drawn in a fixed order first; then the two directions run in parallel.
+        forwardLayer.prepareForward(batch: B, training: training, rng: &rng)
+        backwardLayer.prepareForward(batch: B, training: training, rng: &rng)
+        nonisolated(unsafe) let xs = x, ms = mask, ps = p
+        let fl = forwardLayer, bl = backwardLayer
+        runPair({ fl.forward(input: xs, mask: ms, batch: B, time: T, parameters: ps) },
+                { bl.forward(input: xs, mask: ms, batch: B, time: T, parameters: ps) })
+        let f = forwardLayer.output.pointer, r = backwardLayer.output.pointer
         let U = units, steps = returnSequences ? T : 1
         let out = output.resize(B * steps * outputDim)
         for b in 0..<B {
@@ -86,8 +92,12 @@ public final class BidirectionalLayer {
                 }
             }
         }
-        let dxF = forwardLayer.backward(outputGradient: dF, parameters: p, gradients: g)
-        let dxR = backwardLayer.backward(outputGradient: dR, parameters: p, gradients: g)
+        // The directions own disjoint gradient slices, so their backward passes run in parallel.
+        nonisolated(unsafe) let ps = p, gs = g, dFs = dF, dRs = dR
+        let fl = forwardLayer, bl = backwardLayer
+        runPair({ fl.backward(outputGradient: dFs, parameters: ps, gradients: gs) },
+                { bl.backward(outputGradient: dRs, parameters: ps, gradients: gs) })
+        let dxF = forwardLayer.inputGradient.pointer, dxR = backwardLayer.inputGradient.pointer
         let n = B * T * forwardLayer.inputDim
         let dx = inputGradient.resize(n)
         for i in 0..<n { dx[i] = dxF[i] + dxR[i] }

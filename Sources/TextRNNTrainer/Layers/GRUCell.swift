@@ -6,37 +6,47 @@ import TextRNNRuntime
 /// h_in is h_{t−1} after recurrent dropout; the z·h_{t−1} term uses the undropped state (Keras).
 extension RecurrentLayer {
     func gruForwardStepResetAfter(_ s: Int, _ p: UnsafeMutablePointer<Float>) {
-        let B = batch, U = units, G = gateWidth
+        let B = batch, U = units, G = gateWidth, n = activeRows[s]
         let g = gates.pointer + s * B * G, rec = stepScratch.pointer  // [B, 3U] each
-        sgemm(m: B, n: G, k: U, a: recurrentInput(s), lda: U, b: p + recurrentKernel.offset, ldb: G, beta: 0, c: rec, ldc: G)
+        if n > 0 {
+            sgemm(m: n, n: G, k: U, a: recurrentInput(s), lda: U, b: p + recurrentKernel.offset, ldb: G, beta: 0, c: rec, ldc: G)
+        }
         let recBias: UnsafeMutablePointer<Float>? = bias.map { p + $0.offset + G }
         let act = spec.activation, ract = spec.recurrentActivation, mask = stepMask.pointer + s * B
         for b in 0..<B {
             let hPrev = states.pointer + (s * B + b) * U, hNext = hPrev + B * U
-            if mask[b] == 0 { hNext.update(from: hPrev, count: U); continue }
+            if b >= n || mask[b] == 0 { hNext.update(from: hPrev, count: U); continue }
             let row = g + b * G, rr = rec + b * G, recH = aux.pointer + (s * B + b) * U
-            for j in 0..<U {
-                let bz = recBias?[j] ?? 0, br = recBias?[U + j] ?? 0, bh = recBias?[2 * U + j] ?? 0
-                let z = activate(row[j] + rr[j] + bz, ract)
-                let r = activate(row[U + j] + rr[U + j] + br, ract)
-                let rh = rr[2 * U + j] + bh
-                let hh = activate(row[2 * U + j] + r * rh, act)
-                row[j] = z; row[U + j] = r; row[2 * U + j] = hh
-                recH[j] = rh
-                hNext[j] = z * hPrev[j] + (1 - z) * hh
+            if let recBias {
+                for j in 0..<(2 * U) { row[j] = row[j] + rr[j] + recBias[j] }
+                for j in 0..<U { recH[j] = rr[2 * U + j] + recBias[2 * U + j] }
+            } else {
+                for j in 0..<(2 * U) { row[j] = row[j] + rr[j] }
+                for j in 0..<U { recH[j] = rr[2 * U + j] }
             }
+            activateInPlace(row, 2 * U, ract)  // z, r
+            let z = row, r = row + U, hh = row + 2 * U
+            for j in 0..<U { hh[j] = hh[j] + r[j] * recH[j] }
+            activateInPlace(hh, U, act)
+            for j in 0..<U { hNext[j] = z[j] * hPrev[j] + (1 - z[j]) * hh[j] }
         }
     }
 
     func gruBackwardStepResetAfter(_ s: Int, _ p: UnsafeMutablePointer<Float>, _ d: StepGradients) {
-        let B = batch, U = units, G = gateWidth
+        let B = batch, U = units, G = gateWidth, n = activeRows[s]
         let g = gates.pointer + s * B * G, dgx = dGates.pointer + s * B * G
         let dgr = dRecurrentGates.pointer + s * B * G  // [B, 3U] recurrent-side pre-activations
         let act = spec.activation, ract = spec.recurrentActivation, mask = stepMask.pointer + s * B
         for b in 0..<B {
             let dh = d.dh + b * U, dhPrev = d.dhPrev + b * U
-            if mask[b] == 0 { dhPrev.update(from: dh, count: U); continue }
-            let row = g + b * G, dx = dgx + b * G, dr = dgr + b * G
+            let dx = dgx + b * G, dr = dgr + b * G
+            if b >= n || mask[b] == 0 {
+                dhPrev.update(from: dh, count: U)
+                dx.update(repeating: 0, count: G)
+                dr.update(repeating: 0, count: G)
+                continue
+            }
+            let row = g + b * G
             let hPrev = states.pointer + (s * B + b) * U, recH = aux.pointer + (s * B + b) * U
             for j in 0..<U {
                 let z = row[j], r = row[U + j], hh = row[2 * U + j]
@@ -48,8 +58,10 @@ extension RecurrentLayer {
                 dhPrev[j] = dh[j] * z
             }
         }
-        sgemm(transB: true, m: B, n: U, k: G, a: dgr, lda: G, b: p + recurrentKernel.offset, ldb: G, beta: 0, c: dStep.pointer, ldc: U)
-        addRecurrentStepGradient(into: d.dhPrev)
+        if n > 0 {
+            sgemm(transB: true, m: n, n: U, k: G, a: dgr, lda: G, b: p + recurrentKernel.offset, ldb: G, beta: 0, c: dStep.pointer, ldc: U)
+            addRecurrentStepGradient(into: d.dhPrev, rows: n)
+        }
     }
 
     func gruForwardStepResetBefore(_ s: Int, _ p: UnsafeMutablePointer<Float>) {
@@ -91,7 +103,7 @@ extension RecurrentLayer {
         // Phase 1: z and candidate pre-activation gradients; the r gradient needs d(r·h_in) first.
         for b in 0..<B {
             let dh = d.dh + b * U, dhPrev = d.dhPrev + b * U
-            if mask[b] == 0 { dhPrev.update(from: dh, count: U); continue }
+            if mask[b] == 0 { dhPrev.update(from: dh, count: U); (dg + b * G).update(repeating: 0, count: G); continue }
             let row = g + b * G, dRow = dg + b * G, hPrev = states.pointer + (s * B + b) * U
             for j in 0..<U {
                 let z = row[j], hh = row[2 * U + j]
@@ -114,6 +126,6 @@ extension RecurrentLayer {
             }
         }
         sgemm(transB: true, m: B, n: U, k: 2 * U, a: dg, lda: G, b: R, ldb: G, beta: 1, c: dS, ldc: U)
-        addRecurrentStepGradient(into: d.dhPrev)
+        addRecurrentStepGradient(into: d.dhPrev, rows: B)
     }
 }

@@ -38,9 +38,19 @@ public final class RecurrentLayer {
     let aux = FloatBuffer()           // [T, B, U] GRU: h·R_h + b_h (reset_after) or r·h_in (reset_before)
     let stepMask = FloatBuffer()      // [T, B] 1 = step used, 0 = masked, processing order
     let inputMask = FloatBuffer()     // [B, D] input dropout mask
-    let recurrentMask = FloatBuffer() // [B, U] recurrent dropout mask
+    let recurrentMask = FloatBuffer() // [B, U] recurrent dropout mask (sample order)
+    let rowRecurrentMask = FloatBuffer() // [B, U] the same in internal row order
     let stepScratch = FloatBuffer()   // [B, G] recurrent product of one step
     public let output = FloatBuffer() // [B, T, U] with return_sequences, else [B, U]
+    let rowScratch = FloatBuffer()    // [U] one row of activated carries (LSTM backward)
+
+    /// Internal row order: samples sorted by their number of unmasked steps (descending, ties by
+    /// index), so that the rows a step still updates form a prefix. `rows[r]` is the sample of
+    /// internal row r; `activeRows[s]` is 1 + the last internal row step s updates (0: none).
+    /// Per-step GEMMs and gate math run on that prefix only; rows past it are masked and just
+    /// carry their state. Each row's arithmetic is independent of the others, so this is exact.
+    var rows: [Int] = []
+    var activeRows: [Int] = []
 
     let dGates = FloatBuffer()        // [T, B, G] dLoss/d(gate pre-activations), input side
     let dRecurrentGates = FloatBuffer() // [T, B, G] GRU reset_after: recurrent-side pre-activations
@@ -82,11 +92,30 @@ public final class RecurrentLayer {
         input x: UnsafePointer<Float>, mask: UnsafePointer<Float>?, batch B: Int, time T: Int,
         training: Bool, rng: inout SeededGenerator, parameters p: UnsafeMutablePointer<Float>
     ) -> UnsafeMutablePointer<Float> {
+        prepareForward(batch: B, training: training, rng: &rng)
+        return forward(input: x, mask: mask, batch: B, time: T, parameters: p)
+    }
+
+    /// The random part of a forward pass: draws the dropout masks (input, then recurrent), so a
+    /// Bidirectional layer can draw both directions' masks in order and then run them in parallel.
+    func prepareForward(batch B: Int, training: Bool, rng: inout SeededGenerator) {
+        let D = inputDim, U = units
+        useInputMask = training && dropout > 0
+        useRecurrentMask = training && recurrentDropout > 0
+        let imP = inputMask.resize(B * D)
+        DropoutMask.fill(imP, count: B * D, rate: useInputMask ? dropout : 0, rng: &rng)
+        let rmP = recurrentMask.resize(B * U)
+        DropoutMask.fill(rmP, count: B * U, rate: useRecurrentMask ? recurrentDropout : 0, rng: &rng)
+    }
+
+    /// The deterministic part of a forward pass, after `prepareForward`.
+    func forward(
+        input x: UnsafePointer<Float>, mask: UnsafePointer<Float>?, batch B: Int, time T: Int,
+        parameters p: UnsafeMutablePointer<Float>
+    ) -> UnsafeMutablePointer<Float> {
         batch = B
         time = T
         let D = inputDim, U = units, G = gateWidth
-        useInputMask = training && dropout > 0
-        useRecurrentMask = training && recurrentDropout > 0
         let xsP = xs.resize(T * B * D)
         let gP = gates.resize(T * B * G)
         states.resize((T + 1) * B * U, zero: true)
@@ -96,20 +125,39 @@ public final class RecurrentLayer {
         let smP = stepMask.resize(T * B)
         stepScratch.resize(B * G)
         let outP = output.resize(spec.returnSequences ? B * T * U : B * U)
-        let imP = inputMask.resize(B * D)
-        DropoutMask.fill(imP, count: B * D, rate: useInputMask ? dropout : 0, rng: &rng)
-        let rmP = recurrentMask.resize(B * U)
-        DropoutMask.fill(rmP, count: B * U, rate: useRecurrentMask ? recurrentDropout : 0, rng: &rng)
+        let imP = inputMask.pointer
+        rowScratch.resize(U)
+
+        // Internal row order (see `rows`): longest-running samples first.
+        var steps = [Int](repeating: T, count: B)
+        if let mask {
+            for b in 0..<B {
+                var n = 0
+                for t in 0..<T where mask[b * T + t] != 0 { n += 1 }
+                steps[b] = n
+            }
+        }
+        rows = (0..<B).sorted { steps[$0] != steps[$1] ? steps[$0] > steps[$1] : $0 < $1 }
+        if useRecurrentMask {
+            let rm = recurrentMask.pointer, rr = rowRecurrentMask.resize(B * U)
+            for r in 0..<B { (rr + r * U).update(from: rm + rows[r] * U, count: U) }
+        }
 
         // Reorder to processing order once, applying the per-sample input dropout mask here so
         // the projection GEMM and the kernel gradient both see the dropped inputs.
+        activeRows = [Int](repeating: 0, count: T)
         for s in 0..<T {
             let t = timeIndex(s)
-            for b in 0..<B {
-                let src = x + (b * T + t) * D, dst = xsP + (s * B + b) * D, m = imP + b * D
-                for d in 0..<D { dst[d] = src[d] * m[d] }
-                smP[s * B + b] = mask.map { $0[b * T + t] != 0 ? 1 : 0 } ?? 1
+            var last = 0
+            for r in 0..<B {
+                let b = rows[r]
+                let src = x + (b * T + t) * D, dst = xsP + (s * B + r) * D, m = imP + b * D
+                if useInputMask { for d in 0..<D { dst[d] = src[d] * m[d] } } else { dst.update(from: src, count: D) }
+                let on: Float = mask.map { $0[b * T + t] != 0 ? 1 : 0 } ?? 1
+                smP[s * B + r] = on
+                if on != 0 { last = r + 1 }
             }
+            activeRows[s] = last
         }
         sgemm(m: T * B, n: G, k: D, a: xsP, lda: D, b: p + kernel.offset, ldb: G, beta: 0, c: gP, ldc: G)
         if let bias {
@@ -129,13 +177,13 @@ public final class RecurrentLayer {
         let stP = states.pointer
         if spec.returnSequences {
             for s in 0..<T {
-                for b in 0..<B {
-                    let dst = outP + (b * T + s) * U, src = stP + ((s + 1) * B + b) * U
-                    if smP[s * B + b] != 0 { dst.update(from: src, count: U) } else { dst.update(repeating: 0, count: U) }
+                for r in 0..<B {
+                    let dst = outP + (rows[r] * T + s) * U, src = stP + ((s + 1) * B + r) * U
+                    if smP[s * B + r] != 0 { dst.update(from: src, count: U) } else { dst.update(repeating: 0, count: U) }
                 }
             }
         } else {
-            outP.update(from: stP + T * B * U, count: B * U)  // state after the last step
+            for r in 0..<B { (outP + rows[r] * U).update(from: stP + (T * B + r) * U, count: U) }  // state after the last step
         }
         return outP
     }
@@ -145,7 +193,7 @@ public final class RecurrentLayer {
         let B = batch, U = units
         let h = states.pointer + s * B * U
         guard useRecurrentMask else { return h }
-        let hm = maskedStates.pointer + s * B * U, m = recurrentMask.pointer
+        let hm = maskedStates.pointer + s * B * U, m = rowRecurrentMask.pointer
         for i in 0..<(B * U) { hm[i] = h[i] * m[i] }
         return hm
     }
@@ -161,8 +209,9 @@ public final class RecurrentLayer {
         gradients g: UnsafeMutablePointer<Float>
     ) -> UnsafeMutablePointer<Float> {
         let B = batch, T = time, D = inputDim, U = units, G = gateWidth
-        let dgP = dGates.resize(T * B * G, zero: true)
-        if spec.cell == .gru && spec.resetAfter { dRecurrentGates.resize(T * B * G, zero: true) }
+        // Every step writes all B rows of its gate gradients (zeros for masked rows).
+        let dgP = dGates.resize(T * B * G)
+        if spec.cell == .gru && spec.resetAfter { dRecurrentGates.resize(T * B * G) }
         // The step functions read (dh, dc) and write (dhPrev, dcPrev); swapping the pointers
         // after each step makes the previous step's "prev" the next step's input without copying.
         var dhP = dh.resize(B * U, zero: true)
@@ -171,13 +220,13 @@ public final class RecurrentLayer {
         var dcPrevP = dcPrev.resize(B * U, zero: true)
         dStep.resize(B * U)
         let smP = stepMask.pointer
-        if !spec.returnSequences { dhP.update(from: dY, count: B * U) }
+        if !spec.returnSequences { for r in 0..<B { (dhP + r * U).update(from: dY + rows[r] * U, count: U) } }
 
         for s in stride(from: T - 1, through: 0, by: -1) {
             if spec.returnSequences {
                 // A masked step's output is the constant 0, so its cotangent goes nowhere.
-                for b in 0..<B where smP[s * B + b] != 0 {
-                    let d = dhP + b * U, y = dY + (b * T + s) * U
+                for r in 0..<B where smP[s * B + r] != 0 {
+                    let d = dhP + r * U, y = dY + (rows[r] * T + s) * U
                     for j in 0..<U { d[j] += y[j] }
                 }
             }
@@ -217,19 +266,21 @@ public final class RecurrentLayer {
         let imP = inputMask.pointer
         for s in 0..<T {
             let t = timeIndex(s)
-            for b in 0..<B {
-                let src = dxsP + (s * B + b) * D, dst = dxP + (b * T + t) * D, m = imP + b * D
-                for d in 0..<D { dst[d] = src[d] * m[d] }
+            for r in 0..<B {
+                let b = rows[r]
+                let src = dxsP + (s * B + r) * D, dst = dxP + (b * T + t) * D, m = imP + b * D
+                if useInputMask { for d in 0..<D { dst[d] = src[d] * m[d] } } else { dst.update(from: src, count: D) }
             }
         }
         return dxP
     }
 
-    /// dh_prev += dStep · recurrent mask: the recurrent matmul saw the masked h_{s−1}.
-    @inline(__always) func addRecurrentStepGradient(into dst: UnsafeMutablePointer<Float>) {
-        let n = batch * units, src = dStep.pointer
+    /// dh_prev += dStep · recurrent mask over the first `rowCount` rows: the recurrent matmul saw
+    /// the masked h_{s−1}. Rows past the step's active prefix got no recurrent gradient.
+    @inline(__always) func addRecurrentStepGradient(into dst: UnsafeMutablePointer<Float>, rows rowCount: Int) {
+        let n = rowCount * units, src = dStep.pointer
         if useRecurrentMask {
-            let m = recurrentMask.pointer
+            let m = rowRecurrentMask.pointer
             for i in 0..<n { dst[i] += src[i] * m[i] }
         } else {
             for i in 0..<n { dst[i] += src[i] }
