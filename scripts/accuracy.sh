@@ -29,6 +29,9 @@ recipe() {
     imdb-seed001)  # Keras tutorial seed 001: Embedding 64 (mask) -> BiLSTM 64 -> BiLSTM 32 -> Dense 64 relu -> 1
         run imdb-seed001 imdb --max-tokens 10000 --sequence-length 256 --embedding-dim 64 --cell lstm \
             --units 64,32 --bidirectional true --dense-units 64 --epochs 5 --batch-size 64 ;;
+    imdb-seed001-es)  # the same with early stopping (patience 1, best weights restored)
+        run imdb-seed001-es imdb --max-tokens 10000 --sequence-length 256 --embedding-dim 64 --cell lstm \
+            --units 64,32 --bidirectional true --dense-units 64 --epochs 5 --batch-size 64 --early-stopping 1 ;;
     imdb-best)
         run imdb-best imdb $IMDB_BEST ;;
     20news)
@@ -39,15 +42,15 @@ recipe() {
     esac
 }
 
-IMDB_BEST="--max-tokens 30000 --sequence-length 400 --padding post --truncating pre --embedding-dim 64 --cell gru
-    --units 64 --bidirectional true --pooling max --embedding-dropout 0.2 --dropout 0.2 --dense-dropout 0.3
-    --learning-rate 0.002 --batch-size 64 --epochs 4 --early-stopping 1"
-NEWS20_BEST="--max-tokens 50000 --sequence-length 512 --embedding-dim 64 --cell gru --units 64 --bidirectional true
-    --pooling max --embedding-dropout 0.2 --dropout 0.2 --dense-dropout 0.3 --learning-rate 0.002 --epochs 10
-    --early-stopping 2"
+IMDB_BEST="--ngrams 3 --max-tokens 600000 --min-count 2 --sequence-length 2400 --truncating post --embedding-dim 32
+    --cell gru --units 32 --bidirectional true --pooling average --embedding-dropout 0.4 --dropout 0.2
+    --dense-dropout 0.3 --learning-rate 0.003 --schedule cosine --batch-size 64 --epochs 3 --validation-split 0"
+NEWS20_BEST="--max-tokens 60000 --min-count 2 --sequence-length 1000 --truncating post --embedding-dim 64 --cell gru
+    --units 64 --bidirectional true --pooling average --embedding-dropout 0.4 --dropout 0.2 --dense-dropout 0.3
+    --learning-rate 0.003 --schedule cosine --batch-size 64 --epochs 8 --validation-split 0"
 AG_BEST="--bigrams true --max-tokens 80000 --sequence-length 128 --embedding-dim 64 --cell gru --units 32
     --bidirectional true --pooling max --embedding-dropout 0.3 --dropout 0.2 --dense-dropout 0.3
     --learning-rate 0.002 --batch-size 32 --epochs 10 --early-stopping 2"
 
-if [[ $# -eq 0 ]]; then set -- imdb-seed004 imdb-seed001 imdb-best 20news ag-news-mini; fi
+if [[ $# -eq 0 ]]; then set -- imdb-seed004 imdb-seed001 imdb-seed001-es imdb-best 20news ag-news-mini; fi
 for name in "$@"; do recipe "$name"; done
