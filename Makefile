@@ -41,7 +41,7 @@ example: $(BIN)/classify
 
 $(BIN)/classify: examples/c/classify.c include/textrnn.h $(BUILD_DIR)/libtextrnn.so
 	@mkdir -p $(BIN)
-	cc -O2 -Wall -Wextra -std=c11 -Iinclude examples/c/classify.c -o $@ \
+	cc -O2 -Wall -Wextra -Werror -std=c11 -D_POSIX_C_SOURCE=200809L -Iinclude examples/c/classify.c -o $@ \
 		-L$(BUILD_DIR) -ltextrnn -Wl,-rpath,'$$ORIGIN/../$(BUILD_DIR)' $(JSONC)
 
 test: build test-swift test-python
