@@ -20,7 +20,7 @@ struct EvaluateCommand: ParsableCommand {
         let model: Model
         do { model = try Model(bundlePath: bundle) } catch { throw CLIError("\(error)") }
         let dataset = try DatasetLoader.load(data, options: try dataOptions.datasetOptions(), labelMap: LabelMap(names: model.labels))
-        let probabilities = try Self.predictAll(model, dataset.texts, threads: max(1, threads))
+        let probabilities = try model.probabilities(for: dataset.texts, threads: max(1, threads))
         let width = model.labelCount
         if model.manifest.output == .multiLabelSigmoid {
             let predicted = (0..<dataset.count).map { row in (0..<width).filter { probabilities[row * width + $0] >= 0.5 } }
@@ -38,38 +38,6 @@ struct EvaluateCommand: ParsableCommand {
             }
         }
     }
-
-    /// Probabilities [texts, labels] from the runtime, texts shared among `threads` workers.
-    static func predictAll(_ model: Model, _ texts: [String], threads: Int) throws -> [Float] {
-        let width = model.labelCount
-        var output = [Float](repeating: 0, count: texts.count * width)
-        let failure = Failure()
-        output.withUnsafeMutableBufferPointer { buffer in
-            nonisolated(unsafe) let base = buffer.baseAddress!
-            DispatchQueue.concurrentPerform(iterations: threads) { worker in
-                let scratch = PredictionScratch()
-                for row in stride(from: worker, to: texts.count, by: threads) {
-                    var text = texts[row]
-                    do {
-                        try text.withUTF8 { bytes in
-                            try model.predict(text: bytes, into: UnsafeMutableBufferPointer(start: base + row * width, count: width), scratch: scratch)
-                        }
-                    } catch {
-                        failure.set("row \(row + 1): \(error)")
-                        return
-                    }
-                }
-            }
-        }
-        if let message = failure.message { throw CLIError(message) }
-        return output
-    }
-}
-
-final class Failure: @unchecked Sendable {
-    private let lock = NSLock()
-    private(set) var message: String?
-    func set(_ text: String) { lock.lock(); if message == nil { message = text }; lock.unlock() }
 }
 
 struct CLIError: Error, CustomStringConvertible {

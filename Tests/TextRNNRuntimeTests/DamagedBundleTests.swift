@@ -15,34 +15,6 @@ import TextRNNTrainer
         return (json, weights)
     }
 
-    private func load(_ manifest: [String: Any], _ weights: [UInt8]) throws -> Model {
-        let data = try JSONSerialization.data(withJSONObject: manifest)
-        return try load(Array(data), weights)
-    }
-
-    private func load(_ manifest: [UInt8], _ weights: [UInt8]) throws -> Model {
-        try manifest.withUnsafeBytes { manifest in
-            try weights.withUnsafeBytes { weights in try Model(manifestJSON: manifest, weights: weights) }
-        }
-    }
-
-    private func expectFailure(
-        _ status: TextRNNError.Status, _ fragment: String, sourceLocation: SourceLocation = #_sourceLocation,
-        _ body: () throws -> Model
-    ) {
-        do {
-            _ = try body()
-            Issue.record("loaded a damaged bundle; expected \(status) mentioning \"\(fragment)\"", sourceLocation: sourceLocation)
-        } catch let error as TextRNNError {
-            #expect(error.status == status, "\(error.message)", sourceLocation: sourceLocation)
-            #expect(error.message.contains(fragment), "message \"\(error.message)\" should mention \"\(fragment)\"", sourceLocation: sourceLocation)
-        } catch {
-            Issue.record("unexpected error \(error)", sourceLocation: sourceLocation)
-        }
-    }
-
-    private func tensors(_ manifest: [String: Any]) -> [[String: Any]] { manifest["tensors"] as! [[String: Any]] }
-
     @Test func validBundleLoads() throws {
         let (manifest, weights) = try validBundle()
         #expect(try load(manifest, weights).labelCount == 3)

@@ -27,13 +27,6 @@ import TextRNNTrainer
         return try encode(contents)
     }
 
-    private func load(_ manifest: [String: Any], _ weights: [UInt8]) throws -> Model {
-        let data = try JSONSerialization.data(withJSONObject: manifest)
-        return try Array(data).withUnsafeBytes { manifest in
-            try weights.withUnsafeBytes { weights in try Model(manifestJSON: manifest, weights: weights) }
-        }
-    }
-
     /// Writes float32 `value` at `offset` and fixes the manifest's CRC-32, so the tensor checks
     /// (not the checksum) must catch it.
     private func poke(_ manifest: inout [String: Any], _ weights: inout [UInt8], offset: Int, _ value: Float) {
@@ -44,23 +37,6 @@ import TextRNNTrainer
         info["crc32"] = hex8(CRC32.checksum(weights))
         manifest["weights"] = info
     }
-
-    private func expectFailure(
-        _ status: TextRNNError.Status, _ fragment: String, sourceLocation: SourceLocation = #_sourceLocation,
-        _ body: () throws -> Any
-    ) {
-        do {
-            _ = try body()
-            Issue.record("accepted; expected \(status) mentioning \"\(fragment)\"", sourceLocation: sourceLocation)
-        } catch let error as TextRNNError {
-            #expect(error.status == status, "\(error.message)", sourceLocation: sourceLocation)
-            #expect(error.message.contains(fragment), "message \"\(error.message)\" should mention \"\(fragment)\"", sourceLocation: sourceLocation)
-        } catch {
-            Issue.record("unexpected error \(error)", sourceLocation: sourceLocation)
-        }
-    }
-
-    private func tensors(_ manifest: [String: Any]) -> [[String: Any]] { manifest["tensors"] as! [[String: Any]] }
 
     // MARK: int8 tensors
 

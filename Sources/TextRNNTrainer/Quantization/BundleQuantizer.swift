@@ -70,8 +70,8 @@ public enum BundleQuantizer {
 
     /// Runs both models over `data` (texts shared among `threads` workers) and compares them.
     public static func compare(floatModel: Model, int8Model: Model, data: LabelledDataset, threads: Int = 2) throws -> Agreement {
-        let a = try predictAll(floatModel, data.texts, threads: threads)
-        let b = try predictAll(int8Model, data.texts, threads: threads)
+        let a = try floatModel.probabilities(for: data.texts, threads: threads)
+        let b = try int8Model.probabilities(for: data.texts, threads: threads)
         let width = floatModel.labelCount
         let multiLabel = floatModel.manifest.output == .multiLabelSigmoid
         func labels(_ p: [Float], _ row: Int) -> [Int] {
@@ -101,40 +101,7 @@ public enum BundleQuantizer {
             meanProbabilityDifference: sumDifference / (n * Double(width)))
     }
 
-    /// Probabilities [texts, labels] from the runtime.
-    public static func predictAll(_ model: Model, _ texts: [String], threads: Int) throws -> [Float] {
-        let width = model.labelCount
-        var output = [Float](repeating: 0, count: texts.count * width)
-        let failures = FailureBox()
-        let workers = max(1, threads)
-        output.withUnsafeMutableBufferPointer { buffer in
-            nonisolated(unsafe) let base = buffer.baseAddress!
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                let scratch = PredictionScratch()
-                for row in stride(from: worker, to: texts.count, by: workers) {
-                    var text = texts[row]
-                    do {
-                        try text.withUTF8 { bytes in
-                            try model.predict(text: bytes, into: UnsafeMutableBufferPointer(start: base + row * width, count: width), scratch: scratch)
-                        }
-                    } catch {
-                        failures.set("row \(row + 1): \(error)")
-                        return
-                    }
-                }
-            }
-        }
-        if let message = failures.message { throw TextRNNError(.invalidArgument, message) }
-        return output
-    }
-
     private static func withBuffers<R>(_ a: [UInt8], _ b: [UInt8], _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> R) throws -> R {
         try a.withUnsafeBytes { a in try b.withUnsafeBytes { b in try body(a, b) } }
     }
-}
-
-private final class FailureBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private(set) var message: String?
-    func set(_ text: String) { lock.lock(); if message == nil { message = text }; lock.unlock() }
 }
