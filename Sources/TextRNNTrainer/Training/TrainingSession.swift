@@ -79,6 +79,15 @@ public final class TrainingSession {
         SeededGenerator(seed: config.seed).split(UInt64(epoch) << 32 | UInt64(batch))
     }
 
+    /// Fault injection for tests: TEXTRNN_FAULT_NAN_AT=EPOCH:BATCH (1-based) makes that batch's
+    /// loss NaN, before its update. Real divergence depends on numerics that change with every
+    /// kernel improvement; this makes the divergence path testable deterministically.
+    static let injectedNaN: (Int, Int)? = {
+        guard let text = ProcessInfo.processInfo.environment["TEXTRNN_FAULT_NAN_AT"] else { return nil }
+        let parts = text.split(separator: ":").compactMap { Int($0) }
+        return parts.count == 2 ? (parts[0], parts[1]) : nil
+    }()
+
     public enum StopReason: Sendable, Equatable { case finished, earlyStopped(bestEpoch: Int), interrupted, diverged(String) }
 
     /// Trains until `config.epochs`, early stopping, divergence or `shouldStop()`. Calls
@@ -108,9 +117,10 @@ public final class TrainingSession {
                 let (batch, time) = train.batch(rows, ids: &ids, targets: &targets)
                 if let weights { sampleWeights = rows.map { weights[train.labels[$0]] } }
                 var rng = generator(epoch: epoch, batch: index)
-                let (loss, probabilities) = try network.lossAndGradients(
+                var (loss, probabilities) = try network.lossAndGradients(
                     tokenIds: ids, batch: batch, time: time, targets: targets, loss: plan.loss,
                     sampleWeights: weights == nil ? nil : sampleWeights, training: true, rng: &rng)
+                if TrainingSession.injectedNaN.map({ $0 == (epoch + 1, index + 1) }) ?? false { loss = .nan }
                 guard loss.isFinite else {
                     return .diverged("loss became \(loss) at epoch \(epoch + 1), batch \(index + 1); the last checkpoint holds the last good weights (try a lower --learning-rate or --clipnorm)")
                 }

@@ -192,39 +192,37 @@ def _finite_checkpoint(path: Path) -> bool:
     return all(math.isfinite(v) for v in values)
 
 
-def test_diverging_loss_stops_with_a_message(cli, train_csv, tmp_path):
-    """An absurd learning rate (Adam steps of ~1e38 overflow float32): NaN in epoch 1, a message
-    even with --quiet, no bundle."""
+def test_diverging_loss_stops_with_a_message(cli, train_csv, tmp_path, monkeypatch):
+    """A NaN loss in epoch 1 (injected: TEXTRNN_FAULT_NAN_AT; real divergence depends on the
+    numerics of the day): a message even with --quiet, no bundle, no crash."""
     bundle = tmp_path / "nan.textrnn"
-    args = [a if a != "0.01" else "1e38" for a in FAST]
+    monkeypatch.setenv("TEXTRNN_FAULT_NAN_AT", "1:3")
     result = run_cli(cli, "train", "--train", str(train_csv), "--output", str(bundle), "--epochs", "3", "--quiet",
-                     *args, check=False)
+                     *FAST, check=False)
     message = result.stderr.decode()
     assert result.returncode == 1, message
-    assert "stopped:" in message and "became" in message and "--learning-rate" in message, message
+    assert "stopped:" in message and "became nan" in message and "epoch 1, batch 3" in message, message
+    assert "--learning-rate" in message
     assert "Fatal error" not in message
     assert not bundle.exists(), "no bundle is exported from diverged weights"
 
 
-def test_divergence_after_good_epochs_keeps_the_last_good_checkpoint(cli, train_csv, tmp_path):
-    """A learning rate growing by a huge factor per epoch: some epochs finish with finite weights,
-    a later one diverges. Training stops with a message naming that epoch, writes no bundle, and
-    the checkpoint of the epoch before (finite values only) stays. The exact epoch depends on the
-    numerics, so a few growth factors are tried until one diverges after epoch 1."""
-    tried = []
-    for rate in ("1e18", "1e19", "1e20", "1e15", "1e10"):
-        bundle = tmp_path / f"diverge-{rate}.textrnn"
-        checkpoint = Path(str(bundle) + ".checkpoint")
-        result = run_cli(cli, "train", "--train", str(train_csv), "--output", str(bundle), "--epochs", "4", "--quiet",
-                         "--schedule", "exponential", "--decay-rate", rate, *FAST, check=False)
-        message = result.stderr.decode()
-        found = re.search(r"stopped: .* (?:at|in) epoch (\d+)", message)
-        tried.append((rate, result.returncode, message.strip()[-200:]))
-        if result.returncode != 1 or not found or int(found.group(1)) < 2:
-            continue
-        diverged = int(found.group(1))
-        assert not bundle.exists()
-        assert _checkpoint_epoch(checkpoint) == (diverged - 1, 0)
-        assert _finite_checkpoint(checkpoint)
-        return
-    pytest.fail(f"no growth factor diverged after epoch 1: {tried}")
+def test_divergence_after_good_epochs_keeps_the_last_good_checkpoint(cli, train_csv, tmp_path, monkeypatch):
+    """NaN in epoch 3 after two good epochs: training stops with a message naming that epoch,
+    writes no bundle, and the epoch-2 checkpoint (finite values only) stays and resumes."""
+    bundle = tmp_path / "diverge.textrnn"
+    checkpoint = Path(str(bundle) + ".checkpoint")
+    monkeypatch.setenv("TEXTRNN_FAULT_NAN_AT", "3:2")
+    result = run_cli(cli, "train", "--train", str(train_csv), "--output", str(bundle), "--epochs", "4", "--quiet",
+                     *FAST, check=False)
+    message = result.stderr.decode()
+    assert result.returncode == 1, message
+    assert re.search(r"stopped: loss became nan at epoch 3, batch 2", message), message
+    assert not bundle.exists()
+    assert _checkpoint_epoch(checkpoint) == (2, 0)
+    assert _finite_checkpoint(checkpoint)
+    monkeypatch.delenv("TEXTRNN_FAULT_NAN_AT")
+    resumed = run_cli(cli, "train", "--train", str(train_csv), "--output", str(bundle), "--epochs", "4", "--quiet",
+                      "--resume", *FAST, check=False)
+    assert resumed.returncode == 0, resumed.stderr.decode()
+    assert bundle.exists()
