@@ -45,8 +45,8 @@ recipe() {
 IMDB_BEST="--ngrams 3 --max-tokens 600000 --min-count 2 --sequence-length 2400 --truncating post --embedding-dim 64
     --cell gru --units 32 --bidirectional true --pooling average --embedding-dropout 0.5 --dropout 0.2
     --dense-dropout 0.5 --learning-rate 0.003 --schedule cosine --batch-size 64 --epochs 3 --validation-split 0"
-NEWS20_BEST="--max-tokens 60000 --min-count 2 --sequence-length 1000 --truncating post --embedding-dim 64 --cell gru
-    --units 64 --bidirectional true --pooling average --embedding-dropout 0.4 --dropout 0.2 --dense-dropout 0.3
+NEWS20_BEST="--max-tokens 60000 --min-count 2 --sequence-length 1000 --truncating post --embedding-dim 96 --cell gru
+    --units 64 --bidirectional true --pooling average --embedding-dropout 0.5 --dropout 0.2 --dense-dropout 0.5
     --learning-rate 0.003 --schedule cosine --batch-size 64 --epochs 8 --validation-split 0"
 AG_BEST="--bigrams true --max-tokens 80000 --sequence-length 128 --embedding-dim 64 --cell gru --units 32
     --bidirectional true --pooling max --embedding-dropout 0.3 --dropout 0.2 --dense-dropout 0.3
