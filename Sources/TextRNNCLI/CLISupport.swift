@@ -1,6 +1,7 @@
 import ArgumentParser
 @preconcurrency import Glibc
 import TextRNNRuntime
+import TextRNNTrainer
 
 /// Prints "textrnn: MESSAGE" to stderr and returns the error that makes the command exit 1.
 func failure(_ message: String) -> ExitCode {
@@ -28,24 +29,7 @@ func writeOut(_ text: inout String) {
 
 enum JSONLine {
     /// A JSON string literal.
-    static func string(_ value: String) -> String {
-        var result = "\""
-        result.reserveCapacity(value.utf8.count + 2)
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result + "\""
-    }
+    static func string(_ value: String) -> String { JSONText.quote(value) }
 
     /// A float32 as the shortest decimal that reads back to the same float32 (Swift's
     /// description), or null when not finite (JSON has no NaN or infinity).

@@ -52,7 +52,8 @@ public indirect enum JSONText: Sendable, Equatable {
         }
     }
 
-    static func quote(_ string: String) -> String {
+    /// A JSON string literal (control characters and U+2028/U+2029 escaped).
+    public static func quote(_ string: String) -> String {
         var result = "\""
         for scalar in string.unicodeScalars {
             switch scalar {
