@@ -119,7 +119,7 @@ import TextRNNRuntime
         let grads = block.store.allGradients
         // Which ReLU units are on, when the layer uses ReLU (the states hold its outputs).
         let reluOn: (() -> [Int32])? = block.layer.recurrentLayers.contains { $0.spec.activation == .relu }
-            ? { block.layer.recurrentLayers.flatMap { $0.states.array.map { $0 > 0 ? 1 : 0 } } } : nil
+            ? { block.layer.recurrentLayers.flatMap { $0.activeLanes.flatMap { $0.states.array.map { $0 > 0 ? 1 : 0 } } } } : nil
         // A smaller step with ReLU so fewer elements straddle a kink (rounding noise stays ~3e-4).
         let step: Float = reluOn == nil ? Self.h : 3e-3
         try Self.check("\(c.name) weights", analytic: grads, values: block.store.parameters, count: block.store.count, step: step, loss: loss, branches: reluOn)

@@ -49,7 +49,7 @@ import TextRNNRuntime
         var rng = SeededGenerator(seed: 9)
         _ = try block.forward(inputs: [Float](repeating: 1, count: B * T * D), mask: nil, batch: B, time: T, training: true, rng: &rng)
         let layer = block.layer.recurrentLayers[0]
-        let xs = layer.xs.array  // [T, B, D] processing order
+        let xs = layer.activeLanes[0].xs.array  // [T, B, D] processing order (one lane: B < 16)
         var dropped = 0
         for b in 0..<B {
             for d in 0..<D {

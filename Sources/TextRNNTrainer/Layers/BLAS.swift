@@ -1,5 +1,4 @@
 import COpenBLAS
-import Dispatch
 
 /// Row-major C = alpha·op(A)·op(B) + beta·C through OpenBLAS. Every matrix product in the trainer
 /// goes here so that leading dimensions (strided views into [T, B, G] buffers) are spelled once.
@@ -27,32 +26,4 @@ func addColumnSums(_ rows: UnsafePointer<Float>, rowCount: Int, cols: Int, into 
         let row = rows + i * cols
         for j in 0..<cols { out[j] += row[j] }
     }
-}
-
-/// Two independent pieces of work (the directions of a Bidirectional layer) on two threads when
-/// the run has two or more threads (TrainingSession hands its thread count to OpenBLAS). The pair
-/// then owns the cores: OpenBLAS is switched to one thread per caller and left there, since the
-/// GEMMs outside the pairs are small (and switching it back and forth races with other callers).
-/// Each piece does exactly the arithmetic it would do alone, and every GEMM of a pair runs on one
-/// OpenBLAS thread, so results are the same run to run.
-func runPair(_ first: () -> Void, _ second: () -> Void) {
-    let current = Int(openblas_get_num_threads())
-    if current != 1 { pairThreadBudget = current }  // a session (re)granted its thread count
-    guard pairThreadBudget >= 2 else { first(); second(); return }
-    if current != 1 { openblas_set_num_threads(1) }
-    withoutActuallyEscaping(first) { first in
-        withoutActuallyEscaping(second) { second in
-            let work = PairWork(first, second)
-            DispatchQueue.concurrentPerform(iterations: 2) { work.run($0) }
-        }
-    }
-}
-
-/// The thread count OpenBLAS had before the first pair took it over (0: never seen above one).
-nonisolated(unsafe) private var pairThreadBudget = 0
-
-private final class PairWork: @unchecked Sendable {
-    let first: () -> Void, second: () -> Void
-    init(_ first: @escaping () -> Void, _ second: @escaping () -> Void) { self.first = first; self.second = second }
-    func run(_ i: Int) { if i == 0 { first() } else { second() } }
 }

@@ -43,13 +43,17 @@ final class EmbeddingLayer {
     func forward(ids x: UnsafePointer<Int32>, batch B: Int, time T: Int, training: Bool, rng: inout SeededGenerator, parameters p: UnsafeMutablePointer<Float>) throws -> UnsafeMutablePointer<Float> {
         batch = B; time = T
         let C = outputDim
-        ids = Array(UnsafeBufferPointer(start: x, count: B * T))
+        ids.removeAll(keepingCapacity: true)
+        ids.append(contentsOf: UnsafeBufferPointer(start: x, count: B * T))
         for id in ids where id < 0 || Int(id) >= inputDim { throw EmbeddingError.tokenOutOfRange(id: id, inputDim: inputDim) }
-        let out = output.resize(B * T * C), m = mask.resize(B * T)
-        let table = p + embeddings.offset
-        for i in 0..<(B * T) {
-            (out + i * C).update(from: table + Int(ids[i]) * C, count: C)
-            m[i] = maskZero && ids[i] == 0 ? 0 : 1
+        nonisolated(unsafe) let out = output.resize(B * T * C), m = mask.resize(B * T)
+        nonisolated(unsafe) let table = p + embeddings.offset, idP = x
+        let zeroMasks = maskZero
+        forEachHalf(B * T, minimum: 4096) { lookups in
+            for i in lookups {
+                (out + i * C).update(from: table + Int(idP[i]) * C, count: C)
+                m[i] = zeroMasks && idP[i] == 0 ? 0 : 1
+            }
         }
         useDropout = training && spatialDropout > 0
         if useDropout {
@@ -67,20 +71,32 @@ final class EmbeddingLayer {
     /// Also adds each lookup's squared slice into `squares` (see ParameterStore.sparseGradientSquares).
     func backward(outputGradient dY: UnsafePointer<Float>, gradients g: UnsafeMutablePointer<Float>, squares: UnsafeMutablePointer<Float>) {
         let B = batch, T = time, C = outputDim
-        if touched.count != inputDim { touched = Array(repeating: false, count: inputDim) }
-        for r in touchedRows { touched[r] = false }
-        touchedRows.removeAll(keepingCapacity: true)
-        let table = g + embeddings.offset, sqTable = squares + embeddings.offset, cm = channelMask.pointer
-        for b in 0..<B {
-            for t in 0..<T {
-                let id = Int(ids[b * T + t]), src = dY + (b * T + t) * C, dst = table + id * C, sq = sqTable + id * C
-                for c in 0..<C {
-                    let v = useDropout ? src[c] * cm[b * C + c] : src[c]
-                    dst[c] += v
-                    sq[c] += v * v
+        nonisolated(unsafe) let table = g + embeddings.offset, sqTable = squares + embeddings.offset
+        nonisolated(unsafe) let cm = channelMask.pointer, dYs = dY
+        let dropped = useDropout
+        ids.withUnsafeBufferPointer { idBuffer in
+            nonisolated(unsafe) let idP = idBuffer.baseAddress!
+            // Lookups of the same token add into the same row, so the threads split the channels
+            // rather than the lookups; each channel keeps the lookup order of a single thread.
+            forEachHalf(C, minimum: B * T * C >= 4096 ? 2 : Int.max) { channels in
+                for b in 0..<B {
+                    for t in 0..<T {
+                        let lookup = b * T + t, id = Int(idP[lookup])
+                        let src = dYs + lookup * C, dst = table + id * C, sq = sqTable + id * C, keep = cm + b * C
+                        for c in channels {
+                            let v = dropped ? src[c] * keep[c] : src[c]
+                            dst[c] += v
+                            sq[c] += v * v
+                        }
+                    }
                 }
-                if !touched[id] { touched[id] = true; touchedRows.append(id) }
             }
+        }
+        if touched.count != inputDim { touched = Array(repeating: false, count: inputDim) }
+        touched.withUnsafeMutableBufferPointer { flags in
+            for r in touchedRows { flags[r] = false }
+            touchedRows.removeAll(keepingCapacity: true)
+            for id in ids where !flags[Int(id)] { flags[Int(id)] = true; touchedRows.append(Int(id)) }
         }
         touchedRows.sort()
     }

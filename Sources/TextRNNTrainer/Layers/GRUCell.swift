@@ -4,7 +4,7 @@ import TextRNNRuntime
 ///   reset_after:  h̃ = act(x_h + r·(h_in·R_h + b_rh)), recurrent bias row 1 of `bias` [2, 3U]
 ///   reset_before: h̃ = act(x_h + (r·h_in)·R_h)
 /// h_in is h_{t−1} after recurrent dropout; the z·h_{t−1} term uses the undropped state (Keras).
-extension RecurrentLayer {
+extension RecurrentLane {
     func gruForwardStepResetAfter(_ s: Int, _ p: UnsafeMutablePointer<Float>) {
         let B = batch, U = units, G = gateWidth, n = activeRows[s]
         let g = gates.pointer + s * B * G, rec = stepScratch.pointer  // [B, 3U] each

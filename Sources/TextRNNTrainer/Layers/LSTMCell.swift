@@ -3,9 +3,9 @@ import TextRNNRuntime
 /// LSTM step, gates (i, f, c̃, o) in Keras order:
 ///   i = σ(z_i), f = σ(z_f), c̃ = act(z_c), o = σ(z_o), c = f·c_{t−1} + i·c̃, h = o·act(c)
 /// where z = x·W + b + h_{t−1}·R. Activated gates overwrite z in `gates` for the backward.
-/// Only the step's active row prefix is computed (see RecurrentLayer.rows); activations are the
+/// Only the step's active row prefix is computed (see RecurrentLane.rows); activations are the
 /// vectorized ones of ActivationMath.
-extension RecurrentLayer {
+extension RecurrentLane {
     func lstmForwardStep(_ s: Int, _ p: UnsafeMutablePointer<Float>) {
         let B = batch, U = units, G = gateWidth, n = activeRows[s]
         let g = gates.pointer + s * B * G  // [B, 4U]

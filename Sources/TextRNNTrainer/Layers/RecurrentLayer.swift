@@ -1,17 +1,17 @@
 import TextRNNRuntime
 
-/// One Keras recurrent layer (SimpleRNN, LSTM, GRU) over a batch of sequences: the driver shared by
-/// the three cells. The cell-specific step math (forward beside backward) lives in SimpleRNNCell,
-/// LSTMCell and GRUCell.
+/// One Keras recurrent layer (SimpleRNN, LSTM, GRU) over a batch of sequences [B, T, D] with an
+/// optional mask [B, T]. It owns the parameters' views, the dropout masks and the caller-facing
+/// output and input gradient; the time loop runs in RecurrentLane.
 ///
-/// Layout. Caller-facing tensors are batch-major like Keras ([B, T, D]); internal buffers are
-/// time-major in *processing order* s (s = t, or T−1−t with go_backwards), so that
-///   • the input projection of all steps is one GEMM [T·B, D]×[D, G],
-///   • each step's gate block [B, G] is contiguous for the recurrent GEMM,
-///   • the weight gradients are one GEMM each over all T·B rows after the time loop.
-///
-/// Masking (Keras): a masked step leaves h (and c) unchanged and, with return_sequences, outputs 0.
-/// Outputs with return_sequences are in processing order, i.e. reversed under go_backwards (Keras).
+/// Two lanes. With two threads available and a batch large enough, the batch is split into two
+/// lanes that run the whole time loop (forward and backward) on the two cores at once, each with
+/// single-threaded GEMMs: a unidirectional layer then uses both cores without a synchronisation
+/// per step. Samples are dealt to the lanes alternately in order of their unmasked length, so
+/// both lanes get about the same work. The split depends only on the batch and the mask, and the
+/// second lane's weight gradients are added after the first's, so a run is reproducible for a
+/// given thread count. Inside a Bidirectional layer the two directions already own the two
+/// cores, so its directions keep one lane.
 public final class RecurrentLayer {
     public let spec: RecurrentSpec
     public let inputDim: Int
@@ -25,42 +25,28 @@ public final class RecurrentLayer {
     /// Keras `recurrent_dropout`: one mask per sample over h, applied to h_{t−1} where it enters
     /// the recurrent matmul (the carried state itself is not dropped).
     public var recurrentDropout: Float = 0
+    /// At most this many lanes split the batch; 1 keeps the whole batch on one thread. A session
+    /// with two or more threads raises it to 2 (Network.useThreads); a Bidirectional layer's
+    /// directions stay at 1. The split depends on this, never on the threads that happen to run.
+    public var maximumLanes = 1
+    /// The lanes the last forward used.
+    public private(set) var laneCount = 1
+    /// A lane needs at least this many rows to be worth its own thread.
+    static let minimumLaneRows = 8
 
-    // Shape and mode of the last forward call, reused by backward.
     var batch = 0, time = 0
     var useInputMask = false, useRecurrentMask = false
-
-    let xs = FloatBuffer()            // [T, B, D] inputs in processing order, input dropout applied
-    let gates = FloatBuffer()         // [T, B, G] x·W + b, then activated gates after each step
-    let states = FloatBuffer()        // [T+1, B, U] h after step s at s+1; row 0 is the zero state
-    let cells = FloatBuffer()         // [T+1, B, U] LSTM carry c, same indexing
-    let maskedStates = FloatBuffer()  // [T, B, U] h_{s−1}·recurrent mask; only with recurrent dropout
-    let aux = FloatBuffer()           // [T, B, U] GRU: h·R_h + b_h (reset_after) or r·h_in (reset_before)
-    let stepMask = FloatBuffer()      // [T, B] 1 = step used, 0 = masked, processing order
-    let inputMask = FloatBuffer()     // [B, D] input dropout mask
-    let recurrentMask = FloatBuffer() // [B, U] recurrent dropout mask (sample order)
-    let rowRecurrentMask = FloatBuffer() // [B, U] the same in internal row order
-    let stepScratch = FloatBuffer()   // [B, G] recurrent product of one step
-    public let output = FloatBuffer() // [B, T, U] with return_sequences, else [B, U]
-    let rowScratch = FloatBuffer()    // [U] one row of activated carries (LSTM backward)
-
-    /// Internal row order: samples sorted by their number of unmasked steps (descending, ties by
-    /// index), so that the rows a step still updates form a prefix. `rows[r]` is the sample of
-    /// internal row r; `activeRows[s]` is 1 + the last internal row step s updates (0: none).
-    /// Per-step GEMMs and gate math run on that prefix only; rows past it are masked and just
-    /// carry their state. Each row's arithmetic is independent of the others, so this is exact.
-    var rows: [Int] = []
-    var activeRows: [Int] = []
-
-    let dGates = FloatBuffer()        // [T, B, G] dLoss/d(gate pre-activations), input side
-    let dRecurrentGates = FloatBuffer() // [T, B, G] GRU reset_after: recurrent-side pre-activations
-    let dh = FloatBuffer()            // [B, U] dLoss/dh after the current step
-    let dhPrev = FloatBuffer()        // [B, U] dLoss/dh before the current step
-    let dc = FloatBuffer()            // [B, U] LSTM dLoss/dc after the current step
-    let dcPrev = FloatBuffer()        // [B, U]
-    let dStep = FloatBuffer()         // [B, U] recurrent-matmul part of dh_prev for one step
-    let dxs = FloatBuffer()           // [T, B, D] input gradient in processing order
+    let inputMask = FloatBuffer()      // [B, D] input dropout mask, sample order
+    let recurrentMask = FloatBuffer()  // [B, U] recurrent dropout mask, sample order
+    public let output = FloatBuffer()  // [B, T, U] with return_sequences, else [B, U]
     public let inputGradient = FloatBuffer() // [B, T, D]
+
+    private var lanes: [RecurrentLane] = []
+    /// The lanes of the last forward (tests read their buffers).
+    var activeLanes: ArraySlice<RecurrentLane> { lanes.prefix(laneCount) }
+    /// The kernel, recurrent kernel and bias are consecutive in the parameter store: this span.
+    private let parameterSpan: Range<Int>
+    private let laneGradients = FloatBuffer() // [span] the second lane's weight gradients
 
     init(spec: RecurrentSpec, inputDim: Int, prefix: String, layout: inout ParameterLayout) {
         self.spec = spec
@@ -79,12 +65,11 @@ public final class RecurrentLayer {
         kernel = k!
         recurrentKernel = r!
         bias = b
+        let views = [kernel, recurrentKernel] + (bias.map { [$0] } ?? [])
+        parameterSpan = views.map(\.offset).min()!..<views.map { $0.offset + $0.count }.max()!
     }
 
     public var outputDim: Int { units }
-
-    /// Time index of processing step s.
-    @inline(__always) func timeIndex(_ s: Int) -> Int { spec.goBackwards ? time - 1 - s : s }
 
     /// Runs the layer on x [B, T, D] with an optional mask [B, T] (1 = keep); returns `output`.
     @discardableResult
@@ -109,26 +94,16 @@ public final class RecurrentLayer {
     }
 
     /// The deterministic part of a forward pass, after `prepareForward`.
+    @discardableResult
     func forward(
         input x: UnsafePointer<Float>, mask: UnsafePointer<Float>?, batch B: Int, time T: Int,
         parameters p: UnsafeMutablePointer<Float>
     ) -> UnsafeMutablePointer<Float> {
         batch = B
         time = T
-        let D = inputDim, U = units, G = gateWidth
-        let xsP = xs.resize(T * B * D)
-        let gP = gates.resize(T * B * G)
-        states.resize((T + 1) * B * U, zero: true)
-        if spec.cell == .lstm { cells.resize((T + 1) * B * U, zero: true) }
-        if spec.cell == .gru { aux.resize(T * B * U, zero: true) }
-        if useRecurrentMask { maskedStates.resize(T * B * U) }
-        let smP = stepMask.resize(T * B)
-        stepScratch.resize(B * G)
-        let outP = output.resize(spec.returnSequences ? B * T * U : B * U)
-        let imP = inputMask.pointer
-        rowScratch.resize(U)
+        let outP = output.resize(spec.returnSequences ? B * T * units : B * units)
 
-        // Internal row order (see `rows`): longest-running samples first.
+        // Longest-running samples first (ties by index): each lane's rows then keep that order.
         var steps = [Int](repeating: T, count: B)
         if let mask {
             for b in 0..<B {
@@ -137,69 +112,24 @@ public final class RecurrentLayer {
                 steps[b] = n
             }
         }
-        rows = (0..<B).sorted { steps[$0] != steps[$1] ? steps[$0] > steps[$1] : $0 < $1 }
-        if useRecurrentMask {
-            let rm = recurrentMask.pointer, rr = rowRecurrentMask.resize(B * U)
-            for r in 0..<B { (rr + r * U).update(from: rm + rows[r] * U, count: U) }
-        }
+        let order = (0..<B).sorted { steps[$0] != steps[$1] ? steps[$0] > steps[$1] : $0 < $1 }
+        laneCount = maximumLanes >= 2 && B >= 2 * Self.minimumLaneRows ? 2 : 1
+        while lanes.count < laneCount { lanes.append(RecurrentLane(self)) }
 
-        // Reorder to processing order once, applying the per-sample input dropout mask here so
-        // the projection GEMM and the kernel gradient both see the dropped inputs.
-        activeRows = [Int](repeating: 0, count: T)
-        for s in 0..<T {
-            let t = timeIndex(s)
-            var last = 0
-            for r in 0..<B {
-                let b = rows[r]
-                let src = x + (b * T + t) * D, dst = xsP + (s * B + r) * D, m = imP + b * D
-                if useInputMask { for d in 0..<D { dst[d] = src[d] * m[d] } } else { dst.update(from: src, count: D) }
-                let on: Float = mask.map { $0[b * T + t] != 0 ? 1 : 0 } ?? 1
-                smP[s * B + r] = on
-                if on != 0 { last = r + 1 }
-            }
-            activeRows[s] = last
-        }
-        sgemm(m: T * B, n: G, k: D, a: xsP, lda: D, b: p + kernel.offset, ldb: G, beta: 0, c: gP, ldc: G)
-        if let bias {
-            // Row 0 of a GRU reset_after bias is the input bias; the recurrent row is added per step.
-            let bP = p + bias.offset
-            for row in 0..<(T * B) { let g = gP + row * G; for j in 0..<G { g[j] += bP[j] } }
-        }
-
-        for s in 0..<T {
-            switch spec.cell {
-            case .simpleRNN: simpleRNNForwardStep(s, p)
-            case .lstm: lstmForwardStep(s, p)
-            case .gru: spec.resetAfter ? gruForwardStepResetAfter(s, p) : gruForwardStepResetBefore(s, p)
-            }
-        }
-
-        let stP = states.pointer
-        if spec.returnSequences {
-            for s in 0..<T {
-                for r in 0..<B {
-                    let dst = outP + (rows[r] * T + s) * U, src = stP + ((s + 1) * B + r) * U
-                    if smP[s * B + r] != 0 { dst.update(from: src, count: U) } else { dst.update(repeating: 0, count: U) }
-                }
-            }
+        nonisolated(unsafe) let xs = x, ms = mask, ps = p, out = outP
+        nonisolated(unsafe) let im = useInputMask ? UnsafePointer(inputMask.pointer) : nil
+        nonisolated(unsafe) let rm = useRecurrentMask ? UnsafePointer(recurrentMask.pointer) : nil
+        if laneCount == 1 {
+            lanes[0].forward(input: xs, mask: ms, time: T, rows: order, inputMask: im, recurrentMask: rm, output: out, parameters: ps)
         } else {
-            for r in 0..<B { (outP + rows[r] * U).update(from: stP + (T * B + r) * U, count: U) }  // state after the last step
+            let first = lanes[0], second = lanes[1]
+            let rows0 = stride(from: 0, to: B, by: 2).map { order[$0] }
+            let rows1 = stride(from: 1, to: B, by: 2).map { order[$0] }
+            runPair({ first.forward(input: xs, mask: ms, time: T, rows: rows0, inputMask: im, recurrentMask: rm, output: out, parameters: ps) },
+                    { second.forward(input: xs, mask: ms, time: T, rows: rows1, inputMask: im, recurrentMask: rm, output: out, parameters: ps) })
         }
         return outP
     }
-
-    /// h_{s−1} as it enters the recurrent matmul: the state itself, or a recurrent-dropout copy.
-    @inline(__always) func recurrentInput(_ s: Int) -> UnsafeMutablePointer<Float> {
-        let B = batch, U = units
-        let h = states.pointer + s * B * U
-        guard useRecurrentMask else { return h }
-        let hm = maskedStates.pointer + s * B * U, m = rowRecurrentMask.pointer
-        for i in 0..<(B * U) { hm[i] = h[i] * m[i] }
-        return hm
-    }
-
-    /// All T steps' recurrent-matmul inputs as one [T·B, U] matrix for the weight gradient.
-    var recurrentInputs: UnsafeMutablePointer<Float> { useRecurrentMask ? maskedStates.pointer : states.pointer }
 
     /// Backpropagates `dY` (shaped like `output`). Weight gradients are *added* into `g`; returns
     /// the input gradient [B, T, D].
@@ -208,90 +138,20 @@ public final class RecurrentLayer {
         outputGradient dY: UnsafePointer<Float>, parameters p: UnsafeMutablePointer<Float>,
         gradients g: UnsafeMutablePointer<Float>
     ) -> UnsafeMutablePointer<Float> {
-        let B = batch, T = time, D = inputDim, U = units, G = gateWidth
-        // Every step writes all B rows of its gate gradients (zeros for masked rows).
-        let dgP = dGates.resize(T * B * G)
-        if spec.cell == .gru && spec.resetAfter { dRecurrentGates.resize(T * B * G) }
-        // The step functions read (dh, dc) and write (dhPrev, dcPrev); swapping the pointers
-        // after each step makes the previous step's "prev" the next step's input without copying.
-        var dhP = dh.resize(B * U, zero: true)
-        var dhPrevP = dhPrev.resize(B * U, zero: true)
-        var dcP = dc.resize(B * U, zero: true)
-        var dcPrevP = dcPrev.resize(B * U, zero: true)
-        dStep.resize(B * U)
-        let smP = stepMask.pointer
-        if !spec.returnSequences { for r in 0..<B { (dhP + r * U).update(from: dY + rows[r] * U, count: U) } }
-
-        for s in stride(from: T - 1, through: 0, by: -1) {
-            if spec.returnSequences {
-                // A masked step's output is the constant 0, so its cotangent goes nowhere.
-                for r in 0..<B where smP[s * B + r] != 0 {
-                    let d = dhP + r * U, y = dY + (rows[r] * T + s) * U
-                    for j in 0..<U { d[j] += y[j] }
-                }
-            }
-            let d = StepGradients(dh: dhP, dhPrev: dhPrevP, dc: dcP, dcPrev: dcPrevP)
-            switch spec.cell {
-            case .simpleRNN: simpleRNNBackwardStep(s, p, d)
-            case .lstm: lstmBackwardStep(s, p, d)
-            case .gru: spec.resetAfter ? gruBackwardStepResetAfter(s, p, d) : gruBackwardStepResetBefore(s, p, d)
-            }
-            swap(&dhP, &dhPrevP)
-            swap(&dcP, &dcPrevP)
-        }
-
-        // Weight gradients as single GEMMs over all T·B rows (not per step).
-        sgemm(transA: true, m: D, n: G, k: T * B, a: xs.pointer, lda: D, b: dgP, ldb: G, beta: 1, c: g + kernel.offset, ldc: G)
-        let dR = g + recurrentKernel.offset
-        switch (spec.cell, spec.resetAfter) {
-        case (.gru, true):
-            sgemm(transA: true, m: U, n: G, k: T * B, a: recurrentInputs, lda: U, b: dRecurrentGates.pointer, ldb: G, beta: 1, c: dR, ldc: G)
-        case (.gru, false):
-            // z, r columns see h_in; the candidate columns see r·h_in.
-            sgemm(transA: true, m: U, n: 2 * U, k: T * B, a: recurrentInputs, lda: U, b: dgP, ldb: G, beta: 1, c: dR, ldc: G)
-            sgemm(transA: true, m: U, n: U, k: T * B, a: aux.pointer, lda: U, b: dgP + 2 * U, ldb: G, beta: 1, c: dR + 2 * U, ldc: G)
-        default:
-            sgemm(transA: true, m: U, n: G, k: T * B, a: recurrentInputs, lda: U, b: dgP, ldb: G, beta: 1, c: dR, ldc: G)
-        }
-        if let bias {
-            addColumnSums(dgP, rowCount: T * B, cols: G, into: g + bias.offset)
-            if spec.cell == .gru && spec.resetAfter {
-                addColumnSums(dRecurrentGates.pointer, rowCount: T * B, cols: G, into: g + bias.offset + G)
-            }
-        }
-
-        let dxsP = dxs.resize(T * B * D)
-        sgemm(transB: true, m: T * B, n: D, k: G, a: dgP, lda: G, b: p + kernel.offset, ldb: G, beta: 0, c: dxsP, ldc: D)
-        let dxP = inputGradient.resize(B * T * D)
-        let imP = inputMask.pointer
-        for s in 0..<T {
-            let t = timeIndex(s)
-            for r in 0..<B {
-                let b = rows[r]
-                let src = dxsP + (s * B + r) * D, dst = dxP + (b * T + t) * D, m = imP + b * D
-                if useInputMask { for d in 0..<D { dst[d] = src[d] * m[d] } } else { dst.update(from: src, count: D) }
-            }
+        let dxP = inputGradient.resize(batch * time * inputDim)
+        nonisolated(unsafe) let dYs = dY, ps = p, gs = g, dx = dxP
+        nonisolated(unsafe) let im = useInputMask ? UnsafePointer(inputMask.pointer) : nil
+        if laneCount == 1 {
+            lanes[0].backward(outputGradient: dYs, parameters: ps, gradients: gs, gradientOrigin: 0, inputGradient: dx, inputMask: im)
+        } else {
+            let span = parameterSpan
+            nonisolated(unsafe) let private1 = laneGradients.resize(span.count, zero: true)
+            let first = lanes[0], second = lanes[1]
+            runPair({ first.backward(outputGradient: dYs, parameters: ps, gradients: gs, gradientOrigin: 0, inputGradient: dx, inputMask: im) },
+                    { second.backward(outputGradient: dYs, parameters: ps, gradients: private1, gradientOrigin: span.lowerBound, inputGradient: dx, inputMask: im) })
+            let target = g + span.lowerBound
+            for i in 0..<span.count { target[i] += private1[i] }
         }
         return dxP
     }
-
-    /// dh_prev += dStep · recurrent mask over the first `rowCount` rows: the recurrent matmul saw
-    /// the masked h_{s−1}. Rows past the step's active prefix got no recurrent gradient.
-    @inline(__always) func addRecurrentStepGradient(into dst: UnsafeMutablePointer<Float>, rows rowCount: Int) {
-        let n = rowCount * units, src = dStep.pointer
-        if useRecurrentMask {
-            let m = rowRecurrentMask.pointer
-            for i in 0..<n { dst[i] += src[i] * m[i] }
-        } else {
-            for i in 0..<n { dst[i] += src[i] }
-        }
-    }
-}
-
-/// The state cotangents of one backward step: read dh/dc (after step s), write dhPrev/dcPrev.
-struct StepGradients {
-    let dh: UnsafeMutablePointer<Float>      // [B, U]
-    let dhPrev: UnsafeMutablePointer<Float>  // [B, U]
-    let dc: UnsafeMutablePointer<Float>      // [B, U] LSTM only
-    let dcPrev: UnsafeMutablePointer<Float>  // [B, U] LSTM only
 }

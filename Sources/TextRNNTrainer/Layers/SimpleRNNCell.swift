@@ -1,8 +1,8 @@
 import TextRNNRuntime
 
 /// SimpleRNN step: h = act(x·W + b + h_{t−1}·R). Gate block width G = U. Only the step's active
-/// row prefix is computed (see RecurrentLayer.rows).
-extension RecurrentLayer {
+/// row prefix is computed (see RecurrentLane.rows).
+extension RecurrentLane {
     func simpleRNNForwardStep(_ s: Int, _ p: UnsafeMutablePointer<Float>) {
         let B = batch, U = units, n = activeRows[s]
         let g = gates.pointer + s * B * U  // [B, U] x·W + b, becomes h

@@ -100,6 +100,14 @@ public final class Network {
         Initializers.initialize(store, lstmLayers: sequences.flatMap(\.recurrentLayers), seed: seed)
     }
 
+    /// Lets the network use `threads` cores: unidirectional recurrent layers split their batch
+    /// into two lanes when threads ≥ 2 (Bidirectional layers already run their directions on
+    /// two). Also grants the threads to `runPair` (setComputeThreads).
+    public func useThreads(_ threads: Int) {
+        setComputeThreads(threads)
+        for case .sequence(.recurrent(let r)) in layers { r.maximumLanes = threads >= 2 ? 2 : 1 }
+    }
+
     /// The recurrent/Bidirectional layer at `index` in the spec array.
     public func sequenceLayer(at index: Int) -> SequenceLayer? {
         guard layers.indices.contains(index), case .sequence(let s) = layers[index] else { return nil }

@@ -105,16 +105,31 @@ public final class ParameterStore {
     }
 
     public func zeroGradients() {
-        gradients.update(repeating: 0, count: count)
-        for v in sparseTensors { (sparseGradientSquares + v.offset).update(repeating: 0, count: v.count) }
+        nonisolated(unsafe) let g = gradients, squares = sparseGradientSquares
+        let sparse = sparseTensors
+        forEachHalf(count) { range in
+            (g + range.lowerBound).update(repeating: 0, count: range.count)
+            for v in sparse {
+                let part = range.clamped(to: v.offset..<v.offset + v.count)
+                (squares + part.lowerBound).update(repeating: 0, count: part.count)
+            }
+        }
     }
 
     /// g² as Keras's optimizers see it: the elementwise square for dense tensors, the per-slice
     /// sum of squares for sparse ones. Writes [count] values into `out`.
     public func squaredGradients(into out: UnsafeMutablePointer<Float>) {
+        squaredGradients(into: out, range: 0..<count)
+    }
+
+    /// The same for the elements in `range` only (optimizers work on halves in parallel).
+    func squaredGradients(into out: UnsafeMutablePointer<Float>, range: Range<Int>) {
         let g = gradients
-        for i in 0..<count { out[i] = g[i] * g[i] }
-        for v in sparseTensors { (out + v.offset).update(from: sparseGradientSquares + v.offset, count: v.count) }
+        for i in range { out[i] = g[i] * g[i] }
+        for v in sparseTensors {
+            let part = range.clamped(to: v.offset..<v.offset + v.count)
+            (out + part.lowerBound).update(from: sparseGradientSquares + part.lowerBound, count: part.count)
+        }
     }
 
     /// The whole parameter vector (for checkpoints and tests).

@@ -26,16 +26,18 @@ public final class Adam: Optimizer {
         if m?.count != store.count { m = Slot(count: store.count); v = Slot(count: store.count) }
         if squares?.count != store.count { squares = Slot(count: store.count) }  // scratch, not state: absent after a restore
         let lr = beginStep(store, clip: globalClipNorm, schedule: learningRate, iterations: iterations)
-        let g2 = squares!.pointer
-        store.squaredGradients(into: g2)
         let t = Float(iterations + 1)
         let alpha = lr * (1 - powf(beta2, t)).squareRoot() / (1 - powf(beta1, t))
-        let p = store.parameters, g = store.gradients, mp = m!.pointer, vp = v!.pointer
-        let a1 = 1 - beta1, a2 = 1 - beta2
-        for i in 0..<store.count {
-            mp[i] += (g[i] - mp[i]) * a1
-            vp[i] += (g2[i] - vp[i]) * a2
-            p[i] -= mp[i] * alpha / (vp[i].squareRoot() + epsilon)
+        nonisolated(unsafe) let p = store.parameters, g = store.gradients, g2 = squares!.pointer, mp = m!.pointer, vp = v!.pointer
+        let a1 = 1 - beta1, a2 = 1 - beta2, eps = epsilon
+        // Elementwise, so the two halves of the store update on the two threads.
+        forEachHalf(store.count) { range in
+            store.squaredGradients(into: g2, range: range)
+            for i in range {
+                mp[i] += (g[i] - mp[i]) * a1
+                vp[i] += (g2[i] - vp[i]) * a2
+                p[i] -= mp[i] * alpha / (vp[i].squareRoot() + eps)
+            }
         }
         iterations += 1
     }

@@ -1,4 +1,3 @@
-import COpenBLAS
 import Dispatch
 import Foundation
 import TextRNNRuntime
@@ -43,7 +42,7 @@ public final class TrainingSession {
         network = try Network(layers: plan.layers, options: plan.options, seed: config.seed)
         stepsPerEpoch = (train.count + config.batchSize - 1) / config.batchSize
         optimizer = config.makeOptimizer(stepsPerEpoch: stepsPerEpoch)
-        openblas_set_num_threads(Int32(config.threads))
+        network.useThreads(config.threads)
     }
 
     /// The 95th percentile of training token counts, rounded up to a multiple of 8, in 8...1000.
