@@ -45,7 +45,7 @@ def _reason(error: TextRNNError) -> str:
     return _FUNCTION_PREFIX.sub("", error.message)
 
 
-def _positive_or_zero(name: str, minimum: int):
+def _integer_at_least(name: str, minimum: int):
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -70,8 +70,8 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("bundle", help="The bundle directory (NAME.textrnn) or its manifest.json.")
     predict.add_argument("file", nargs="?", default="-", help="Input file, one text per line; '-' or nothing reads standard input.")
     predict.add_argument("--format", choices=["json", "tsv"], default="json", help="Output format: json or tsv.")
-    predict.add_argument("--top-k", type=_positive_or_zero("--top-k", 1), help="Also give the K most probable labels.")
-    predict.add_argument("--threads", type=_positive_or_zero("--threads", 0), default=1, help="Worker threads (0 = one per CPU).")
+    predict.add_argument("--top-k", type=_integer_at_least("--top-k", 1), help="Also give the K most probable labels.")
+    predict.add_argument("--threads", type=_integer_at_least("--threads", 0), default=1, help="Worker threads (0 = one per CPU).")
     return parser
 
 
