@@ -2,30 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
-import pytest
-
-from conftest import DATA, run_cli
+from conftest import DATA, run_cli, slice_dataset as _slice
 
 import textrnn
-
-
-def _slice(source: Path, target: Path, per_label: int) -> Path:
-    """The first `per_label` rows of each label of a shared CSV (rows are grouped by label)."""
-    if not source.exists():
-        pytest.fail(f"shared dataset missing: {source} (set TEXTRNN_DATA)", pytrace=False)
-    counts: dict[str, int] = {}
-    with open(source, newline="", encoding="utf-8") as inp, open(target, "w", newline="", encoding="utf-8") as out:
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["label", "text"])
-        for row in csv.DictReader(inp):
-            if counts.get(row["label"], 0) < per_label:
-                counts[row["label"]] = counts.get(row["label"], 0) + 1
-                writer.writerow([row["label"], row["text"]])
-    return target
 
 
 SMALL = ["--cell", "gru", "--units", "16", "--embedding-dim", "16", "--max-tokens", "2000",

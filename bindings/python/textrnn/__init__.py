@@ -3,14 +3,18 @@
     >>> import textrnn
     >>> with textrnn.load("imdb.textrnn") as model:
     ...     label, probability = model.predict("A wonderful, moving film.")
+    ...     labels = model.predict(["great", "awful"])                # one label per text
     ...     probabilities = model.predict_proba(["great", "awful"])   # [2, labels] float32
+    ...     model.classes_                                            # column order
 
 Texts are ``str`` (encoded as UTF-8) or ``bytes`` (passed as is; invalid UTF-8 is tolerated).
 Every failure raises :class:`TextRNNError` carrying the C status and the library's message.
 
 The library is looked up in this order: the environment variable ``TEXTRNN_LIBRARY`` (a file
-path), a ``libtextrnn.so`` next to this package, ``<repo>/.build/release`` and
-``<repo>/.build/debug`` of the source tree this package sits in, then the system loader.
+path), the ``libtextrnn.so`` next to this package (where an installed wheel has it),
+``<repo>/.build/release`` and ``<repo>/.build/debug`` of the source tree this package sits in
+(a checkout used through PYTHONPATH), then the system loader.
+``python -m textrnn predict`` mirrors ``textrnn predict`` (see :mod:`textrnn.cli`).
 
 A :class:`Model` may be shared by threads (the C library releases no GIL-protected state and
 ctypes releases the GIL during calls); :meth:`Model.close` must not race with other calls.
@@ -22,7 +26,7 @@ import ctypes
 import os
 import threading
 from pathlib import Path
-from typing import Any, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Iterable, List, Optional, Sequence, Tuple, Union, overload
 
 __all__ = [
     "Model",
@@ -124,7 +128,11 @@ def _find_library() -> ctypes.CDLL:
             return ctypes.CDLL(_LIBRARY_NAME)
         except OSError as error:
             errors.append(f"{_LIBRARY_NAME}: {error}")
-    raise OSError("cannot load libtextrnn: " + "; ".join(errors or ["not found"]))
+    raise OSError(
+        "cannot load libtextrnn: " + "; ".join(errors or ["not found"]) + " (install the package with"
+        " `pip install ./bindings/python`, build the library with `swift build -c release --product"
+        " textrnn`, or set TEXTRNN_LIBRARY; at run time it needs libjson-c: apt-get install libjson-c5)"
+    )
 
 
 _size_t = ctypes.c_size_t
@@ -273,6 +281,12 @@ class Model:
     def label_count(self) -> int:
         return len(self.labels)
 
+    @property
+    def classes_(self) -> Any:
+        """The labels in probability-column order, as scikit-learn names them: a numpy array of
+        str when numpy is importable, else a list."""
+        return _np.array(self.labels) if _np is not None else list(self.labels)
+
     # -- prediction
 
     def _probabilities(self, text: Text) -> "ctypes.Array[ctypes.c_float]":
@@ -281,11 +295,28 @@ class Model:
         _check(self._lib.textrnn_predict(self._model, data, len(data), output, len(self.labels)))
         return output
 
-    def predict(self, text: Text) -> Tuple[str, float]:
-        """The most probable label of one text and its probability (ties: the first label)."""
-        probabilities = list(self._probabilities(text))
-        best = max(range(len(probabilities)), key=lambda i: (probabilities[i], -i))
-        return self.labels[best], probabilities[best]
+    @overload
+    def predict(self, texts: Text, threads: int = 0) -> Tuple[str, float]: ...
+
+    @overload
+    def predict(self, texts: Iterable[Text], threads: int = 0) -> Any: ...
+
+    def predict(self, texts: Union[Text, Iterable[Text]], threads: int = 0) -> Any:
+        """The most probable label of each text (ties: the first label), scikit-learn style.
+
+        A sequence (or any iterable) of texts gives one label per text: a numpy array of str
+        when numpy is importable, else a list; it is ``classes_[predict_proba(texts).argmax(1)]``.
+        One text (a ``str`` or ``bytes``) gives the pair ``(label, probability)`` for it.
+        `threads`: as in :meth:`predict_proba` (used for sequences only).
+        """
+        if isinstance(texts, (str, bytes, bytearray, memoryview)):
+            probabilities = list(self._probabilities(texts))
+            best = max(range(len(probabilities)), key=lambda i: (probabilities[i], -i))
+            return self.labels[best], probabilities[best]
+        rows = self.predict_proba(texts, threads=threads)
+        if _np is not None:
+            return self.classes_[rows.argmax(axis=1)]
+        return [self.labels[max(range(len(row)), key=lambda i: (row[i], -i))] for row in rows]
 
     def predict_one(self, text: Text) -> List[float]:
         """All label probabilities of one text (float32 values as Python floats)."""
