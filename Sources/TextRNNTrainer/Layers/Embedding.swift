@@ -79,15 +79,12 @@ final class EmbeddingLayer {
             // Lookups of the same token add into the same row, so the threads split the channels
             // rather than the lookups; each channel keeps the lookup order of a single thread.
             forEachHalf(C, minimum: B * T * C >= 4096 ? 2 : Int.max) { channels in
+                let lo = channels.lowerBound, n = channels.count
                 for b in 0..<B {
+                    let keep = dropped ? UnsafePointer(cm + b * C + lo) : nil
                     for t in 0..<T {
                         let lookup = b * T + t, id = Int(idP[lookup])
-                        let src = dYs + lookup * C, dst = table + id * C, sq = sqTable + id * C, keep = cm + b * C
-                        for c in channels {
-                            let v = dropped ? src[c] * keep[c] : src[c]
-                            dst[c] += v
-                            sq[c] += v * v
-                        }
+                        addLookup(dYs + lookup * C + lo, keep, into: table + id * C + lo, squares: sqTable + id * C + lo, n)
                     }
                 }
             }
@@ -99,5 +96,26 @@ final class EmbeddingLayer {
             for id in ids where !flags[Int(id)] { flags[Int(id)] = true; touchedRows.append(Int(id)) }
         }
         touchedRows.sort()
+    }
+
+    /// dst += v and squares += v² for v = src (· keep), n floats, eight at a time.
+    @inline(__always)
+    private func addLookup(_ src: UnsafePointer<Float>, _ keep: UnsafePointer<Float>?, into dst: UnsafeMutablePointer<Float>,
+                           squares sq: UnsafeMutablePointer<Float>, _ n: Int) {
+        var c = 0
+        while c + 8 <= n {
+            var v = UnsafeRawPointer(src + c).loadUnaligned(as: SIMD8<Float>.self)
+            if let keep { v *= UnsafeRawPointer(keep + c).loadUnaligned(as: SIMD8<Float>.self) }
+            let d = UnsafeMutableRawPointer(dst + c), q = UnsafeMutableRawPointer(sq + c)
+            d.storeBytes(of: d.loadUnaligned(as: SIMD8<Float>.self) + v, as: SIMD8<Float>.self)
+            q.storeBytes(of: q.loadUnaligned(as: SIMD8<Float>.self) + v * v, as: SIMD8<Float>.self)
+            c += 8
+        }
+        while c < n {
+            let v = keep.map { src[c] * $0[c] } ?? src[c]
+            dst[c] += v
+            sq[c] += v * v
+            c += 1
+        }
     }
 }
