@@ -8,14 +8,16 @@ from typing import Any, Optional
 class KerasExportError(ValueError):
     """A Keras model, layer or vectorizer that a TextRNN bundle cannot reproduce exactly.
 
-    ``layer`` names the Keras layer at fault (``"lstm_1 (LSTM)"``), or is None when the problem
-    is the model as a whole; ``reason`` says what is unsupported and, where there is one, how to
+    ``layer`` names the Keras layer or model at fault (``"'lstm_1' (LSTM)"``), or is None when the problem
+    is the model's text pipeline or labels; ``reason`` says what is unsupported and, where there is one, how to
     change the model so it exports."""
 
     def __init__(self, reason: str, layer: Optional[Any] = None) -> None:
         self.layer: Optional[str] = describe(layer) if layer is not None else None
         self.reason = reason
-        super().__init__(f"cannot export layer {self.layer}: {reason}" if self.layer else f"cannot export: {reason}")
+        # Keras models (which have fit()) are named as such; everything else is a layer.
+        kind = "model" if hasattr(layer, "fit") else "layer"
+        super().__init__(f"cannot export {kind} {self.layer}: {reason}" if self.layer else f"cannot export: {reason}")
 
 
 def describe(layer: Any) -> str:

@@ -73,6 +73,7 @@ class _Converter:
         # What Keras outputs at masked steps of the current sequence: "values" (computed as for
         # any step), "zeros", or "last_valid" (the previous unmasked step's output).
         self.masked_fill = "values"
+        self.last_layer: Any = None  # the Keras layer behind the last bundle layer
 
     # -- helpers
 
@@ -229,6 +230,7 @@ class _Converter:
         class_name = _exact_class(layer, self.keras)
         if class_name in INFERENCE_NO_OPS:
             return
+        self.last_layer = layer
         if not self.result.layers and class_name != "Embedding":
             raise KerasExportError("the first layer after the text vectorizer must be an Embedding", layer)
         if class_name == "Embedding":
@@ -248,14 +250,15 @@ class _Converter:
 
     def finish(self, model: Any) -> ConvertedLayers:
         last = self.result.layers[-1] if self.result.layers else {}
+        head = self.last_layer if self.last_layer is not None else model
         if last.get("class") != "Dense" or last.get("activation") not in ("softmax", "sigmoid"):
             raise KerasExportError(
                 "the last layer must be a Dense with softmax or sigmoid activation (the bundle reports "
-                "probabilities); add activation=\"softmax\"/\"sigmoid\" to a logits model", model)
+                "probabilities); add activation=\"softmax\"/\"sigmoid\" to a logits model", head)
         units = last["units"]
         if last["activation"] == "softmax":
             if units < 2:
-                raise KerasExportError("a softmax over one unit is always 1; use Dense(1, sigmoid) for two classes", model)
+                raise KerasExportError("a softmax over one unit is always 1; use Dense(1, sigmoid) for two classes", head)
             self.result.output = "softmax"
         else:
             self.result.output = "binary_sigmoid" if units == 1 else "multi_label_sigmoid"

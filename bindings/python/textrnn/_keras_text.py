@@ -30,7 +30,7 @@ DEFAULT_OPTIONS: Dict[str, Any] = {
 TextPipeline = Tuple[Dict[str, Any], List[str]]
 
 
-def _standardize_name(value: Any, where: Any) -> str:
+def _standardize_name(value: Any, where: Optional[Any]) -> str:
     if value is None or value == "none":
         return "none"
     if callable(value):
@@ -113,7 +113,7 @@ def from_text_vectorization(layer: Any) -> TextPipeline:
 
 def from_vocabulary(tokens: Sequence[Any], options: Dict[str, Any]) -> TextPipeline:
     """A pipeline from an explicit vocabulary (id order) and options named as in ``export()``."""
-    where = "vocabulary"
+    where = None  # the options and list are the caller's, not a Keras layer's
     settings = {**DEFAULT_OPTIONS, **{key: value for key, value in options.items() if value is not None}}
     if settings["split"] != "whitespace":
         raise KerasExportError(f"split={settings['split']!r}: the bundle splits on whitespace only", where)

@@ -60,8 +60,7 @@ def _labels(labels: Optional[Sequence[str]], output: str, units: int) -> list:
         raise TypeError("labels must be a list of strings")
     names = list(labels)
     if len(names) != needed:
-        head = f"Dense({units}, {'sigmoid' if output != 'softmax' else 'softmax'})"
-        raise KerasExportError(f"{len(names)} labels given, but the output layer {head} ({output}) needs {needed}")
+        raise KerasExportError(f"{len(names)} labels given, but the {output} output layer ({units} units) needs {needed}")
     return names
 
 
