@@ -26,6 +26,12 @@ import textrnn.keras
 from conftest import PYTHON_ROOT
 
 layers = keras.layers
+# Keras warns that GlobalMaxPooling1D drops the mask (the exporter accounts for exactly that) and
+# about its own numpy 2 conversions.
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:.*does not support masking:UserWarning"),
+    pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning"),
+]
 TRAIN_TEXTS = 2000
 TEST_TEXTS = 200
 

@@ -15,6 +15,12 @@ import textrnn.keras
 from textrnn.keras import KerasExportError
 
 layers = keras.layers
+# Keras warns that GlobalMaxPooling1D drops the mask (the exporter accounts for exactly that) and
+# about its own numpy 2 conversions.
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:.*does not support masking:UserWarning"),
+    pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning"),
+]
 VOCABULARY = ["good", "bad", "film", "plot"]
 LENGTH = 6
 

@@ -5,6 +5,9 @@
     ...     label, probability = model.predict("A wonderful, moving film.")
     ...     probabilities = model.predict_proba(["great", "awful"])   # [2, labels] float32
 
+Keras 3 models export to bundles with ``textrnn.keras.export`` (a submodule, imported on its
+own: ``import textrnn`` never loads TensorFlow).
+
 Texts are ``str`` (encoded as UTF-8) or ``bytes`` (passed as is; invalid UTF-8 is tolerated).
 Every failure raises :class:`TextRNNError` carrying the C status and the library's message.
 
