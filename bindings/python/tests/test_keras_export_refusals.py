@@ -103,6 +103,8 @@ REFUSALS: Dict[str, tuple] = {
                                     {"sequence_length": LENGTH}, ['"[UNK]"', "include_special_tokens"]),
     "input_length_mismatch": (lambda: _model(_embedding(), layers.LSTM(3), length=LENGTH + 1), _vectorizer,
                               {}, [f"exactly {LENGTH + 1}", f"length is {LENGTH}"]),
+    "unbuilt": (lambda: keras.Sequential([_embedding(), layers.LSTM(3), layers.Dense(2, activation="softmax")], name="unbuilt"),
+                _vectorizer, {}, ["model 'unbuilt' (Sequential)", "not built"]),
     "no_vectorizer": (lambda: _model(_embedding(), layers.LSTM(3)), lambda: None, {}, ["no text pipeline"]),
     "embedding_not_first": (lambda: _model(layers.Dense(3, name="first_dense"), head=layers.Dense(2, activation="softmax")),
                             _vectorizer, {}, ["'first_dense' (Dense)", "must be an Embedding"]),

@@ -109,6 +109,8 @@ def export(
     the bundle cannot reproduce exactly, before writing anything.
     """
     keras = _import_keras()
+    if isinstance(model, keras.Model) and not model.built:
+        raise KerasExportError("the model is not built, so it has no weights yet; give it a keras.Input or call it on data", model)
     chain = layer_chain(model, keras)
     text_vectorization = keras.layers.TextVectorization
     starts_with_ids = not (chain and type(chain[0]) is text_vectorization)
