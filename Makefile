@@ -7,6 +7,8 @@ BIN        := bin
 DATA       ?= $(if $(TEXTRNN_DATA),$(TEXTRNN_DATA),../shared/data)
 PREFIX     ?= /usr/local
 JSONC      := $(shell pkg-config --cflags --libs json-c)
+# The Keras exporter's tests train Keras models (bindings/python/tests/test_keras_export*.py).
+TENSORFLOW ?= tensorflow-cpu==2.21.0
 
 export TEXTRNN_CLI     ?= $(CURDIR)/$(BIN)/textrnn
 export TEXTRNN_LIBRARY ?= $(CURDIR)/$(BUILD_DIR)/libtextrnn.so
@@ -23,13 +25,16 @@ help:
 	@echo "make fuzz     libFuzzer + ASan/UBSan harnesses: loader and predict (FUZZ_RUNS, FUZZ_SECONDS)"
 	@echo "make sanitize Swift tests under ASan/UBSan, threaded tests under TSan, C harnesses (long)"
 
-# System libraries (Debian): json-c for the runtime, OpenBLAS for the trainer; pytest for tests.
+# System libraries (Debian): json-c for the runtime, OpenBLAS for the trainer; pytest for tests,
+# TensorFlow (Keras 3) for the Keras exporter's tests.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 deps:
 	@pkg-config --exists json-c openblas 2>/dev/null || { \
 		echo "installing libjson-c-dev libopenblas-dev pkg-config"; \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libjson-c-dev libopenblas-dev pkg-config >/dev/null; }
 	@$(PYTHON) -c "import pytest, numpy" 2>/dev/null || $(PYTHON) -m pip install --quiet pytest numpy
+	@$(PYTHON) -c "import importlib.util as u, sys; sys.exit(not (u.find_spec('tensorflow') and u.find_spec('keras')))" || { \
+		echo "installing $(TENSORFLOW)"; $(PYTHON) -m pip install --quiet "$(TENSORFLOW)"; }
 
 build: deps
 	$(SWIFT) build -c release

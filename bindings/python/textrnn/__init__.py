@@ -7,6 +7,9 @@
     ...     probabilities = model.predict_proba(["great", "awful"])   # [2, labels] float32
     ...     model.classes_                                            # column order
 
+Keras 3 models export to bundles with ``textrnn.keras.export`` (a submodule, imported on its
+own: ``import textrnn`` never loads TensorFlow).
+
 Texts are ``str`` (encoded as UTF-8) or ``bytes`` (passed as is; invalid UTF-8 is tolerated).
 Every failure raises :class:`TextRNNError` carrying the C status and the library's message.
 
