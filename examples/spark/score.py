@@ -21,9 +21,8 @@ import os
 import re
 import shutil
 import sys
-from collections import Counter
 from pathlib import Path
-from typing import Any, Dict, List, NoReturn, Optional, Sequence
+from typing import Any, Dict, List, NoReturn, Optional, Sequence, Tuple
 
 HERE = Path(__file__).resolve().parent
 FORMATS = ("csv", "tsv", "jsonl", "parquet")
@@ -45,7 +44,8 @@ def parse_arguments(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     parser.add_argument("--input-format", choices=FORMATS, help="default: from the input's extension")
     parser.add_argument("--format", choices=("csv", "jsonl", "parquet"), default="csv", help="output format")
     parser.add_argument("--text-column", default="text", help="column holding the texts (default: text)")
-    parser.add_argument("--id-column", help="column identifying rows; default: row, the 0-based input position")
+    parser.add_argument("--id-column", help="column identifying rows; default: row, the 0-based input position "
+                             "(numbering costs one extra pass over the input)")
     parser.add_argument("--keep", action="append", default=[], metavar="COLUMN",
                         help="copy this input column to the output (repeatable)")
     parser.add_argument("--ship-bundle", action="store_true",
@@ -114,23 +114,120 @@ def check_columns(args: argparse.Namespace, columns: Sequence[str], outputs: Seq
             fail(f"--keep {column}: the output already has a column of that name", 2)
 
 
-def scoring_error(error: BaseException) -> Optional[str]:
-    """The ScoringError message inside a failed Spark job, if a row was at fault."""
-    match = re.search(r"ScoringError: ([^\n]*)", str(error))
-    return match.group(1) if match else None
+# Messages of Spark's wrapper exceptions, which say nothing about the cause.
+_WRAPPERS = re.compile(r"^(Job aborted due to stage failure|Exception thrown in awaitResult)")
+
+
+def job_failure(error: BaseException) -> str:
+    """One line for a failed Spark job: the ScoringError of the row at fault, else the first
+    and the last distinct Java exception messages (the outermost and the root cause, e.g. the
+    file Spark was reading and what is wrong in it), else the error's first line."""
+    text = str(error)
+    scoring = re.search(r"ScoringError: ([^\n]*)", text)
+    if scoring:
+        return scoring.group(1)
+    messages: List[str] = []
+    for match in re.finditer(r"^(?:: |Caused by: )?[\w.$]+(?:Exception|Error): (.+)$", text, re.MULTILINE):
+        message = re.sub(r"\s*SQLSTATE: \w+\s*$", "", match.group(1)).strip()
+        if message and not _WRAPPERS.match(message) and message not in messages:
+            messages.append(message)
+    if not messages:
+        first = text.strip().splitlines()[0] if text.strip() else type(error).__name__
+        messages = [re.sub(r"\s*SQLSTATE: \w+\s*$", "", first)]
+    detail = messages[0] if len(messages) == 1 else f"{messages[0]} (cause: {messages[-1]})"
+    return f"the Spark job failed: {detail}"
 
 
 def summarize(records: List[Dict[str, Any]]) -> Dict[str, Any]:
-    partitions_per_pid = Counter(record["pid"] for record in records)
-    loads = {str(record["pid"]): max(r["loads"] for r in records if r["pid"] == record["pid"]) for record in records}
+    partitions: Dict[str, int] = {}
+    loads: Dict[str, int] = {}
+    for record in records:
+        pid = str(record["pid"])
+        partitions[pid] = partitions.get(pid, 0) + 1
+        loads[pid] = max(loads.get(pid, 0), record["loads"])
     return {
         "partitions": len(records),
         "rows": sum(record["rows"] for record in records),
-        "processes": len(partitions_per_pid),
-        "partitions_per_process": {str(pid): count for pid, count in partitions_per_pid.items()},
+        "processes": len(partitions),
+        "partitions_per_process": partitions,
         "loads_per_process": loads,
         "records": sorted(records, key=lambda record: record["partition"]),
     }
+
+
+def id_and_rows(args: argparse.Namespace, frame: Any) -> Tuple[Any, Any]:
+    """The id column's schema field and an RDD of ``(id, text, kept_values)``."""
+    from pyspark.sql.types import LongType, StructField
+
+    if args.id_column:
+        rows = frame.select(args.id_column, args.text_column, *args.keep).rdd.map(
+            lambda row: (row[0], row[1], tuple(row[2:])))
+        return frame.schema[args.id_column], rows
+    # zipWithIndex numbers rows in input order, at the cost of one extra pass over the input.
+    rows = frame.select(args.text_column, *args.keep).rdd.zipWithIndex().map(
+        lambda pair: (pair[1], pair[0][0], tuple(pair[0][1:])))
+    return StructField("row", LongType(), False), rows
+
+
+def output_schema(id_field: Any, kept_fields: List[Any], probability_columns: List[str]) -> Any:
+    from pyspark.sql.types import FloatType, StringType, StructField, StructType
+
+    # FloatType: the runtime's float32 values are stored exactly, and CSV/JSON print them with
+    # Java's Float.toString, which reads back to the same float32.
+    return StructType([id_field, *kept_fields, StructField("predicted_label", StringType(), False),
+                       StructField("probability", FloatType(), False),
+                       *[StructField(name, FloatType(), False) for name in probability_columns]])
+
+
+def write_output(frame: Any, args: argparse.Namespace) -> None:
+    writer = frame.write.mode("overwrite" if args.overwrite else "errorifexists")
+    if args.format == "csv":
+        writer.option("header", True).csv(args.output)
+    elif args.format == "jsonl":
+        writer.json(args.output)
+    else:
+        writer.parquet(args.output)
+
+
+def bundle_reference(context: Any, bundle: str, ship: bool) -> Any:
+    import textrnn_spark
+
+    if not ship:
+        return textrnn_spark.BundleRef(path=os.path.abspath(bundle))
+    # textrnn.load also takes NAME.textrnn/manifest.json: ship the whole directory either way.
+    directory = Path(bundle).resolve()
+    if directory.is_file():
+        directory = directory.parent
+    context.addFile(str(directory), recursive=True)
+    return textrnn_spark.BundleRef(spark_file=directory.name)
+
+
+def score(spark: Any, args: argparse.Namespace, kind: str, labels: List[str]) -> Dict[str, Any]:
+    """Runs the job; returns the per-partition statistics (see summarize)."""
+    context = spark.sparkContext
+    context.addPyFile(str(HERE / "textrnn_spark.py"))
+    import textrnn_spark
+
+    bundle = bundle_reference(context, args.bundle, args.ship_bundle)
+    try:
+        frame = read_input(spark, args.input, kind)
+    except Exception as error:  # Py4J and PySpark errors share no narrower base class
+        fail(job_failure(error))
+    probability_columns = textrnn_spark.probability_columns(labels)
+    check_columns(args, frame.columns, ["predicted_label", "probability", *probability_columns])
+    id_field, rows = id_and_rows(args, frame)
+    if args.partitions:
+        rows = rows.repartition(args.partitions)
+
+    stats = context.accumulator([], textrnn_spark.PartitionStatsParam())
+    scorer = functools.partial(textrnn_spark.score_partition, bundle=bundle, input_name=args.input,
+                               batch_size=args.batch_size, threads=args.threads, stats=stats)
+    schema = output_schema(id_field, [frame.schema[column] for column in args.keep], probability_columns)
+    try:
+        write_output(spark.createDataFrame(rows.mapPartitions(scorer), schema), args)
+    except Exception as error:
+        fail(job_failure(error))
+    return summarize(stats.value)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -144,7 +241,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
              "(Debian: apt-get install default-jre-headless)")
     try:
         from pyspark.sql import SparkSession
-        from pyspark.sql.types import FloatType, LongType, StringType, StructField, StructType
     except ImportError as error:
         fail(f"PySpark is not installed ({error}); pip install pyspark")
 
@@ -153,57 +249,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         builder = builder.master(args.master)
     spark = builder.getOrCreate()
     try:
-        context = spark.sparkContext
-        context.setLogLevel("WARN")
-        context.addPyFile(str(HERE / "textrnn_spark.py"))
-        import textrnn_spark
-
-        if args.ship_bundle:
-            context.addFile(os.path.abspath(args.bundle), recursive=True)
-            bundle = textrnn_spark.BundleRef(spark_file=Path(args.bundle).resolve().name)
-        else:
-            bundle = textrnn_spark.BundleRef(path=os.path.abspath(args.bundle))
-
-        frame = read_input(spark, args.input, kind)
-        probability_columns = textrnn_spark.probability_columns(labels)
-        check_columns(args, frame.columns, ["predicted_label", "probability", *probability_columns])
-        kept_fields = [frame.schema[column] for column in args.keep]
-        if args.id_column:
-            id_field = frame.schema[args.id_column]
-            rows = frame.select(args.id_column, args.text_column, *args.keep).rdd.map(
-                lambda row: (row[0], row[1], tuple(row[2:])))
-        else:
-            id_field = StructField("row", LongType(), False)
-            rows = frame.select(args.text_column, *args.keep).rdd.zipWithIndex().map(
-                lambda pair: (pair[1], pair[0][0], tuple(pair[0][1:])))
-        if args.partitions:
-            rows = rows.repartition(args.partitions)
-
-        stats = context.accumulator([], textrnn_spark.PartitionStatsParam())
-        score = functools.partial(textrnn_spark.score_partition, bundle=bundle, input_name=args.input,
-                                  batch_size=args.batch_size, threads=args.threads, stats=stats)
-        schema = StructType([id_field, *kept_fields, StructField("predicted_label", StringType(), False),
-                             StructField("probability", FloatType(), False),
-                             *[StructField(name, FloatType(), False) for name in probability_columns]])
-        writer = spark.createDataFrame(rows.mapPartitions(score), schema).write
-        writer = writer.mode("overwrite" if args.overwrite else "errorifexists")
-        try:
-            if args.format == "csv":
-                writer.option("header", True).csv(args.output)
-            elif args.format == "jsonl":
-                writer.json(args.output)
-            else:
-                writer.parquet(args.output)
-        except Exception as error:  # Py4J and PySpark errors share no narrower base class
-            fail(scoring_error(error) or f"the Spark job failed: {str(error).splitlines()[0]}")
-
-        summary = summarize(stats.value)
-        print(f"score.py: {summary['rows']} rows, {summary['partitions']} partitions, "
-              f"{summary['processes']} worker processes -> {args.output}", file=sys.stderr)
-        if args.stats:
-            Path(args.stats).write_text(json.dumps(summary, indent=2) + "\n")
+        spark.sparkContext.setLogLevel("WARN")
+        summary = score(spark, args, kind, labels)
     finally:
         spark.stop()
+    print(f"score.py: {summary['rows']} rows, {summary['partitions']} partitions, "
+          f"{summary['processes']} worker processes -> {args.output}", file=sys.stderr)
+    if args.stats:
+        Path(args.stats).write_text(json.dumps(summary, indent=2) + "\n")
     return 0
 
 

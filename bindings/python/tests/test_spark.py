@@ -66,7 +66,7 @@ def work(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def imdb_bundle(cli, work) -> Path:
+def sentiment_bundle(cli, work) -> Path:
     train = _write_csv(work / "train.csv", ["label", "text"], _imdb_rows("train", TRAIN_STRIDE))
     bundle = work / "imdb.textrnn"
     run_cli(cli, "train", "--train", str(train), "--output", str(bundle), "--max-tokens", "5000",
@@ -83,11 +83,11 @@ def test_rows() -> List[List[str]]:
 
 
 @pytest.fixture(scope="module")
-def cli_predictions(cli, imdb_bundle, test_rows, work) -> List[Prediction]:
+def cli_predictions(cli, sentiment_bundle, test_rows, work) -> List[Prediction]:
     """`textrnn predict` on the same texts: (label, float32 probabilities in label order)."""
     texts = work / "texts.txt"
     texts.write_text("".join(text + "\n" for _, text in test_rows), encoding="utf-8")
-    lines = run_cli(cli, "predict", str(imdb_bundle), str(texts), "--threads", "2").stdout.decode().splitlines()
+    lines = run_cli(cli, "predict", str(sentiment_bundle), str(texts), "--threads", "2").stdout.decode().splitlines()
     assert len(lines) == len(test_rows)
     predictions = []
     for line in lines:
@@ -137,10 +137,10 @@ def _assert_same_predictions(spark: List[Tuple[int, dict]], cli: List[Prediction
         assert np.float32(float(record["probability"])) == expected.max(), f"row {index}"
 
 
-def test_csv_scores_equal_cli_with_one_load_per_process(spark_ready, imdb_bundle, test_rows, cli_predictions, work):
+def test_csv_scores_equal_cli_with_one_load_per_process(spark_ready, sentiment_bundle, test_rows, cli_predictions, work):
     source = _write_csv(work / "reviews.csv", ["label", "text"], test_rows)
     output, stats_path = work / "scored_csv", work / "stats.json"
-    result = run_example("--bundle", str(imdb_bundle), "--ship-bundle", "--input", str(source),
+    result = run_example("--bundle", str(sentiment_bundle), "--ship-bundle", "--input", str(source),
                          "--output", str(output), "--partitions", str(PARTITIONS), "--batch-size", "100",
                          "--stats", str(stats_path))
     _succeeded(result)
@@ -168,12 +168,12 @@ def test_csv_scores_equal_cli_with_one_load_per_process(spark_ready, imdb_bundle
     assert len(sequences) < PARTITIONS and max(len(seen) for seen in sequences.values()) >= 2, sequences
 
 
-def test_jsonl_keeps_ids_and_columns_and_matches_cli(spark_ready, imdb_bundle, test_rows, cli_predictions, work):
+def test_jsonl_keeps_ids_and_columns_and_matches_cli(spark_ready, sentiment_bundle, test_rows, cli_predictions, work):
     count = 400
     source = _write_csv(work / "with_ids.csv", ["review_id", "label", "text"],
                         [[f"review-{index}", label, text] for index, (label, text) in enumerate(test_rows[:count])])
     output = work / "scored_jsonl"
-    result = run_example("--bundle", str(imdb_bundle), "--input", str(source), "--output", str(output),
+    result = run_example("--bundle", str(sentiment_bundle), "--input", str(source), "--output", str(output),
                          "--format", "jsonl", "--id-column", "review_id", "--keep", "label", "--threads", "2",
                          "--batch-size", "64")
     _succeeded(result)
@@ -187,20 +187,30 @@ def test_jsonl_keeps_ids_and_columns_and_matches_cli(spark_ready, imdb_bundle, t
     _assert_same_predictions(indexed, cli_predictions)
 
 
-def test_missing_text_names_file_and_row(spark_ready, imdb_bundle, test_rows, work):
+def test_missing_text_names_file_and_row(spark_ready, sentiment_bundle, test_rows, work):
     rows = [[f"r{index}", label, text] for index, (label, text) in enumerate(test_rows[:20])]
     rows.insert(7, ["r-empty", "positive", ""])  # an empty CSV field reads as null
     source = _write_csv(work / "missing.csv", ["id", "label", "text"], rows)
-    result = run_example("--bundle", str(imdb_bundle), "--input", str(source), "--output", str(work / "missing_out"),
+    result = run_example("--bundle", str(sentiment_bundle), "--input", str(source), "--output", str(work / "missing_out"),
                          "--id-column", "id")
     assert result.returncode == 1, result.stderr[-2000:]
     assert result.stderr.rstrip().splitlines()[-1] == (
         f"score.py: error: {source}: row 'r-empty': the text is missing (null)")
 
 
-def test_unknown_column_and_bad_bundle_are_named(spark_ready, imdb_bundle, test_rows, work):
+def test_malformed_csv_names_file_and_record(spark_ready, sentiment_bundle, work):
+    source = work / "malformed.csv"
+    source.write_text('label,text\npositive,"a fine film"\nnegative,dull,extra field\n', encoding="utf-8")
+    result = run_example("--bundle", str(sentiment_bundle), "--input", str(source), "--output", str(work / "bad_out"))
+    assert result.returncode == 1, result.stderr[-2000:]
+    last = result.stderr.rstrip().splitlines()[-1]
+    assert last.startswith("score.py: error: the Spark job failed: "), last
+    assert str(source) in last and "Malformed CSV record: negative,dull,extra field" in last, last
+
+
+def test_unknown_column_and_bad_bundle_are_named(spark_ready, sentiment_bundle, test_rows, work):
     source = _write_csv(work / "few.csv", ["label", "text"], test_rows[:5])
-    result = run_example("--bundle", str(imdb_bundle), "--input", str(source), "--output", str(work / "col_out"),
+    result = run_example("--bundle", str(sentiment_bundle), "--input", str(source), "--output", str(work / "col_out"),
                          "--text-column", "review")
     assert result.returncode == 2, result.stderr[-2000:]
     assert result.stderr.rstrip().splitlines()[-1] == (
