@@ -2,6 +2,10 @@
 its predictions on IMDB test reviews equal `textrnn predict`'s bit for bit, each Python worker
 process loads the bundle once and reuses it across partitions, and bad input stops the job with
 a message naming the file and row. PySpark and Java are required: without them these tests fail.
+
+The Spark scenarios run in one process (spark_runner.py: one JVM, a fresh SparkSession and fresh
+Python workers per scenario), which keeps the file near 40 s; the script's own entry point is run
+as a separate process by the last test.
 """
 
 from __future__ import annotations
@@ -23,10 +27,12 @@ import pytest
 from conftest import DATA, LIBRARY, PYTHON_ROOT, REPO, run_cli
 
 SCRIPT = REPO / "examples" / "spark" / "score.py"
+RUNNER = Path(__file__).resolve().parent / "spark_runner.py"
 TRAIN_STRIDE = 8     # 3,125 training reviews: enough for a model whose predictions vary
 TEST_ROWS = 3000
 TEST_STRIDE = 8
 PARTITIONS = 8       # > the 2 cores of local[2], so workers must serve several partitions
+JSONL_ROWS = 400
 
 Prediction = Tuple[str, np.ndarray]
 
@@ -98,17 +104,63 @@ def cli_predictions(cli, sentiment_bundle, test_rows, work) -> List[Prediction]:
     return predictions
 
 
-def run_example(*args: str) -> subprocess.CompletedProcess:
+def _environment() -> Dict[str, str]:
     environment = dict(os.environ)
     environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PYTHON_ROOT), environment.get("PYTHONPATH")]))
     environment["TEXTRNN_LIBRARY"] = str(LIBRARY)
     environment["PYSPARK_PYTHON"] = sys.executable
-    return subprocess.run([sys.executable, str(SCRIPT), "--master", "local[2]", *args],
-                          capture_output=True, text=True, timeout=600, env=environment)
+    return environment
 
 
-def _succeeded(result: subprocess.CompletedProcess) -> None:
-    assert result.returncode == 0, f"score.py exited {result.returncode}:\n{result.stderr[-4000:]}"
+class Run:
+    """One score.py run: its exit status and what it wrote to stderr."""
+
+    def __init__(self, status: int, stderr: str) -> None:
+        self.status = status
+        self.stderr = stderr
+
+    @property
+    def last_line(self) -> str:
+        lines = self.stderr.rstrip().splitlines()
+        return lines[-1] if lines else ""
+
+    def succeeded(self) -> None:
+        assert self.status == 0, f"score.py exited {self.status}:\n{self.stderr[-4000:]}"
+
+
+@pytest.fixture(scope="module")
+def runs(spark_ready, sentiment_bundle, test_rows, work) -> Dict[str, Run]:
+    """Every Spark scenario of this file, run by spark_runner.py in one process (one JVM)."""
+    bundle = str(sentiment_bundle)
+    reviews = _write_csv(work / "reviews.csv", ["label", "text"], test_rows)
+    with_ids = _write_csv(work / "with_ids.csv", ["review_id", "label", "text"],
+                          [[f"review-{i}", label, text] for i, (label, text) in enumerate(test_rows[:JSONL_ROWS])])
+    missing_rows = [[f"r{i}", label, text] for i, (label, text) in enumerate(test_rows[:20])]
+    missing_rows.insert(7, ["r-empty", "positive", ""])  # an empty CSV field reads as null
+    missing = _write_csv(work / "missing.csv", ["id", "label", "text"], missing_rows)
+    malformed = work / "malformed.csv"
+    malformed.write_text('label,text\npositive,"a fine film"\nnegative,dull,extra field\n', encoding="utf-8")
+    local = ["--master", "local[2]"]
+    scenarios = {
+        "csv": [*local, "--bundle", bundle, "--ship-bundle", "--input", str(reviews), "--output",
+                str(work / "scored_csv"), "--partitions", str(PARTITIONS), "--batch-size", "100",
+                "--stats", str(work / "stats.json")],
+        "jsonl": [*local, "--bundle", bundle, "--input", str(with_ids), "--output", str(work / "scored_jsonl"),
+                  "--format", "jsonl", "--id-column", "review_id", "--keep", "label", "--threads", "2",
+                  "--batch-size", "64"],
+        "missing": [*local, "--bundle", bundle, "--input", str(missing), "--output", str(work / "missing_out"),
+                    "--id-column", "id"],
+        "malformed": [*local, "--bundle", bundle, "--input", str(malformed), "--output", str(work / "bad_out")],
+        "column": [*local, "--bundle", bundle, "--input", str(reviews), "--output", str(work / "col_out"),
+                   "--text-column", "review"],
+    }
+    scenarios_path, results_path = work / "scenarios.json", work / "results.json"
+    scenarios_path.write_text(json.dumps(scenarios), encoding="utf-8")
+    process = subprocess.run([sys.executable, str(RUNNER), str(SCRIPT.parent), str(scenarios_path), str(results_path)],
+                             capture_output=True, text=True, timeout=900, env=_environment())
+    assert process.returncode == 0, f"spark_runner.py exited {process.returncode}:\n{process.stderr[-6000:]}"
+    results = json.loads(results_path.read_text(encoding="utf-8"))
+    return {name: Run(result["status"], result["stderr"]) for name, result in results.items()}
 
 
 def _read_parts(directory: Path, pattern: str) -> List[dict]:
@@ -137,15 +189,9 @@ def _assert_same_predictions(spark: List[Tuple[int, dict]], cli: List[Prediction
         assert np.float32(float(record["probability"])) == expected.max(), f"row {index}"
 
 
-def test_csv_scores_equal_cli_with_one_load_per_process(spark_ready, sentiment_bundle, test_rows, cli_predictions, work):
-    source = _write_csv(work / "reviews.csv", ["label", "text"], test_rows)
-    output, stats_path = work / "scored_csv", work / "stats.json"
-    result = run_example("--bundle", str(sentiment_bundle), "--ship-bundle", "--input", str(source),
-                         "--output", str(output), "--partitions", str(PARTITIONS), "--batch-size", "100",
-                         "--stats", str(stats_path))
-    _succeeded(result)
-
-    records = _read_parts(output, "part-*.csv")
+def test_csv_scores_equal_cli_with_one_load_per_process(runs, test_rows, cli_predictions, work):
+    runs["csv"].succeeded()
+    records = _read_parts(work / "scored_csv", "part-*.csv")
     rows = sorted(int(record["row"]) for record in records)
     assert rows == list(range(TEST_ROWS)), "every input row exactly once"
     _assert_same_predictions([(int(record["row"]), record) for record in records], cli_predictions)
@@ -155,7 +201,7 @@ def test_csv_scores_equal_cli_with_one_load_per_process(spark_ready, sentiment_b
     accuracy = np.mean([p == row[0] for p, row in zip(predicted, test_rows)])
     assert accuracy > 0.65, accuracy
 
-    stats = json.loads(stats_path.read_text())
+    stats = json.loads((work / "stats.json").read_text())
     assert stats["partitions"] == PARTITIONS and stats["rows"] == TEST_ROWS
     sequences: Dict[int, List[int]] = defaultdict(list)
     for record in stats["records"]:
@@ -168,56 +214,44 @@ def test_csv_scores_equal_cli_with_one_load_per_process(spark_ready, sentiment_b
     assert len(sequences) < PARTITIONS and max(len(seen) for seen in sequences.values()) >= 2, sequences
 
 
-def test_jsonl_keeps_ids_and_columns_and_matches_cli(spark_ready, sentiment_bundle, test_rows, cli_predictions, work):
-    count = 400
-    source = _write_csv(work / "with_ids.csv", ["review_id", "label", "text"],
-                        [[f"review-{index}", label, text] for index, (label, text) in enumerate(test_rows[:count])])
-    output = work / "scored_jsonl"
-    result = run_example("--bundle", str(sentiment_bundle), "--input", str(source), "--output", str(output),
-                         "--format", "jsonl", "--id-column", "review_id", "--keep", "label", "--threads", "2",
-                         "--batch-size", "64")
-    _succeeded(result)
-
-    records = _read_parts(output, "part-*.json")
-    assert len(records) == count
+def test_jsonl_keeps_ids_and_columns_and_matches_cli(runs, test_rows, cli_predictions, work):
+    runs["jsonl"].succeeded()
+    records = _read_parts(work / "scored_jsonl", "part-*.json")
+    assert len(records) == JSONL_ROWS
     indexed = [(int(record["review_id"].removeprefix("review-")), record) for record in records]
-    assert sorted(index for index, _ in indexed) == list(range(count))
+    assert sorted(index for index, _ in indexed) == list(range(JSONL_ROWS))
     for index, record in indexed:
         assert record["label"] == test_rows[index][0]
     _assert_same_predictions(indexed, cli_predictions)
 
 
-def test_missing_text_names_file_and_row(spark_ready, sentiment_bundle, test_rows, work):
-    rows = [[f"r{index}", label, text] for index, (label, text) in enumerate(test_rows[:20])]
-    rows.insert(7, ["r-empty", "positive", ""])  # an empty CSV field reads as null
-    source = _write_csv(work / "missing.csv", ["id", "label", "text"], rows)
-    result = run_example("--bundle", str(sentiment_bundle), "--input", str(source), "--output", str(work / "missing_out"),
-                         "--id-column", "id")
-    assert result.returncode == 1, result.stderr[-2000:]
-    assert result.stderr.rstrip().splitlines()[-1] == (
-        f"score.py: error: {source}: row 'r-empty': the text is missing (null)")
+def test_missing_text_names_file_and_row(runs, work):
+    run = runs["missing"]
+    assert run.status == 1, run.stderr[-2000:]
+    assert run.last_line == f"score.py: error: {work / 'missing.csv'}: row 'r-empty': the text is missing (null)"
 
 
-def test_malformed_csv_names_file_and_record(spark_ready, sentiment_bundle, work):
-    source = work / "malformed.csv"
-    source.write_text('label,text\npositive,"a fine film"\nnegative,dull,extra field\n', encoding="utf-8")
-    result = run_example("--bundle", str(sentiment_bundle), "--input", str(source), "--output", str(work / "bad_out"))
+def test_malformed_csv_names_file_and_record(runs, work):
+    run = runs["malformed"]
+    assert run.status == 1, run.stderr[-2000:]
+    assert run.last_line.startswith("score.py: error: the Spark job failed: "), run.last_line
+    assert str(work / "malformed.csv") in run.last_line, run.last_line
+    assert "Malformed CSV record: negative,dull,extra field" in run.last_line, run.last_line
+
+
+def test_unknown_column_is_named(runs, work):
+    run = runs["column"]
+    assert run.status == 2, run.stderr[-2000:]
+    assert run.last_line == f"score.py: error: {work / 'reviews.csv'}: no column 'review' (columns: label, text)"
+
+
+def test_bad_bundle_is_named_before_spark_starts(spark_ready, test_rows, work):
+    """The script as a user runs it: a bundle that does not exist stops it on the driver."""
+    missing = work / "absent.textrnn"
+    source = _write_csv(work / "few.csv", ["label", "text"], test_rows[:5])
+    result = subprocess.run([sys.executable, str(SCRIPT), "--bundle", str(missing), "--input", str(source),
+                             "--output", str(work / "bundle_out")],
+                            capture_output=True, text=True, timeout=120, env=_environment())
     assert result.returncode == 1, result.stderr[-2000:]
     last = result.stderr.rstrip().splitlines()[-1]
-    assert last.startswith("score.py: error: the Spark job failed: "), last
-    assert str(source) in last and "Malformed CSV record: negative,dull,extra field" in last, last
-
-
-def test_unknown_column_and_bad_bundle_are_named(spark_ready, sentiment_bundle, test_rows, work):
-    source = _write_csv(work / "few.csv", ["label", "text"], test_rows[:5])
-    result = run_example("--bundle", str(sentiment_bundle), "--input", str(source), "--output", str(work / "col_out"),
-                         "--text-column", "review")
-    assert result.returncode == 2, result.stderr[-2000:]
-    assert result.stderr.rstrip().splitlines()[-1] == (
-        f"score.py: error: {source}: no column 'review' (columns: label, text)")
-
-    missing = work / "absent.textrnn"
-    result = run_example("--bundle", str(missing), "--input", str(source), "--output", str(work / "bundle_out"))
-    assert result.returncode == 1
-    assert result.stderr.rstrip().splitlines()[-1].startswith(f"score.py: error: {missing}: ")
-    assert "manifest.json" in result.stderr
+    assert last.startswith(f"score.py: error: {missing}: ") and "manifest.json" in last, last
