@@ -8,12 +8,14 @@ DATA       ?= $(if $(TEXTRNN_DATA),$(TEXTRNN_DATA),../shared/data)
 PREFIX     ?= /usr/local
 JSONC      := $(shell pkg-config --cflags --libs json-c)
 # The Keras exporter's tests train Keras models (bindings/python/tests/test_keras_export*.py).
-TENSORFLOW ?= tensorflow-cpu==2.21.0
+TENSORFLOW_VERSION := 2.21.0
+# examples/spark and its test; needs Java 17 or 21.
+PYSPARK_VERSION := 4.0.1
 
 export TEXTRNN_CLI     ?= $(CURDIR)/$(BIN)/textrnn
 export TEXTRNN_LIBRARY ?= $(CURDIR)/$(BUILD_DIR)/libtextrnn.so
 
-.PHONY: help deps build test test-swift test-python demo example clean accuracy bench stress leaks fuzz sanitize
+.PHONY: help deps pyspark-version tensorflow-version build test test-swift test-python demo example clean accuracy bench stress leaks fuzz sanitize
 
 help:
 	@echo "make build    release build: bin/textrnn, $(BUILD_DIR)/libtextrnn.so, bin/classify"
@@ -26,7 +28,7 @@ help:
 	@echo "make sanitize Swift tests under ASan/UBSan, threaded tests under TSan, C harnesses (long)"
 
 # System libraries (Debian): json-c for the runtime, OpenBLAS for the trainer; pytest for tests,
-# TensorFlow (Keras 3) for the Keras exporter's tests.
+# TensorFlow (Keras 3) for the Keras exporter's tests; Java and PySpark for the Spark example's test.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 deps:
 	@pkg-config --exists json-c openblas 2>/dev/null || { \
@@ -34,7 +36,16 @@ deps:
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libjson-c-dev libopenblas-dev pkg-config >/dev/null; }
 	@$(PYTHON) -c "import pytest, numpy" 2>/dev/null || $(PYTHON) -m pip install --quiet pytest numpy
 	@$(PYTHON) -c "import importlib.util as u, sys; sys.exit(not (u.find_spec('tensorflow') and u.find_spec('keras')))" || { \
-		echo "installing $(TENSORFLOW)"; $(PYTHON) -m pip install --quiet "$(TENSORFLOW)"; }
+		echo "installing tensorflow-cpu==$(TENSORFLOW_VERSION)"; $(PYTHON) -m pip install --quiet "tensorflow-cpu==$(TENSORFLOW_VERSION)"; }
+	@command -v java >/dev/null 2>&1 || { echo "installing default-jre-headless (Java for PySpark)"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq default-jre-headless >/dev/null; }
+	@$(PYTHON) -c "import pyspark" 2>/dev/null || $(PYTHON) -m pip install --quiet "pyspark==$(PYSPARK_VERSION)"
+
+pyspark-version:
+	@echo $(PYSPARK_VERSION)
+
+tensorflow-version:
+	@echo $(TENSORFLOW_VERSION)
 
 build: deps
 	$(SWIFT) build -c release
