@@ -202,7 +202,7 @@ typedef enum textrnn_occlusion {
  * the recurrent steps from the occluded position on (forward direction) or up to it (backward),
  * taking the rest from the unoccluded pass. `threads` worker threads share the passes: 0 means
  * one per online CPU, 1 runs on the calling thread; results do not depend on it. Memory: about
- * (threads + 1) x the per-step state of every layer, times the sequence length.
+ * (threads + 2) x what one textrnn_predict of the text uses.
  *
  * Errors: NULL model or out_count, words NULL with capacity > 0, label out of range, unknown
  * occlusion: TEXTRNN_ERROR_INVALID_ARGUMENT; text over TEXTRNN_MAX_TEXT_BYTES or more ids than
