@@ -164,6 +164,54 @@ textrnn_status textrnn_predict_ids(const textrnn_model *model, const int32_t *id
 textrnn_status textrnn_top_k(const textrnn_model *model, const char *text, size_t text_size,
                              size_t k, size_t *labels, float *probabilities, size_t *out_count);
 
+/* ---- Explanation ------------------------------------------------------------------------- */
+
+/* One word of an explained text (see textrnn_explain). */
+typedef struct textrnn_word_contribution {
+    size_t offset;      /* byte offset of the word in the text passed in */
+    size_t length;      /* its bytes, from the first to the last one standardization kept:
+                           "(Great!)" gives "Great", "don't" stays "don't" */
+    float contribution; /* p(label | text) - p(label | text with the word occluded);
+                           > 0 pushes toward the label, < 0 away from it */
+    int seen;           /* 0 when truncation to the sequence length cut off the word and every
+                           n-gram holding it: the model never saw it; contribution is then 0 */
+} textrnn_word_contribution;
+
+/* How textrnn_explain hides a word. Occluding replaces the token id of the word and of every
+ * n-gram holding it (bundles with ngrams 2 or 3), so every other token keeps its position. */
+typedef enum textrnn_occlusion {
+    TEXTRNN_OCCLUDE_OOV = 0,    /* by the out-of-vocabulary id 1: "some unknown word here" */
+    TEXTRNN_OCCLUDE_PADDING = 1 /* by the padding id 0: with mask_zero, as if the word were removed */
+} textrnn_occlusion;
+
+/* Pass as `label` to explain the most probable label (ties: lower index first). */
+#define TEXTRNN_PREDICTED_LABEL ((size_t)-1)
+
+/* Explains one text: each word's contribution to the probability of label `label` (an index
+ * below textrnn_label_count, or TEXTRNN_PREDICTED_LABEL), by occlusion. Words are the text's
+ * whitespace-separated tokens after standardization, in text order; a word made only of
+ * stripped punctuation is no word.
+ *
+ * Like snprintf, writes min(n, capacity) entries to `words` and the number n of words in the
+ * text to *out_count (required); call with capacity 0 (words may then be NULL) to learn n. Only
+ * the entries written are computed. *out_label and *out_probability (each may be NULL) receive
+ * the explained label and its probability, exactly textrnn_predict's value.
+ *
+ * Cost: one forward pass per seen word whose ids the occlusion changes (an out-of-vocabulary
+ * word under TEXTRNN_OCCLUDE_OOV changes nothing and gets 0 without one); each pass reruns only
+ * the recurrent steps from the occluded position on (forward direction) or up to it (backward),
+ * taking the rest from the unoccluded pass. `threads` worker threads share the passes: 0 means
+ * one per online CPU, 1 runs on the calling thread; results do not depend on it. Memory: about
+ * (threads + 2) x what one textrnn_predict of the text uses.
+ *
+ * Errors: NULL model or out_count, words NULL with capacity > 0, label out of range, unknown
+ * occlusion: TEXTRNN_ERROR_INVALID_ARGUMENT; text over TEXTRNN_MAX_TEXT_BYTES or more ids than
+ * the model accepts: TEXTRNN_ERROR_LIMIT. */
+textrnn_status textrnn_explain(const textrnn_model *model, const char *text, size_t text_size,
+                               size_t label, textrnn_occlusion occlusion, size_t threads,
+                               textrnn_word_contribution *words, size_t capacity,
+                               size_t *out_count, size_t *out_label, float *out_probability);
+
 /* ---- Debugging ---------------------------------------------------------------------------- */
 
 /* The token ids the model sees for a text (after standardization, splitting, vocabulary lookup,

@@ -53,7 +53,7 @@ private func borrowHandle(_ pointer: OpaquePointer?) -> ModelHandle? {
     return Unmanaged<ModelHandle>.fromOpaque(UnsafeRawPointer(pointer)).takeUnretainedValue()
 }
 
-private func requireHandle(_ pointer: OpaquePointer?) throws(TextRNNError) -> ModelHandle {
+func requireHandle(_ pointer: OpaquePointer?) throws(TextRNNError) -> ModelHandle {
     guard let handle = borrowHandle(pointer) else { throw TextRNNError(.invalidArgument, "model is NULL") }
     return handle
 }
@@ -119,7 +119,7 @@ private func fail(_ function: StaticString, _ error: TextRNNError) -> textrnn_st
 
 /// Runs `body`, turning a thrown error into a status plus the thread's last error message.
 @inline(__always)
-private func run(_ function: StaticString, _ body: () throws(TextRNNError) -> Void) -> textrnn_status {
+func run(_ function: StaticString, _ body: () throws(TextRNNError) -> Void) -> textrnn_status {
     do {
         try body()
         return TEXTRNN_OK
@@ -134,10 +134,10 @@ private let maxTextBytes = UInt(TEXTRNN_MAX_TEXT_BYTES)
 
 /// size_t arrives as Int; values above Int.max come in negative. Compare sizes as UInt.
 @inline(__always)
-private func unsigned(_ value: Int) -> UInt { UInt(bitPattern: value) }
+func unsigned(_ value: Int) -> UInt { UInt(bitPattern: value) }
 
 /// The bytes of a text argument: NULL with size 0 is the empty text.
-private func textBytes(
+func textBytes(
     _ text: UnsafePointer<CChar>?, _ size: Int, _ name: String = "text"
 ) throws(TextRNNError) -> UnsafeBufferPointer<UInt8> {
     guard unsigned(size) <= maxTextBytes else {
@@ -370,7 +370,7 @@ final class BatchJob: @unchecked Sendable {
     }
 }
 
-private let maxBatchThreads = 256
+let maxBatchThreads = 256
 
 @c @implementation public func textrnn_predict_batch(
     _ model: OpaquePointer?, _ texts: UnsafePointer<UnsafePointer<CChar>?>?, _ text_sizes: UnsafePointer<Int>?,

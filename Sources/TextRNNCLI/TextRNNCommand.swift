@@ -9,6 +9,7 @@ struct TextRNNCommand: ParsableCommand {
             TrainCommand.self,
             EvaluateCommand.self,
             PredictCommand.self,
+            ExplainCommand.self,
             InspectCommand.self,
             ImportKerasFixtureCommand.self,
             QuantizeCommand.self,

@@ -90,9 +90,14 @@ struct RecurrentLayer: Sendable {
     /// return_sequences (in processing order: reversed when go_backwards, as Keras), else [units].
     /// scratch holds at least `scratchCount(steps:)` floats. With a projection table, `ids`
     /// [steps] replaces `input` (which is then not read).
+    ///
+    /// `resume` starts at a later processing step from a recorded state (output rows before it
+    /// are left as they are); `log` records the state after every step. Explanations use both
+    /// to rerun only the steps an occluded token can change.
     func forward(
         input: UnsafePointer<Float>, mask: UnsafePointer<UInt8>?, steps: Int,
-        output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, ids: UnsafePointer<Int32>? = nil
+        output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, ids: UnsafePointer<Int32>? = nil,
+        resume: RecurrentResume? = nil, log: RecurrentLog? = nil
     ) {
         let units = spec.units
         let width = gateWidth
@@ -104,36 +109,46 @@ struct RecurrentLayer: Sendable {
         let rowScratch = cell + units  // [width + inputFeatures] a table row being filled elsewhere
         let quantized = UnsafeMutableRawPointer(rowScratch + width + inputFeatures)
         let alignedQuantized = UnsafeMutableRawPointer(bitPattern: (Int(bitPattern: quantized) + 63) & ~63)!
-        state.update(repeating: 0, count: units)
-        cell.update(repeating: 0, count: units)
+        let firstStep = resume?.step ?? 0
+        var first = true  // the state is still zero: h·U is zero
+        if let resume, let saved = resume.state {
+            state.update(from: saved, count: units)
+            cell.update(from: saved + units, count: units)
+            first = !resume.started
+        } else {
+            state.update(repeating: 0, count: units)
+            cell.update(repeating: 0, count: units)
+        }
 
         if let projected {
-            for t in 0..<steps where mask == nil || mask![t] != 0 {
+            // Only the time steps still to be processed.
+            let times = spec.goBackwards ? 0..<(steps - firstStep) : firstStep..<steps
+            for t in times where mask == nil || mask![t] != 0 {
                 let row = projected + t * width
                 row.update(repeating: 0, count: width)
                 weights.input.accumulate(input + t * inputFeatures, into: row)
                 if let bias = weights.inputBias { for j in 0..<width { row[j] += bias[j] } }
             }
         }
-        var first = true  // the state is still zero: h·U is zero
-        for step in 0..<steps {
+        for step in firstStep..<steps {
             let t = spec.goBackwards ? steps - 1 - step : step
             if let mask, mask[t] == 0 {
                 if spec.returnSequences { (output + step * units).update(repeating: 0, count: units) }
-                continue
+            } else {
+                let x = table.map { $0.row(ids![t], tmp: rowScratch) } ?? UnsafePointer(projected! + t * width)
+                if let table, step + 1 < steps {
+                    // The next step's row is a random access into a large table: start loading it now.
+                    table.prefetch(ids![spec.goBackwards ? t - 1 : t + 1])
+                }
+                switch spec.cell {
+                case .simpleRNN: simpleRNNStep(x, state, gates, alignedQuantized, first)
+                case .lstm: lstmStep(x, state, cell, gates, alignedQuantized, first)
+                case .gru: gruStep(x, state, gates, alignedQuantized, first)
+                }
+                first = false
+                if spec.returnSequences { (output + step * units).update(from: state, count: units) }
             }
-            let x = table.map { $0.row(ids![t], tmp: rowScratch) } ?? UnsafePointer(projected! + t * width)
-            if let table, step + 1 < steps {
-                // The next step's row is a random access into a large table: start loading it now.
-                table.prefetch(ids![spec.goBackwards ? t - 1 : t + 1])
-            }
-            switch spec.cell {
-            case .simpleRNN: simpleRNNStep(x, state, gates, alignedQuantized, first)
-            case .lstm: lstmStep(x, state, cell, gates, alignedQuantized, first)
-            case .gru: gruStep(x, state, gates, alignedQuantized, first)
-            }
-            first = false
-            if spec.returnSequences { (output + step * units).update(from: state, count: units) }
+            if let log { log.record(step: step, h: state, c: cell, units: units, started: !first) }
         }
         if !spec.returnSequences { output.update(from: state, count: units) }
     }
@@ -218,5 +233,34 @@ struct RecurrentLayer: Sendable {
             Kernels.activate(candidate, units, act)
             for j in 0..<units { h[j] = g[j] * h[j] + (1 - g[j]) * candidate[j] }
         }
+    }
+}
+
+/// Where a recurrent pass restarts: processing step `step`, from the state recorded after step
+/// `step - 1` (`state`: h then c, `units` floats each; nil = the zero initial state).
+struct RecurrentResume {
+    let step: Int
+    let state: UnsafePointer<Float>?
+    /// Whether any step before `step` was unmasked (else the state is still exactly zero).
+    let started: Bool
+}
+
+/// Per-step record of a recurrent pass: after processing step s, h and c at
+/// `states + s * 2 * units` and whether a step was unmasked yet at `started[s]`.
+struct RecurrentLog {
+    let states: UnsafeMutablePointer<Float>  // [steps, 2 * units]
+    let started: UnsafeMutablePointer<UInt8>  // [steps]
+
+    @inline(__always)
+    func record(step: Int, h: UnsafePointer<Float>, c: UnsafePointer<Float>, units: Int, started: Bool) {
+        let row = states + step * 2 * units
+        row.update(from: h, count: units)
+        (row + units).update(from: c, count: units)
+        self.started[step] = started ? 1 : 0
+    }
+
+    func resume(at step: Int, units: Int) -> RecurrentResume {
+        guard step > 0 else { return RecurrentResume(step: 0, state: nil, started: false) }
+        return RecurrentResume(step: step, state: UnsafePointer(states + (step - 1) * 2 * units), started: started[step - 1] != 0)
     }
 }

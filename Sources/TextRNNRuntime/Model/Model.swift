@@ -107,13 +107,24 @@ public final class Model: Sendable {
         guard probabilities.count >= labelCount else {
             throw TextRNNError(.invalidArgument, "the probability buffer holds \(probabilities.count) values; the model has \(labelCount) labels")
         }
+        try validate(ids: ids)
+        let output = forward(ids: ids, scratch: scratch)
+        writeProbabilities(output, into: probabilities.baseAddress!)
+    }
+
+    /// Throws unless there are at most `maxSteps` ids and each indexes the embedding.
+    func validate(ids: UnsafeBufferPointer<Int32>) throws(TextRNNError) {
         guard ids.count <= maxSteps else {
             throw TextRNNError(.limitExceeded, "\(ids.count) token ids exceed this model's limit of \(maxSteps) (\(ManifestValidator.maxScratchFloats) scratch floats per prediction)")
         }
         for (index, id) in ids.enumerated() where id < 0 || Int(id) >= embeddingRows {
             throw TextRNNError(.invalidArgument, "token id \(id) at position \(index) is outside 0..<\(embeddingRows)")
         }
-        let output = forward(ids: ids, scratch: scratch)
+    }
+
+    /// The `labelCount` probabilities from the last layer's output.
+    @inline(__always)
+    func writeProbabilities(_ output: UnsafePointer<Float>, into probabilities: UnsafeMutablePointer<Float>) {
         switch manifest.output {
         case .softmax, .multiLabelSigmoid:
             for index in 0..<labelCount { probabilities[index] = output[index] }

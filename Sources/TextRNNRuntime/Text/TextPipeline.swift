@@ -26,17 +26,15 @@ public struct TextPipeline: Sendable {
         tokenizer.forEachToken(in: text, scratch: &scratch) { token in
             if ids.count < keep { ids.append(vocabulary.id(of: token)) }
         }
-        guard let length else { return }
-        if ids.count > length {
-            // Only reachable with truncating == .pre: keep the last `length` ids.
-            ids.removeFirst(ids.count - length)
-        } else if ids.count < length {
-            let padding = length - ids.count
-            if config.padding == .post {
-                ids.append(contentsOf: repeatElement(Vocabulary.paddingID, count: padding))
-            } else {
-                ids.insert(contentsOf: repeatElement(Vocabulary.paddingID, count: padding), at: 0)
-            }
+        guard config.sequenceLength != nil else { return }
+        // Post truncation stopped at `keep` tokens, which the window keeps too.
+        let window = SequenceWindow(tokenCount: ids.count, config: config)
+        if window.dropped > 0 { ids.removeFirst(window.dropped) }
+        if window.leadingPadding > 0 {
+            ids.insert(contentsOf: repeatElement(Vocabulary.paddingID, count: window.leadingPadding), at: 0)
+        }
+        if window.trailingPadding > 0 {
+            ids.append(contentsOf: repeatElement(Vocabulary.paddingID, count: window.trailingPadding))
         }
     }
 

@@ -4,6 +4,7 @@ public struct TokenizerScratch: Sendable {
     var standardized: [UInt8] = []  // [text bytes] the standardized text
     var bounds: [Int] = []  // [2 * tokens] start, end of each unigram in `standardized`
     var pair: [UInt8] = []  // [bytes of "a b" or "a b c"] the n-gram being looked up
+    var origins: [Int] = []  // [standardized bytes] index in the original text (word spans only)
 
     public init() {}
 }
@@ -24,7 +25,7 @@ public struct Tokenizer: Sendable {
         in text: UnsafeBufferPointer<UInt8>, scratch: inout TokenizerScratch,
         _ body: (UnsafeBufferPointer<UInt8>) throws -> Void
     ) rethrows {
-        standardize(text, into: &scratch.standardized)
+        standardize(text, into: &scratch.standardized, origins: &scratch.origins, recordOrigins: false)
         split(scratch.standardized, into: &scratch.bounds)
         let bounds = scratch.bounds
         try scratch.standardized.withUnsafeBufferPointer { bytes in
@@ -51,6 +52,24 @@ public struct Tokenizer: Sendable {
         }
     }
 
+    /// The unigrams (words) of `text` as byte ranges of the original text, in order: each range
+    /// runs from the first to the last original byte that standardization kept for that word, so
+    /// "(Don't!)" spans "Don't". Same splitting as `forEachToken`, whose first tokens these are.
+    public func wordSpans(in text: UnsafeBufferPointer<UInt8>, scratch: inout TokenizerScratch) -> [Range<Int>] {
+        standardize(text, into: &scratch.standardized, origins: &scratch.origins, recordOrigins: true)
+        split(scratch.standardized, into: &scratch.bounds)
+        var spans: [Range<Int>] = []
+        spans.reserveCapacity(scratch.bounds.count / 2)
+        var index = 0
+        while index < scratch.bounds.count {
+            let first = scratch.origins[scratch.bounds[index]]
+            let last = scratch.origins[scratch.bounds[index + 1] - 1]
+            spans.append(first..<(last + 1))
+            index += 2
+        }
+        return spans
+    }
+
     /// Convenience for tests and tools: the tokens of a Swift string.
     public func tokens(of text: String) -> [String] {
         var scratch = TokenizerScratch()
@@ -62,9 +81,18 @@ public struct Tokenizer: Sendable {
         return result
     }
 
-    private func standardize(_ text: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) {
+    /// `recordOrigins`: also note each output byte's index in `text` (a constant at each call
+    /// site, so the prediction path compiles without it).
+    @inline(__always)
+    private func standardize(
+        _ text: UnsafeBufferPointer<UInt8>, into output: inout [UInt8], origins: inout [Int], recordOrigins: Bool
+    ) {
         output.removeAll(keepingCapacity: true)
         output.reserveCapacity(text.count)
+        if recordOrigins {
+            origins.removeAll(keepingCapacity: true)
+            origins.reserveCapacity(text.count)
+        }
         let replaceBreaks = config.replaceHTMLBreaks
         table.withUnsafeBufferPointer { table in
             var index = 0
@@ -74,12 +102,16 @@ public struct Tokenizer: Sendable {
                     let length = Standardizer.htmlBreakLength(text, at: index)
                     if length > 0 {
                         output.append(0x20)
+                        if recordOrigins { origins.append(index) }
                         index += length
                         continue
                     }
                 }
                 let mapped = table[Int(byte)]
-                if mapped != 0 { output.append(mapped) }
+                if mapped != 0 {
+                    output.append(mapped)
+                    if recordOrigins { origins.append(index) }
+                }
                 index += 1
             }
         }

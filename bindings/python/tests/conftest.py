@@ -18,7 +18,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 import pytest
 
@@ -157,3 +157,38 @@ def imdb_bundle(cli, tmp_path_factory) -> Path:
             "--embedding-dim", "16", "--max-tokens", "5000", "--sequence-length", "96", "--epochs", "4",
             "--batch-size", "32", "--learning-rate", "0.01", "--seed", "1", "--quiet")
     return bundle
+
+
+def slice_csv(source: Path, target: Path, rows: int, stride: int) -> Path:
+    """Writes every `stride`-th row of a `label,text` CSV (header kept), at most `rows`."""
+    csv.field_size_limit(1 << 30)
+    with open(source, newline="", encoding="utf-8") as f:
+        reader = csv.reader(f)
+        header = next(reader)
+        chosen = [row for index, row in enumerate(reader) if index % stride == 0][:rows]
+    with open(target, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        writer.writerows(chosen)
+    return target
+
+
+IMDB_TRAIN_ROWS = 1500
+IMDB_TEST_ROWS = 2000
+
+
+@pytest.fixture(scope="session")
+def imdb_slice(cli, tmp_path_factory) -> Tuple[Path, Path]:
+    """A BiLSTM-32 bundle trained by the CLI on 1,500 IMDB training reviews (3 epochs, sequence
+    length 128), and a 2,000-review slice of the test split: (bundle, test CSV)."""
+    imdb = DATA / "imdb"
+    if not (imdb / "train.csv").exists():
+        pytest.fail(f"IMDB data not found in {imdb} (set TEXTRNN_DATA)", pytrace=False)
+    work = tmp_path_factory.mktemp("imdb")
+    train = slice_csv(imdb / "train.csv", work / "train.csv", IMDB_TRAIN_ROWS, 25000 // IMDB_TRAIN_ROWS)
+    test = slice_csv(imdb / "test.csv", work / "test.csv", IMDB_TEST_ROWS, 25000 // IMDB_TEST_ROWS)
+    bundle = work / "small.textrnn"
+    run_cli(cli, "train", "--train", str(train), "--output", str(bundle), "--max-tokens", "4000",
+            "--sequence-length", "128", "--embedding-dim", "32", "--units", "32", "--bidirectional", "true",
+            "--epochs", "3", "--seed", "7", "--quiet")
+    return bundle, test

@@ -13,38 +13,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import DATA, run_cli
+from conftest import IMDB_TEST_ROWS, run_cli
 import textrnn
 
-TRAIN_ROWS = 1500
-TEST_ROWS = 2000
-
-
-def _slice(source: Path, target: Path, rows: int, stride: int) -> Path:
-    csv.field_size_limit(1 << 30)
-    with open(source, newline="", encoding="utf-8") as f:
-        reader = csv.reader(f)
-        header = next(reader)
-        chosen = [row for index, row in enumerate(reader) if index % stride == 0][:rows]
-    with open(target, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(header)
-        writer.writerows(chosen)
-    return target
+TEST_ROWS = IMDB_TEST_ROWS
 
 
 @pytest.fixture(scope="module")
-def bundles(cli, tmp_path_factory):
-    imdb = DATA / "imdb"
-    if not (imdb / "train.csv").exists():
-        pytest.fail(f"IMDB data not found in {imdb} (set TEXTRNN_DATA)", pytrace=False)
-    work = tmp_path_factory.mktemp("int8")
-    train = _slice(imdb / "train.csv", work / "train.csv", TRAIN_ROWS, 25000 // TRAIN_ROWS)
-    test = _slice(imdb / "test.csv", work / "test.csv", TEST_ROWS, 25000 // TEST_ROWS)
-    float_bundle, int8_bundle = work / "small.textrnn", work / "small.int8.textrnn"
-    run_cli(cli, "train", "--train", str(train), "--output", str(float_bundle), "--max-tokens", "4000",
-            "--sequence-length", "128", "--embedding-dim", "32", "--units", "32", "--bidirectional", "true",
-            "--epochs", "3", "--seed", "7", "--quiet")
+def bundles(cli, imdb_slice, tmp_path_factory):
+    float_bundle, test = imdb_slice
+    int8_bundle = tmp_path_factory.mktemp("int8") / "small.int8.textrnn"
     result = run_cli(cli, "quantize", str(float_bundle), "--output", str(int8_bundle), "--validation", str(test), "--json")
     return float_bundle, int8_bundle, test, json.loads(result.stdout)
 

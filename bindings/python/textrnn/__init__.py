@@ -28,6 +28,7 @@ from __future__ import annotations
 import ctypes
 import os
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, List, Optional, Sequence, Tuple, Union, overload
 
@@ -41,6 +42,7 @@ __all__ = [
     "OUTPUT_BINARY_SIGMOID",
     "OUTPUT_MULTI_LABEL_SIGMOID",
     "MAX_TEXT_BYTES",
+    "WordContribution",
 ]
 
 __version__ = "0.1.0"
@@ -145,6 +147,34 @@ _int32_p = ctypes.POINTER(ctypes.c_int32)
 _model_p = ctypes.c_void_p
 
 
+class _WordContribution(ctypes.Structure):
+    """textrnn_word_contribution."""
+
+    _fields_ = [
+        ("offset", ctypes.c_size_t),
+        ("length", ctypes.c_size_t),
+        ("contribution", ctypes.c_float),
+        ("seen", ctypes.c_int),
+    ]
+
+
+_PREDICTED_LABEL = ctypes.c_size_t(-1).value
+_OCCLUSIONS = {"oov": 0, "padding": 1}
+
+
+@dataclass(frozen=True)
+class WordContribution:
+    """One word of :meth:`Model.explain`: its text, its byte offset and length in the UTF-8
+    text, p(label | text) - p(label | text with the word occluded), and whether the model saw
+    it (False: cut off by truncation; the contribution is then 0)."""
+
+    word: str
+    offset: int
+    length: int
+    contribution: float
+    seen: bool
+
+
 def _declare(lib: ctypes.CDLL) -> None:
     signatures = {
         "textrnn_version": (ctypes.c_char_p, []),
@@ -174,6 +204,11 @@ def _declare(lib: ctypes.CDLL) -> None:
         "textrnn_tokenize": (
             ctypes.c_int,
             [_model_p, ctypes.c_char_p, _size_t, _int32_p, _size_t, _size_p],
+        ),
+        "textrnn_explain": (
+            ctypes.c_int,
+            [_model_p, ctypes.c_char_p, _size_t, _size_t, ctypes.c_int, _size_t,
+             ctypes.POINTER(_WordContribution), _size_t, _size_p, _size_p, _float_p],
         ),
     }
     for name, (restype, argtypes) in signatures.items():
@@ -399,6 +434,48 @@ class Model:
             )
         )
         return list(ids)[: count.value]
+
+    def explain(
+        self,
+        text: Text,
+        label: Union[str, int, None] = None,
+        occlusion: str = "oov",
+        threads: int = 0,
+    ) -> List[WordContribution]:
+        """Each word's contribution to the probability of `label` (a name or index; None = the
+        most probable label), by occlusion through textrnn_explain: "oov" replaces the word's
+        token ids (and its n-grams') by the out-of-vocabulary id, "padding" by padding.
+        `threads`: worker threads (0 = one per CPU); the result does not depend on it."""
+        data = _as_bytes(text)
+        if label is None:
+            index = _PREDICTED_LABEL
+        elif isinstance(label, str):
+            if label not in self.labels:
+                raise ValueError(f"label {label!r} is not one of {self.labels}")
+            index = self.labels.index(label)
+        else:
+            index = int(label)
+            if not 0 <= index < len(self.labels):
+                raise ValueError(f"label {index} is outside 0..{len(self.labels) - 1}")
+        if occlusion not in _OCCLUSIONS:
+            raise ValueError(f"occlusion must be one of {sorted(_OCCLUSIONS)}, not {occlusion!r}")
+        if threads < 0:
+            raise ValueError("threads must be >= 0")
+        count = ctypes.c_size_t(0)
+        args = (self._model, data, len(data), index, _OCCLUSIONS[occlusion], threads)
+        _check(self._lib.textrnn_explain(*args, None, 0, ctypes.byref(count), None, None))
+        words = (_WordContribution * max(count.value, 1))()
+        _check(self._lib.textrnn_explain(*args, words, count.value, ctypes.byref(count), None, None))
+        return [
+            WordContribution(
+                word=data[w.offset : w.offset + w.length].decode("utf-8", "replace"),
+                offset=w.offset,
+                length=w.length,
+                contribution=w.contribution,
+                seen=bool(w.seen),
+            )
+            for w in words[: count.value]
+        ]
 
 
 def load(path: Union[str, os.PathLike]) -> Model:
