@@ -40,7 +40,7 @@ typedef enum { SKIP_TEXT, STOP } recovery;
 /* Sorts a per-text failure into "this text is bad" and "the program cannot go on". */
 static recovery recovery_for(textrnn_status status) {
     switch (status) {
-    case TEXTRNN_ERROR_LIMIT:            /* this text is longer than TEXTRNN_MAX_TEXT_BYTES */
+    case TEXTRNN_ERROR_LIMIT:            /* this text is too long: bytes, or tokens for the model */
         return SKIP_TEXT;
     case TEXTRNN_ERROR_INVALID_ARGUMENT: /* our bug: a NULL pointer or k == 0 */
     case TEXTRNN_ERROR_OUT_OF_MEMORY:
