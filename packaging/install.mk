@@ -33,8 +33,10 @@ install:
 		-e 's|@VERSION@|$(VERSION)|' packaging/textrnn.pc.in > "$(DESTDIR)$(pkgconfigdir)/textrnn.pc"
 	chmod 644 "$(DESTDIR)$(pkgconfigdir)/textrnn.pc"
 	install -m 755 "$(TEXTRNN_CLI)" "$(DESTDIR)$(bindir)/textrnn"
-	@# The loader finds a new soname in a system directory only after ldconfig.
-	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v ldconfig >/dev/null; then ldconfig; fi
+	@# The loader finds a new soname in a system directory only after ldconfig (other prefixes
+	@# use LD_LIBRARY_PATH or an rpath, docs/c-api.md).
+	@case "$(DESTDIR):$(libdir):$$(id -u)" in \
+		:/usr/lib:0|:/usr/lib/*:0|:/usr/local/lib:0) ldconfig ;; esac
 
 uninstall:
 	rm -f "$(DESTDIR)$(libdir)/$(REALNAME)" "$(DESTDIR)$(libdir)/$(SONAME)" "$(DESTDIR)$(libdir)/libtextrnn.so" \
