@@ -5,8 +5,7 @@ PYTHON     ?= python3
 BUILD_DIR  := .build/release
 BIN        := bin
 DATA       ?= $(if $(TEXTRNN_DATA),$(TEXTRNN_DATA),../shared/data)
-PREFIX     ?= /usr/local
-JSONC      := $(shell pkg-config --cflags --libs json-c)
+EXAMPLES   := $(BIN)/classify $(BIN)/stream
 # The Keras exporter's tests train Keras models (bindings/python/tests/test_keras_export*.py).
 TENSORFLOW_VERSION := 2.21.0
 # examples/spark and its test; needs Java 17 or 21.
@@ -15,10 +14,12 @@ PYSPARK_VERSION := 4.0.1
 export TEXTRNN_CLI     ?= $(CURDIR)/$(BIN)/textrnn
 export TEXTRNN_LIBRARY ?= $(CURDIR)/$(BUILD_DIR)/libtextrnn.so
 
-.PHONY: help deps pyspark-version tensorflow-version build test test-swift test-python demo example clean accuracy bench stress leaks fuzz sanitize
+.PHONY: help deps pyspark-version tensorflow-version build test test-swift test-python demo example install uninstall clean accuracy bench stress leaks fuzz sanitize
 
 help:
-	@echo "make build    release build: bin/textrnn, $(BUILD_DIR)/libtextrnn.so, bin/classify"
+	@echo "make build    release build: bin/textrnn, $(BUILD_DIR)/libtextrnn.so, bin/classify, bin/stream"
+	@echo "make install  PREFIX=/usr/local (and DESTDIR): library, header, textrnn.pc, bin/textrnn; after make build"
+	@echo "make uninstall  removes what make install put under the same PREFIX and DESTDIR"
 	@echo "make demo     build, train on IMDB, export a bundle, predict from C, Python and the CLI"
 	@echo "make test     every test: Swift (XCTest/Swift Testing) and Python (pytest, C ABI, C example)"
 	@echo "make accuracy full-dataset training runs (long; results in docs/accuracy.md)"
@@ -27,13 +28,15 @@ help:
 	@echo "make fuzz     libFuzzer + ASan/UBSan harnesses: loader and predict (FUZZ_RUNS, FUZZ_SECONDS)"
 	@echo "make sanitize Swift tests under ASan/UBSan, threaded tests under TSan, C harnesses (long)"
 
-# System libraries (Debian): json-c for the runtime, OpenBLAS for the trainer; pytest for tests,
-# TensorFlow (Keras 3) for the Keras exporter's tests; Java and PySpark for the Spark example's test.
+# System packages (Debian): json-c for the runtime, OpenBLAS for the trainer, patchelf for
+# `make install` (it sets the installed library's soname); pytest for tests, TensorFlow (Keras 3)
+# for the Keras exporter's tests, Java and PySpark for the Spark example's test.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 deps:
-	@pkg-config --exists json-c openblas 2>/dev/null || { \
-		echo "installing libjson-c-dev libopenblas-dev pkg-config"; \
-		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libjson-c-dev libopenblas-dev pkg-config >/dev/null; }
+	@{ pkg-config --exists json-c openblas && command -v patchelf; } >/dev/null 2>&1 || { \
+		echo "installing libjson-c-dev libopenblas-dev pkg-config patchelf"; \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) apt-get install -y -qq libjson-c-dev libopenblas-dev pkg-config patchelf >/dev/null; }
 	@$(PYTHON) -c "import pytest, numpy" 2>/dev/null || $(PYTHON) -m pip install --quiet pytest numpy
 	@$(PYTHON) -c "import importlib.util as u, sys; sys.exit(not (u.find_spec('tensorflow') and u.find_spec('keras')))" || { \
 		echo "installing tensorflow-cpu==$(TENSORFLOW_VERSION)"; $(PYTHON) -m pip install --quiet "tensorflow-cpu==$(TENSORFLOW_VERSION)"; }
@@ -53,12 +56,16 @@ build: deps
 	cp $(BUILD_DIR)/textrnn-cli $(BIN)/textrnn
 	$(MAKE) --no-print-directory example
 
-example: $(BIN)/classify
+# The C examples against the build tree's library (examples/c/Makefile builds them against an
+# installed one through pkg-config).
+example: $(EXAMPLES)
 
-$(BIN)/classify: examples/c/classify.c include/textrnn.h $(BUILD_DIR)/libtextrnn.so
+$(EXAMPLES): $(BIN)/%: examples/c/%.c include/textrnn.h $(BUILD_DIR)/libtextrnn.so
 	@mkdir -p $(BIN)
-	cc -O2 -Wall -Wextra -Werror -std=c11 -D_POSIX_C_SOURCE=200809L -Iinclude examples/c/classify.c -o $@ \
-		-L$(BUILD_DIR) -ltextrnn -Wl,-rpath,'$$ORIGIN/../$(BUILD_DIR)' $(JSONC)
+	cc -O2 -Wall -Wextra -Werror -std=c11 -Iinclude $< -o $@ \
+		-L$(BUILD_DIR) -ltextrnn -Wl,-rpath,'$$ORIGIN/../$(BUILD_DIR)'
+
+include packaging/install.mk
 
 test: build test-swift test-python
 

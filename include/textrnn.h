@@ -22,8 +22,9 @@
  *     }
  *     textrnn_free(model);
  *
- * Build with: cc app.c -ltextrnn   (libtextrnn.so carries the Swift runtime; it needs only libc,
- * libm, libstdc++, libgcc_s and json-c at run time, no Swift toolchain).
+ * Build with: cc app.c $(pkg-config --cflags --libs textrnn)   after `make install`; see
+ * docs/c-api.md (libtextrnn.so carries the Swift runtime; it needs only libc, libm, libstdc++,
+ * libgcc_s and json-c at run time, no Swift toolchain).
  *
  * Threading
  * ---------

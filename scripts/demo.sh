@@ -30,9 +30,9 @@ TEXT
 echo "== predict: CLI"
 bin/textrnn predict "$BUNDLE" out/reviews.txt
 
-echo "== predict: C (examples/c/classify.c linked against libtextrnn.so)"
-python3 -c 'import json,sys; [print(json.dumps({"text": l.rstrip("\n")})) for l in sys.stdin]' < out/reviews.txt > out/reviews.jsonl
-bin/classify "$BUNDLE" out/reviews.jsonl
+echo "== predict: C (examples/c/classify.c and stream.c linked against libtextrnn.so)"
+bin/classify "$BUNDLE" out/reviews.txt
+bin/stream "$BUNDLE" 2 < out/reviews.txt
 
 echo "== predict: Python (bindings/python, ctypes)"
 PYTHONPATH=bindings/python python3 - "$BUNDLE" <<'PY'

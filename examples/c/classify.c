@@ -1,75 +1,117 @@
 /*
- * classify - classify JSON Lines texts with a TextRNN bundle through libtextrnn.
+ * classify - classify a file of texts with a TextRNN bundle through libtextrnn, in batches.
  *
- *     classify BUNDLE [FILE]
+ *     classify BUNDLE [FILE|-]
  *
- * Reads JSON Lines from FILE (or standard input when FILE is absent or "-"), one object per line
- * with a string member "text"; blank lines are skipped. For each text it writes one line
+ * Reads one text per line from FILE (standard input when FILE is absent or "-"), exactly like
+ * `textrnn predict`: the line break (LF, or CR LF) is dropped, every other byte is part of the
+ * text, an empty line is an empty text. For each text, in input order, it writes one line
  *
  *     {"label": L, "probability": P, "probabilities": {"label": p, ...}}
  *
  * with every float printed as "%.9g" (enough digits for a float32 to read back exactly).
  *
- * Errors: a line that is not valid JSON, not an object, or lacks a string "text" is reported as
- * "classify: LINE: reason" on stderr and produces no output line; processing continues with the
- * next line and the exit status is 1 at the end. A failure to load the bundle, to read the input
- * or to classify a text stops at once with status 1.
+ * Texts go to textrnn_predict_batch BATCH_LINES at a time, on one thread per CPU. When a batch
+ * fails (a text over TEXTRNN_MAX_TEXT_BYTES, say) its texts are classified one by one to find the
+ * failing line: the results before it are written, "classify: FILE:LINE: reason" goes to stderr
+ * and the exit status is 1. A failure to load the bundle or to read the input also exits with 1.
+ * For one text at a time as it arrives, and every error status, see stream.c.
  *
- * Build (from the repository root, after `swift build -c release --product textrnn`):
- *     make -C examples/c
- * or
- *     cc -O2 -I include examples/c/classify.c -L .build/release -ltextrnn \
- *        $(pkg-config --cflags --libs json-c) -Wl,-rpath,$PWD/.build/release -o classify
+ * Needs nothing but libtextrnn. After `make install`:
+ *     cc classify.c $(pkg-config --cflags --libs textrnn)
+ * In the source tree (after `make build`): make -C examples/c
  */
+#define _POSIX_C_SOURCE 200809L /* getline */
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
-#include <json-c/json.h>
 #include <textrnn.h>
 
-/* Writes `size` bytes of `s` as a JSON string literal. */
-static void print_json_string(FILE *out, const char *s, size_t size) {
+enum { BATCH_LINES = 256 };
+
+/* The lines of one batch: their bytes (owned) and sizes, in the form textrnn_predict_batch takes. */
+typedef struct {
+    char *texts[BATCH_LINES];
+    size_t sizes[BATCH_LINES];
+    size_t count;
+} batch;
+
+/* Writes a NUL-terminated UTF-8 string as a JSON string literal. */
+static void print_json_string(const char *s) {
     static const char hex[] = "0123456789abcdef";
-    fputc('"', out);
-    for (size_t i = 0; i < size; i++) {
-        unsigned char c = (unsigned char)s[i];
-        switch (c) {
-        case '"': fputs("\\\"", out); break;
-        case '\\': fputs("\\\\", out); break;
-        case '\n': fputs("\\n", out); break;
-        case '\r': fputs("\\r", out); break;
-        case '\t': fputs("\\t", out); break;
-        default:
-            if (c < 0x20) fprintf(out, "\\u00%c%c", hex[c >> 4], hex[c & 15]);
-            else fputc(c, out);
-        }
+    putchar('"');
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') printf("\\%c", c);
+        else if (c < 0x20) printf("\\u00%c%c", hex[c >> 4], hex[c & 15]);
+        else putchar(c);
     }
-    fputc('"', out);
+    putchar('"');
 }
 
 /* "%.9g", or null for a value JSON cannot hold. */
-static void print_float(FILE *out, float value) {
-    if (isfinite(value)) fprintf(out, "%.9g", (double)value);
-    else fputs("null", out);
+static void print_float(float value) {
+    if (isfinite(value)) printf("%.9g", (double)value);
+    else fputs("null", stdout);
 }
 
-static int is_blank(const char *line, size_t size) {
-    for (size_t i = 0; i < size; i++)
-        if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r' && line[i] != '\n') return 0;
-    return 1;
+static void print_result(const textrnn_model *model, const float *probabilities, size_t label_count) {
+    size_t best = 0; /* ties: the lower index, as textrnn_top_k */
+    for (size_t i = 1; i < label_count; i++)
+        if (probabilities[i] > probabilities[best]) best = i;
+    fputs("{\"label\": ", stdout);
+    print_json_string(textrnn_label(model, best));
+    fputs(", \"probability\": ", stdout);
+    print_float(probabilities[best]);
+    fputs(", \"probabilities\": {", stdout);
+    for (size_t i = 0; i < label_count; i++) {
+        if (i) fputs(", ", stdout);
+        print_json_string(textrnn_label(model, i));
+        fputs(": ", stdout);
+        print_float(probabilities[i]);
+    }
+    fputs("}}\n", stdout);
+}
+
+/* Classifies and prints a batch whose first line is `first_line`. Returns 0, or 1 after reporting
+ * the failing line. `probabilities` holds BATCH_LINES * label_count floats. */
+static int classify_batch(const textrnn_model *model, const batch *lines, unsigned long first_line,
+                          const char *input_name, float *probabilities, size_t label_count) {
+    if (textrnn_predict_batch(model, (const char *const *)lines->texts, lines->sizes, lines->count,
+                              probabilities, BATCH_LINES * label_count, 0) == TEXTRNN_OK) {
+        for (size_t i = 0; i < lines->count; i++) print_result(model, probabilities + i * label_count, label_count);
+        return 0;
+    }
+    /* A failed batch writes no guaranteed row: redo it one text at a time to name the line. */
+    for (size_t i = 0; i < lines->count; i++) {
+        if (textrnn_predict(model, lines->texts[i], lines->sizes[i], probabilities, label_count) != TEXTRNN_OK) {
+            fprintf(stderr, "classify: %s:%lu: %s\n", input_name, first_line + i, textrnn_last_error());
+            return 1;
+        }
+        print_result(model, probabilities, label_count);
+    }
+    return 0; /* the batch failed for want of resources, one at a time it worked */
+}
+
+static void clear_batch(batch *lines) {
+    for (size_t i = 0; i < lines->count; i++) free(lines->texts[i]);
+    lines->count = 0;
 }
 
 int main(int argc, char **argv) {
     if (argc < 2 || argc > 3 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-        fprintf(stderr, "usage: classify BUNDLE [FILE|-]  (JSON Lines {\"text\": ...} in, predictions out)\n");
+        fprintf(stderr, "usage: classify BUNDLE [FILE|-]  (one text per line in, JSON Lines out)\n");
         return 2;
     }
-    const char *input_name = (argc == 3 && strcmp(argv[2], "-") != 0) ? argv[2] : NULL;
-    FILE *input = stdin;
-    if (input_name && !(input = fopen(input_name, "rb"))) {
+    const int from_stdin = argc == 2 || strcmp(argv[2], "-") == 0;
+    const char *input_name = from_stdin ? "<stdin>" : argv[2];
+    FILE *input = from_stdin ? stdin : fopen(argv[2], "rb");
+    if (!input) {
         fprintf(stderr, "classify: %s: %s\n", input_name, strerror(errno));
         return 1;
     }
@@ -80,89 +122,46 @@ int main(int argc, char **argv) {
         return 1;
     }
     size_t label_count = textrnn_label_count(model);
-    float *probabilities = malloc(label_count * sizeof(float));
-    json_tokener *tokener = json_tokener_new();
-    if (!probabilities || !tokener) {
+    float *probabilities = malloc(BATCH_LINES * label_count * sizeof(float));
+    if (!probabilities) {
         fprintf(stderr, "classify: out of memory\n");
         return 1;
     }
 
     int status = 0;
-    char *line = NULL;
-    size_t line_capacity = 0;
-    ssize_t length;
-    unsigned long line_number = 0;
-    while ((length = getline(&line, &line_capacity, input)) >= 0) {
-        line_number++;
-        if (is_blank(line, (size_t)length)) continue;
-
-        json_tokener_reset(tokener);
-        json_object *object = json_tokener_parse_ex(tokener, line, (int)length);
-        enum json_tokener_error error = json_tokener_get_error(tokener);
-        if (!object || error != json_tokener_success) {
-            fprintf(stderr, "classify: %lu: invalid JSON: %s\n", line_number,
-                    error == json_tokener_continue ? "unexpected end of line" : json_tokener_error_desc(error));
-            json_object_put(object);
-            status = 1;
-            continue;
+    batch lines = {.count = 0};
+    unsigned long line_number = 0; /* of the last line read */
+    for (;;) {
+        char *line = NULL;
+        size_t capacity = 0;
+        ssize_t length = getline(&line, &capacity, input);
+        if (length >= 0) {
+            line_number++;
+            if (length > 0 && line[length - 1] == '\n') length--;
+            if (length > 0 && line[length - 1] == '\r') length--;
+            lines.texts[lines.count] = line;
+            lines.sizes[lines.count++] = (size_t)length;
+        } else {
+            free(line);
+            if (!feof(input)) { /* a read error, or ENOMEM (which sets neither flag) */
+                fprintf(stderr, "classify: %s:%lu: read failed: %s\n", input_name, line_number + 1, strerror(errno));
+                status = 1;
+                break;
+            }
         }
-        if (json_tokener_get_parse_end(tokener) < (size_t)length &&
-            !is_blank(line + json_tokener_get_parse_end(tokener), (size_t)length - json_tokener_get_parse_end(tokener))) {
-            fprintf(stderr, "classify: %lu: invalid JSON: trailing characters after the object\n", line_number);
-            json_object_put(object);
-            status = 1;
-            continue;
+        if (lines.count == BATCH_LINES || (length < 0 && lines.count > 0)) {
+            status = classify_batch(model, &lines, line_number - lines.count + 1, input_name, probabilities, label_count);
+            clear_batch(&lines);
+            if (status != 0) break;
         }
-        json_object *text = NULL;
-        if (!json_object_is_type(object, json_type_object)) {
-            fprintf(stderr, "classify: %lu: expected a JSON object with a \"text\" string\n", line_number);
-        } else if (!json_object_object_get_ex(object, "text", &text) || !json_object_is_type(text, json_type_string)) {
-            fprintf(stderr, "classify: %lu: missing string member \"text\"\n", line_number);
-            text = NULL;
-        }
-        if (!text) {
-            json_object_put(object);
-            status = 1;
-            continue;
-        }
-
-        const char *bytes = json_object_get_string(text);
-        size_t size = (size_t)json_object_get_string_len(text);
-        if (textrnn_predict(model, bytes, size, probabilities, label_count) != TEXTRNN_OK) {
-            fprintf(stderr, "classify: %lu: %s\n", line_number, textrnn_last_error());
-            json_object_put(object);
-            status = 1;
-            break;
-        }
-        json_object_put(object);
-
-        size_t best = 0;  /* ties: the lower index, as textrnn_top_k */
-        for (size_t i = 1; i < label_count; i++)
-            if (probabilities[i] > probabilities[best]) best = i;
-        fputs("{\"label\": ", stdout);
-        print_json_string(stdout, textrnn_label(model, best), strlen(textrnn_label(model, best)));
-        fputs(", \"probability\": ", stdout);
-        print_float(stdout, probabilities[best]);
-        fputs(", \"probabilities\": {", stdout);
-        for (size_t i = 0; i < label_count; i++) {
-            if (i) fputs(", ", stdout);
-            print_json_string(stdout, textrnn_label(model, i), strlen(textrnn_label(model, i)));
-            fputs(": ", stdout);
-            print_float(stdout, probabilities[i]);
-        }
-        fputs("}}\n", stdout);
-    }
-    if (ferror(input)) {
-        fprintf(stderr, "classify: %s: read failed: %s\n", input_name ? input_name : "<stdin>", strerror(errno));
-        status = 1;
+        if (length < 0) break;
     }
 
-    free(line);
-    json_tokener_free(tokener);
+    clear_batch(&lines);
     free(probabilities);
     textrnn_free(model);
     if (input != stdin) fclose(input);
-    if (fflush(stdout) != 0) {
+    if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "classify: cannot write output: %s\n", strerror(errno));
         status = 1;
     }

@@ -103,28 +103,29 @@ def model(softmax_bundle, library_path):
         yield loaded
 
 
+def build_c_example(name: str, library_path: Path, output: Path) -> Path:
+    """Compiles examples/c/NAME.c against the build tree's header and library (rpath set)."""
+    compiler = shutil.which(os.environ.get("CC", "cc"))
+    if not compiler:
+        pytest.fail(f"no C compiler (cc) to build examples/c/{name}.c", pytrace=False)
+    libdir = str(library_path.parent)
+    command = [
+        compiler, "-O2", "-Wall", "-Wextra", "-Werror", "-std=c11",
+        "-I", str(REPO / "include"), str(REPO / "examples" / "c" / f"{name}.c"),
+        "-L", libdir, "-ltextrnn", f"-Wl,-rpath,{libdir}", "-o", str(output),
+    ]
+    built = subprocess.run(command, capture_output=True, text=True)
+    if built.returncode != 0:
+        pytest.fail(f"building {name} failed:\n{' '.join(command)}\n{built.stderr}", pytrace=False)
+    return output
+
+
 @pytest.fixture(scope="session")
 def classify(library_path, tmp_path_factory) -> Path:
     """The C example, compiled against the library under test (or TEXTRNN_CLASSIFY)."""
     if os.environ.get("TEXTRNN_CLASSIFY"):
         return _require(Path(os.environ["TEXTRNN_CLASSIFY"]), "classify", "TEXTRNN_CLASSIFY")
-    compiler = shutil.which(os.environ.get("CC", "cc"))
-    if not compiler:
-        pytest.fail("no C compiler (cc) to build examples/c/classify.c", pytrace=False)
-    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "json-c"], capture_output=True, text=True)
-    if flags.returncode != 0:
-        pytest.fail(f"pkg-config json-c failed: {flags.stderr}", pytrace=False)
-    output = tmp_path_factory.mktemp("c") / "classify"
-    libdir = str(library_path.parent)
-    command = [
-        compiler, "-O2", "-Wall", "-Wextra", "-Werror", "-std=c11", "-D_POSIX_C_SOURCE=200809L",
-        "-I", str(REPO / "include"), str(REPO / "examples" / "c" / "classify.c"),
-        "-L", libdir, "-ltextrnn", *flags.stdout.split(), "-lm", f"-Wl,-rpath,{libdir}", "-o", str(output),
-    ]
-    built = subprocess.run(command, capture_output=True, text=True)
-    if built.returncode != 0:
-        pytest.fail(f"building classify failed:\n{' '.join(command)}\n{built.stderr}", pytrace=False)
-    return output
+    return build_c_example("classify", library_path, tmp_path_factory.mktemp("c") / "classify")
 
 
 def load_fixture(path: Path) -> dict:

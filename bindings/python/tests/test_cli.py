@@ -117,18 +117,36 @@ def test_import_keras_fixture_errors(cli, tmp_path):
     assert result.returncode != 0 and "bad.json" in result.stderr.decode()
 
 
-def test_c_example_reports_bad_lines_and_continues(classify, softmax_bundle, model):
-    data = b'{"text": "t2 t3"}\nnot json\n\n{"text": 5}\n[1]\n{"text": "t4"} x\n{"text": "t4\\u0000t5"}\n'
+def test_c_example_reads_raw_lines_like_the_cli(classify, cli, softmax_bundle, model):
+    # Every line is a text, blank ones included; LF and CR LF end lines; NUL and invalid UTF-8
+    # bytes are part of the text.
+    data = b"t2 t3\n\nt4\x00t5\r\n\xff t6\nt7"
+    texts = [b"t2 t3", b"", b"t4\x00t5", b"\xff t6", b"t7"]
     result = subprocess.run([str(classify), str(softmax_bundle)], input=data, capture_output=True, timeout=60)
-    assert result.returncode == 1
-    errors = result.stderr.decode().splitlines()
-    assert [e.split(":")[1].strip() for e in errors] == ["2", "4", "5", "6"]
-    assert all(e.startswith("classify: ") for e in errors)
-    lines = result.stdout.decode().splitlines()
-    assert len(lines) == 2
-    assert [np.float32(v) for v in json.loads(lines[1])["probabilities"].values()] == [
-        np.float32(p) for p in model.predict_one(b"t4\x00t5")
+    assert result.returncode == 0, result.stderr.decode()
+    rows = [json.loads(line) for line in result.stdout.decode().splitlines()]
+    assert [[np.float32(p) for p in row["probabilities"].values()] for row in rows] == [
+        [np.float32(p) for p in model.predict_one(text)] for text in texts
     ]
+    cli_rows = [json.loads(line) for line in run_cli(cli, "predict", str(softmax_bundle), input=data).stdout.splitlines()]
+    assert [row["label"] for row in rows] == [row["label"] for row in cli_rows]
+    assert [{k: np.float32(v) for k, v in row["probabilities"].items()} for row in rows] == [
+        {k: np.float32(v) for k, v in row["probabilities"].items()} for row in cli_rows
+    ]
+
+
+def test_c_example_stops_at_an_over_limit_line(classify, softmax_bundle, tmp_path):
+    # 300 lines: the failing one sits in the second batch of 256, after printed results.
+    lines = [b"t2"] * 299
+    lines.insert(270, b"x" * (64 * 1024 * 1024 + 1))
+    path = tmp_path / "texts.txt"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    result = subprocess.run([str(classify), str(softmax_bundle), str(path)], capture_output=True, timeout=120)
+    assert result.returncode == 1
+    assert result.stderr.decode() == (
+        f"classify: {path}:271: textrnn_predict: text of 67108865 bytes exceeds TEXTRNN_MAX_TEXT_BYTES (67108864)\n"
+    )
+    assert len(result.stdout.decode().splitlines()) == 270
 
 
 def test_c_example_missing_bundle(classify, tmp_path):

@@ -37,3 +37,12 @@ def test_loads_without_the_toolchain_on_the_library_path(library_path, tmp_path)
     )
     assert result.returncode == 0, result.stderr
     assert re.fullmatch(r"\d+\.\d+\.\d+\n", result.stdout)
+
+
+def test_c_api_guide_covers_every_header_function():
+    # docs/c-api.md walks through the API; a function added to the header must appear in it.
+    from conftest import REPO
+
+    guide = (REPO / "docs" / "c-api.md").read_text()
+    missing = sorted(name for name in _header_functions(REPO) if f"`{name}" not in guide)
+    assert not missing, f"docs/c-api.md does not mention {missing}"

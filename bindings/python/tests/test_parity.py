@@ -69,7 +69,7 @@ def swift_leg(cli, bundle, labels, texts):
 
 
 def c_leg(classify, bundle, labels, texts):
-    data = "".join(json.dumps({"text": text}) + "\n" for text in texts).encode()
+    data = "".join(text + "\n" for text in texts).encode()
     result = subprocess.run([str(classify), str(bundle)], input=data, capture_output=True, timeout=300)
     assert result.returncode == 0, result.stderr.decode()
     out = result.stdout.decode().splitlines()
