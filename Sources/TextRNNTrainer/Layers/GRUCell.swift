@@ -37,6 +37,7 @@ extension RecurrentLane {
         let g = gates.pointer + s * B * G, dgx = dGates.pointer + s * B * G
         let dgr = dRecurrentGates.pointer + s * B * G  // [B, 3U] recurrent-side pre-activations
         let act = spec.activation, ract = spec.recurrentActivation, mask = stepMask.pointer + s * B
+        let standard = act == .tanh && ract == .sigmoid
         for b in 0..<B {
             let dh = d.dh + b * U, dhPrev = d.dhPrev + b * U
             let dx = dgx + b * G, dr = dgr + b * G
@@ -48,6 +49,18 @@ extension RecurrentLane {
             }
             let row = g + b * G
             let hPrev = states.pointer + (s * B + b) * U, recH = aux.pointer + (s * B + b) * U
+            if standard {  // tanh/sigmoid: the derivatives in closed form, so the loop vectorizes
+                for j in 0..<U {
+                    let z = row[j], r = row[U + j], hh = row[2 * U + j]
+                    let dz = dh[j] * (hPrev[j] - hh) * (z * (1 - z))
+                    let dhh = dh[j] * (1 - z) * (1 - hh * hh)
+                    let dre = dhh * recH[j] * (r * (1 - r))
+                    dx[j] = dz; dx[U + j] = dre; dx[2 * U + j] = dhh
+                    dr[j] = dz; dr[U + j] = dre; dr[2 * U + j] = dhh * r
+                    dhPrev[j] = dh[j] * z
+                }
+                continue
+            }
             for j in 0..<U {
                 let z = row[j], r = row[U + j], hh = row[2 * U + j]
                 let dz = dh[j] * (hPrev[j] - hh) * activationDerivative(output: z, ract)
