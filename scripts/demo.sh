@@ -45,4 +45,6 @@ for line in open("out/reviews.txt", encoding="utf-8"):
     print(f"{label}\t{probability:.4f}\t{line.strip()[:60]}")
 print("top-2:", model.top_k("An instant classic.", 2))
 PY
+echo "== explain: each word's contribution to the predicted label (occlusion)"
+bin/textrnn explain "$BUNDLE" --top 5 "The acting is wonderful but the ending is weak and boring."
 echo "== done: bundle $BUNDLE, report out/imdb-report.html"
