@@ -103,13 +103,7 @@ final class RecurrentLane {
             var last = 0
             for r in 0..<B {
                 let b = rows[r]
-                let src = x + (b * T + t) * D, dst = xsP + (s * B + r) * D
-                if let inputMask {
-                    let m = inputMask + b * D
-                    for d in 0..<D { dst[d] = src[d] * m[d] }
-                } else {
-                    dst.update(from: src, count: D)
-                }
+                copyRow(x + (b * T + t) * D, to: xsP + (s * B + r) * D, dropout: inputMask.map { $0 + b * D })
                 let on: Float = mask.map { $0[b * T + t] != 0 ? 1 : 0 } ?? 1
                 smP[s * B + r] = on
                 if on != 0 { last = r + 1 }
@@ -224,14 +218,18 @@ final class RecurrentLane {
             let t = timeIndex(s)
             for r in 0..<B {
                 let b = rows[r]
-                let src = dxsP + (s * B + r) * D, dst = dxP + (b * T + t) * D
-                if let inputMask {
-                    let m = inputMask + b * D
-                    for d in 0..<D { dst[d] = src[d] * m[d] }
-                } else {
-                    dst.update(from: src, count: D)
-                }
+                copyRow(dxsP + (s * B + r) * D, to: dxP + (b * T + t) * D, dropout: inputMask.map { $0 + b * D })
             }
+        }
+    }
+
+    /// Copies one row of D inputs (or input gradients) between the caller's batch-major layout
+    /// and the lane's processing order, times the sample's input dropout mask when there is one.
+    @inline(__always) func copyRow(_ src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, dropout m: UnsafePointer<Float>?) {
+        if let m {
+            for d in 0..<inputDim { dst[d] = src[d] * m[d] }
+        } else {
+            dst.update(from: src, count: inputDim)
         }
     }
 
