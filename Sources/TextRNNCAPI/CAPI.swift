@@ -394,30 +394,12 @@ let maxBatchThreads = 256
         for index in 0..<count {
             _ = try textBytes(texts[index], text_sizes[index], "texts[\(index)]")
         }
-        var workers = unsigned(threads) == 0 ? Int(max(sysconf(Int32(_SC_NPROCESSORS_ONLN)), 1)) : Int(min(unsigned(threads), UInt(maxBatchThreads)))
+        var workers = unsigned(threads) == 0 ? onlineProcessors() : Int(min(unsigned(threads), UInt(maxBatchThreads)))
         workers = min(workers, count, maxBatchThreads)
         let job = BatchJob(
             model: handle.model, texts: texts, sizes: text_sizes, count: count, output: probabilities,
             labelCount: handle.labelCount)
-        var spawned: [pthread_t] = []
-        spawned.reserveCapacity(workers - 1)
-        for _ in 1..<max(workers, 1) {
-            var thread = pthread_t()
-            let context = Unmanaged.passRetained(job).toOpaque()
-            let created = pthread_create(&thread, nil, { context in
-                let job = Unmanaged<BatchJob>.fromOpaque(context!).takeRetainedValue()
-                job.work()
-                return nil
-            }, context)
-            guard created == 0 else {
-                // Fewer threads only means less parallelism; the calling thread still works.
-                Unmanaged<BatchJob>.fromOpaque(context).release()
-                break
-            }
-            spawned.append(thread)
-        }
-        job.work()
-        for thread in spawned { pthread_join(thread, nil) }
+        runWorkers(workers) { _ in job.work() }
         let first = job.failures.withLock { failures in failures.min { $0.0 < $1.0 } }
         if let (index, error) = first {
             throw TextRNNError(error.status, "text \(index): \(error.message)")
@@ -444,15 +426,10 @@ let maxBatchThreads = 256
             let values = UnsafeMutableBufferPointer(rebasing: buffer[0..<labelCount])
             try handle.model.predict(text: bytes, into: values, scratch: state.scratch)
         }
-        // Most probable first, ties (and NaN, ranked last) by lower index: a strict total order.
         let values = state.floats
         state.order.removeAll(keepingCapacity: true)
         state.order.append(contentsOf: 0..<labelCount)
-        state.order.sort { a, b in
-            let pa = values[a].isNaN ? -Float.infinity : values[a]
-            let pb = values[b].isNaN ? -Float.infinity : values[b]
-            return pa != pb ? pa > pb : a < b
-        }
+        state.order.sort { a, b in Model.ranks(a, before: b, in: values) }
         let written = Int(min(unsigned(k), UInt(labelCount)))
         for rank in 0..<written {
             labels[rank] = state.order[rank]

@@ -38,14 +38,9 @@ enum JSONLine {
     }
 }
 
-/// Label indices by probability, most probable first; ties (and NaN, ranked last) keep the lower
-/// index first, the order textrnn_top_k uses.
+/// Label indices by probability in the order textrnn_top_k uses (Model.ranks).
 func rankedLabels(_ probabilities: UnsafeBufferPointer<Float>) -> [Int] {
-    Array(probabilities.indices).sorted { a, b in
-        let pa = probabilities[a].isNaN ? -Float.infinity : probabilities[a]
-        let pb = probabilities[b].isNaN ? -Float.infinity : probabilities[b]
-        return pa != pb ? pa > pb : a < b
-    }
+    Array(probabilities.indices).sorted { a, b in Model.ranks(a, before: b, in: probabilities) }
 }
 
 extension Int {

@@ -59,7 +59,7 @@ struct PredictCommand: ParsableCommand {
         }
         defer { if input != stdin { fclose(input) } }
 
-        let workers = threads == 0 ? max(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 1) : threads
+        let workers = threads == 0 ? onlineProcessors() : threads
         let batchSize = workers == 1 ? 1 : workers * 32
         let formatter = ResultFormatter(model: model, format: format, topK: topK)
         let predictor = BatchPredictor(model: model, workers: workers)

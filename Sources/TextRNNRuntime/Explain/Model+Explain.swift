@@ -61,17 +61,6 @@ extension Model {
         }
         return try result.get()
     }
-
-    /// The index of the largest probability; ties (and NaN, ranked last) go to the lower index.
-    static func mostProbable(_ probabilities: [Float]) -> Int {
-        var best = 0
-        for index in probabilities.indices.dropFirst() {
-            let value = probabilities[index].isNaN ? -Float.infinity : probabilities[index]
-            let current = probabilities[best].isNaN ? -Float.infinity : probabilities[best]
-            if value > current { best = index }
-        }
-        return best
-    }
 }
 
 /// The occluded passes of one explanation, claimed one word at a time by worker threads. Each
