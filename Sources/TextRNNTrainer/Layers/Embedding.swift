@@ -13,9 +13,8 @@ public enum EmbeddingError: Error, CustomStringConvertible {
 /// the result during training (one mask per sample over channels, so a dropped channel is dropped
 /// at every time step).
 ///
-/// The gradient is sparse: backward adds only into rows of tokens present in the batch and records
-/// them in `touchedRows`, so a future optimizer could update just those rows. (Keras's Adam treats
-/// this gradient as dense, so the current optimizers do too.)
+/// The gradient is sparse: backward adds only into rows of tokens present in the batch
+/// (`touchedRows`). Keras's Adam treats this gradient as dense, so the optimizers do too.
 final class EmbeddingLayer {
     let inputDim: Int
     let outputDim: Int
@@ -24,9 +23,8 @@ final class EmbeddingLayer {
     var spatialDropout: Float = 0
     var batch = 0, time = 0
     var useDropout = false
-    /// Rows that received gradient in the last backward, ascending.
-    private(set) var touchedRows: [Int] = []
-    private var touched: [Bool] = []
+    /// Rows that receive gradient from the last batch (its distinct ids), ascending.
+    var touchedRows: [Int] { Set(ids.map(Int.init)).sorted() }
 
     private var ids: [Int32] = []         // [B, T] copy of the last batch
     let output = FloatBuffer()            // [B, T, C]
@@ -89,13 +87,6 @@ final class EmbeddingLayer {
                 }
             }
         }
-        if touched.count != inputDim { touched = Array(repeating: false, count: inputDim) }
-        touched.withUnsafeMutableBufferPointer { flags in
-            for r in touchedRows { flags[r] = false }
-            touchedRows.removeAll(keepingCapacity: true)
-            for id in ids where !flags[Int(id)] { flags[Int(id)] = true; touchedRows.append(Int(id)) }
-        }
-        touchedRows.sort()
     }
 
     /// dst += v and squares += v² for v = src (· keep), n floats, eight at a time.
