@@ -35,8 +35,8 @@ def _reviews(test_csv: Path, count: int) -> List[str]:
 
 
 @pytest.fixture(scope="module")
-def imdb(imdb_slice):
-    bundle, test = imdb_slice
+def imdb(imdb_bundle, imdb_test):
+    bundle, test = imdb_bundle, imdb_test
     with textrnn.load(bundle) as model:
         manifest = json.loads((bundle / "manifest.json").read_text())
         yield model, bundle, test, manifest

@@ -1,4 +1,4 @@
-"""int8 bundles: `textrnn quantize` on a bundle trained on a small IMDB slice, checked on real
+"""int8 bundles: `textrnn quantize` on the shared IMDB bundle (conftest.imdb_bundle), checked on real
 test texts (agreement with the float model, accuracy, size, manifest), through the CLI, the C
 ABI (Python binding) and every kernel level (TEXTRNN_KERNELS=portable|avx2|avx512)."""
 
@@ -13,15 +13,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import IMDB_TEST_ROWS, run_cli
+from conftest import IMDB_TEST_ROWS as TEST_ROWS, run_cli
 import textrnn
-
-TEST_ROWS = IMDB_TEST_ROWS
 
 
 @pytest.fixture(scope="module")
-def bundles(cli, imdb_slice, tmp_path_factory):
-    float_bundle, test = imdb_slice
+def bundles(cli, imdb_bundle, imdb_test, tmp_path_factory):
+    float_bundle, test = imdb_bundle, imdb_test
     int8_bundle = tmp_path_factory.mktemp("int8") / "small.int8.textrnn"
     result = run_cli(cli, "quantize", str(float_bundle), "--output", str(int8_bundle), "--validation", str(test), "--json")
     return float_bundle, int8_bundle, test, json.loads(result.stdout)

@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DATA, run_cli
-from test_train_cli import _slice
+from conftest import DATA, run_cli, slice_dataset
 
 FAST = ["--cell", "gru", "--units", "8", "--embedding-dim", "8", "--max-tokens", "1500", "--sequence-length", "32",
         "--batch-size", "16", "--learning-rate", "0.01", "--seed", "11", "--threads", "1"]
@@ -25,7 +24,7 @@ FAST = ["--cell", "gru", "--units", "8", "--embedding-dim", "8", "--max-tokens",
 @pytest.fixture(scope="module")
 def train_csv(tmp_path_factory) -> Path:
     directory = tmp_path_factory.mktemp("faults")
-    return _slice(DATA / "ag_news_mini" / "train.csv", directory / "train.csv", 120)
+    return slice_dataset(DATA / "ag_news_mini" / "train.csv", directory / "train.csv", 120)
 
 
 @pytest.fixture(scope="module")

@@ -24,30 +24,16 @@ from typing import Dict, List, Tuple
 import numpy as np
 import pytest
 
-from conftest import DATA, LIBRARY, PYTHON_ROOT, REPO, run_cli
+from conftest import DATA, LIBRARY, PYTHON_ROOT, REPO, run_cli, slice_csv
 
 SCRIPT = REPO / "examples" / "spark" / "score.py"
 RUNNER = Path(__file__).resolve().parent / "spark_runner.py"
-TRAIN_STRIDE = 8     # 3,125 training reviews: enough for a model whose predictions vary
 TEST_ROWS = 3000
 TEST_STRIDE = 8
 PARTITIONS = 8       # > the 2 cores of local[2], so workers must serve several partitions
 JSONL_ROWS = 400
 
 Prediction = Tuple[str, np.ndarray]
-
-
-def _imdb_rows(split: str, stride: int, limit: int | None = None) -> List[List[str]]:
-    path = DATA / "imdb" / f"{split}.csv"
-    if not path.is_file():
-        pytest.fail(f"IMDB data not found at {path} (set TEXTRNN_DATA)", pytrace=False)
-    csv.field_size_limit(1 << 30)
-    with open(path, newline="", encoding="utf-8") as handle:
-        reader = csv.reader(handle)
-        assert next(reader) == ["label", "text"]
-        # One text per line for the CLI: fold line breaks (Spark gets the same texts).
-        rows = [[label, " ".join(text.splitlines())] for index, (label, text) in enumerate(reader) if index % stride == 0]
-    return rows[:limit] if limit else rows
 
 
 def _write_csv(path: Path, header: List[str], rows: List[List[str]]) -> Path:
@@ -72,28 +58,24 @@ def work(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def sentiment_bundle(cli, work) -> Path:
-    train = _write_csv(work / "train.csv", ["label", "text"], _imdb_rows("train", TRAIN_STRIDE))
-    bundle = work / "imdb.textrnn"
-    run_cli(cli, "train", "--train", str(train), "--output", str(bundle), "--max-tokens", "5000",
-            "--sequence-length", "128", "--embedding-dim", "32", "--units", "32", "--bidirectional", "true",
-            "--epochs", "4", "--seed", "7", "--quiet")
-    return bundle
-
-
-@pytest.fixture(scope="module")
-def test_rows() -> List[List[str]]:
-    rows = _imdb_rows("test", TEST_STRIDE, TEST_ROWS)
+def test_rows(work) -> List[List[str]]:
+    """Every 8th IMDB test review, the first TEST_ROWS, as [label, text] rows; line breaks folded,
+    one text per line for the CLI (Spark gets the same texts)."""
+    path = slice_csv(DATA / "imdb" / "test.csv", work / "test_slice.csv", TEST_STRIDE, TEST_ROWS)
+    with open(path, newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        assert next(reader) == ["label", "text"]
+        rows = [[label, " ".join(text.splitlines())] for label, text in reader]
     assert len(rows) == TEST_ROWS
     return rows
 
 
 @pytest.fixture(scope="module")
-def cli_predictions(cli, sentiment_bundle, test_rows, work) -> List[Prediction]:
+def cli_predictions(cli, imdb_bundle, test_rows, work) -> List[Prediction]:
     """`textrnn predict` on the same texts: (label, float32 probabilities in label order)."""
     texts = work / "texts.txt"
     texts.write_text("".join(text + "\n" for _, text in test_rows), encoding="utf-8")
-    lines = run_cli(cli, "predict", str(sentiment_bundle), str(texts), "--threads", "2").stdout.decode().splitlines()
+    lines = run_cli(cli, "predict", str(imdb_bundle), str(texts), "--threads", "2").stdout.decode().splitlines()
     assert len(lines) == len(test_rows)
     predictions = []
     for line in lines:
@@ -129,9 +111,9 @@ class Run:
 
 
 @pytest.fixture(scope="module")
-def runs(spark_ready, sentiment_bundle, test_rows, work) -> Dict[str, Run]:
+def runs(spark_ready, imdb_bundle, test_rows, work) -> Dict[str, Run]:
     """Every Spark scenario of this file, run by spark_runner.py in one process (one JVM)."""
-    bundle = str(sentiment_bundle)
+    bundle = str(imdb_bundle)
     reviews = _write_csv(work / "reviews.csv", ["label", "text"], test_rows)
     with_ids = _write_csv(work / "with_ids.csv", ["review_id", "label", "text"],
                           [[f"review-{i}", label, text] for i, (label, text) in enumerate(test_rows[:JSONL_ROWS])])

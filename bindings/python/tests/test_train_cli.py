@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import DATA, run_cli, slice_dataset as _slice
+from conftest import DATA, run_cli, slice_dataset
 
 import textrnn
 
@@ -15,7 +15,7 @@ SMALL = ["--cell", "gru", "--units", "16", "--embedding-dim", "16", "--max-token
 
 
 def test_train_evaluate_predict_on_ag_news(cli, tmp_path):
-    train = _slice(DATA / "ag_news_mini" / "train.csv", tmp_path / "train.csv", 150)
+    train = slice_dataset(DATA / "ag_news_mini" / "train.csv", tmp_path / "train.csv", 150)
     bundle = tmp_path / "ag.textrnn"
     report = tmp_path / "report.html"
     result = run_cli(cli, "train", "--train", str(train), "--output", str(bundle), "--report", str(report), *SMALL)
@@ -46,7 +46,7 @@ def test_train_evaluate_predict_on_ag_news(cli, tmp_path):
 
 
 def test_same_seed_gives_identical_bundle_bytes(cli, tmp_path):
-    train = _slice(DATA / "ag_news_mini" / "train.csv", tmp_path / "train.csv", 60)
+    train = slice_dataset(DATA / "ag_news_mini" / "train.csv", tmp_path / "train.csv", 60)
     for name in ("a", "b"):
         run_cli(cli, "train", "--train", str(train), "--output", str(tmp_path / f"{name}.textrnn"), "--seed", "5", *SMALL)
     for file in ("manifest.json", "weights.bin"):
@@ -80,7 +80,7 @@ def test_empty_text_names_file_and_line(cli, tmp_path):
 
 
 def test_unknown_label_in_validation_file(cli, tmp_path):
-    train = _slice(DATA / "ag_news_mini" / "train.csv", tmp_path / "train.csv", 20)
+    train = slice_dataset(DATA / "ag_news_mini" / "train.csv", tmp_path / "train.csv", 20)
     validation = tmp_path / "validation.csv"
     validation.write_text("label,text\nWorld,peace talks resume\nWeather,rain tomorrow\n")
     message = _train_error(cli, tmp_path, "--train", str(train), "--validation", str(validation))
@@ -88,6 +88,6 @@ def test_unknown_label_in_validation_file(cli, tmp_path):
 
 
 def test_bad_hyperparameter_is_named(cli, tmp_path):
-    train = _slice(DATA / "ag_news_mini" / "train.csv", tmp_path / "train.csv", 20)
+    train = slice_dataset(DATA / "ag_news_mini" / "train.csv", tmp_path / "train.csv", 20)
     result = run_cli(cli, "train", "--train", str(train), "--output", str(tmp_path / "x.textrnn"), "--cell", "transformer", check=False)
     assert result.returncode != 0 and "--cell" in result.stderr.decode()

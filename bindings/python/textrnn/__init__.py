@@ -162,6 +162,11 @@ _PREDICTED_LABEL = ctypes.c_size_t(-1).value
 _OCCLUSIONS = {"oov": 0, "padding": 1}
 
 
+def _best(probabilities: Sequence[float]) -> int:
+    """The index of the highest probability; ties go to the first label."""
+    return max(range(len(probabilities)), key=lambda i: (probabilities[i], -i))
+
+
 @dataclass(frozen=True)
 class WordContribution:
     """One word of :meth:`Model.explain`: its text, its byte offset and length in the UTF-8
@@ -349,12 +354,12 @@ class Model:
         """
         if isinstance(texts, (str, bytes, bytearray, memoryview)):
             probabilities = list(self._probabilities(texts))
-            best = max(range(len(probabilities)), key=lambda i: (probabilities[i], -i))
+            best = _best(probabilities)
             return self.labels[best], probabilities[best]
         rows = self.predict_proba(texts, threads=threads)
         if _np is not None:
             return self.classes_[rows.argmax(axis=1)]
-        return [self.labels[max(range(len(row)), key=lambda i: (row[i], -i))] for row in rows]
+        return [self.labels[_best(row)] for row in rows]
 
     def predict_one(self, text: Text) -> List[float]:
         """All label probabilities of one text (float32 values as Python floats)."""
