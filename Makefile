@@ -14,7 +14,7 @@ PYSPARK_VERSION := 4.0.1
 export TEXTRNN_CLI     ?= $(CURDIR)/$(BIN)/textrnn
 export TEXTRNN_LIBRARY ?= $(CURDIR)/$(BUILD_DIR)/libtextrnn.so
 
-.PHONY: help deps pyspark-version tensorflow-version build test test-swift test-python demo example install uninstall clean accuracy bench stress leaks fuzz sanitize
+.PHONY: help deps pyspark-version tensorflow-version build test test-swift test-python demo example install uninstall clean accuracy quality bench stress leaks fuzz sanitize
 
 help:
 	@echo "make build    release build: bin/textrnn, $(BUILD_DIR)/libtextrnn.so, bin/classify, bin/stream"
@@ -23,6 +23,7 @@ help:
 	@echo "make demo     build, train on IMDB, export a bundle, predict from C, Python and the CLI"
 	@echo "make test     every test: Swift (XCTest/Swift Testing) and Python (pytest, C ABI, C example)"
 	@echo "make accuracy full-dataset training runs (long; results in docs/accuracy.md)"
+	@echo "make quality  TextRNN vs TF-IDF+logistic regression on validation splits (QUALITY_ARGS; bench/README.md)"
 	@echo "make stress   8 threads x 100,000 texts through the C ABI, bit-identical to 1 thread (long)"
 	@echo "make leaks    100,000 load/predict/free cycles under valgrind, and RSS without it (long)"
 	@echo "make fuzz     libFuzzer + ASan/UBSan harnesses: loader and predict (FUZZ_RUNS, FUZZ_SECONDS)"
@@ -80,6 +81,11 @@ demo: build
 
 accuracy: build
 	./scripts/accuracy.sh
+
+# Accuracy, macro F1, training time and bundle size of TextRNN (no flags, plus named variants) and
+# the scikit-learn baseline; validation split by default. Results in bench/results/.
+quality: build
+	TEXTRNN_DATA=$(DATA) $(PYTHON) bench/quality.py --textrnn $(CURDIR)/$(BIN)/textrnn $(QUALITY_ARGS)
 
 clean:
 	rm -rf .build $(BIN) out
