@@ -39,14 +39,14 @@ typealias RuntimeRecurrentLayer = TextRNNRuntime.RecurrentLayer
             storage.append(pointer)
             return UnsafePointer(pointer)
         }
-        func layer(_ spec: RecurrentSpec, prefix: String) throws -> RuntimeRecurrentLayer {
+        func layer(_ spec: RecurrentSpec, prefix: String, zeroOutputForMask: Bool = false) throws -> RuntimeRecurrentLayer {
             let width = spec.cell.gateCount * spec.units
             let bias = try tensor(prefix + "bias")
             let split = spec.cell == .gru && spec.resetAfter
             return RuntimeRecurrentLayer(spec: spec, weights: RecurrentWeights(
                 kernel: Matrix(base: try tensor(prefix + "kernel"), rows: inputDim, columns: width),
                 recurrentKernel: Matrix(base: try tensor(prefix + "recurrent_kernel"), rows: spec.units, columns: width),
-                inputBias: bias, recurrentBias: split ? bias + width : nil))
+                inputBias: bias, recurrentBias: split ? bias + width : nil), zeroOutputForMask: zeroOutputForMask)
         }
 
         for (row, sequence) in inputs.enumerated() {
@@ -58,8 +58,9 @@ typealias RuntimeRecurrentLayer = TextRNNRuntime.RecurrentLayer
             if let mergeMode {
                 var backwardSpec = spec
                 backwardSpec.goBackwards = true
-                let forward = try layer(spec, prefix: "forward/")
-                let backward = try layer(backwardSpec, prefix: "backward/")
+                // Inside Bidirectional, Keras zeroes the outputs at masked steps.
+                let forward = try layer(spec, prefix: "forward/", zeroOutputForMask: true)
+                let backward = try layer(backwardSpec, prefix: "backward/", zeroOutputForMask: true)
                 got = try runBidirectional(forward, backward, mergeMode, input, mask, steps)
             } else {
                 got = run(try layer(spec, prefix: ""), input, mask, steps)

@@ -8,11 +8,8 @@ import TextRNNRuntime
 /// test failure, never a skip.
 enum KerasFixtures {
     static var directory: URL {
-        if let override = ProcessInfo.processInfo.environment["TEXTRNN_FIXTURES"], !override.isEmpty {
-            return URL(fileURLWithPath: override)
-        }
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return root.appendingPathComponent("../shared/fixtures/keras").standardizedFileURL
+        return kerasFixturesDirectory(repositoryRoot: root.path)
     }
 
     /// The case names listed in index.json under `kind` ("models" or "layers").

@@ -21,7 +21,10 @@ import TextRNNRuntime
         let masked = try block.forward(inputs: x, mask: [1, 1, 1, 1, 0, 0], batch: 1, time: 6, rng: &rng)
         let short = try block.forward(inputs: Array(x[0..<(4 * D)]), mask: nil, batch: 1, time: 4, rng: &rng)
         #expect(Array(masked[0..<(4 * U)]) == short, "unmasked prefix is unaffected by the padding")
-        #expect(masked[(4 * U)...].allSatisfy { $0 == 0 }, "masked steps output zero with return_sequences")
+        // A plain layer repeats its last output at masked steps (Keras zero_output_for_mask=False).
+        let lastOutput = Array(short[(3 * U)...])
+        #expect(Array(masked[(4 * U)..<(5 * U)]) == lastOutput && Array(masked[(5 * U)...]) == lastOutput,
+                "masked steps repeat the previous output with return_sequences")
         spec.returnSequences = false
         let last = try RecurrentBlock(.recurrent(spec), inputDim: D, seed: 2)
         let final = try last.forward(inputs: x, mask: [1, 1, 1, 1, 0, 0], batch: 1, time: 6, rng: &rng)

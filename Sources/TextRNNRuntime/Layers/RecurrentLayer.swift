@@ -70,10 +70,14 @@ final class ProjectionTable: @unchecked Sendable {  // the C side synchronizes t
 }
 
 /// SimpleRNN, LSTM or GRU over one sequence, with Keras masking: a masked step leaves the
-/// state unchanged, outputs zero (with return_sequences) and costs nothing.
+/// state unchanged and costs nothing. With return_sequences it outputs, as Keras does, the
+/// previous output repeated (zero before the first unmasked step) for a plain layer, and zero
+/// for the two layers inside Bidirectional (Keras's `zero_output_for_mask`).
 struct RecurrentLayer: Sendable {
     let spec: RecurrentSpec
     let weights: RecurrentWeights
+    /// Keras `zero_output_for_mask`: true only inside Bidirectional.
+    var zeroOutputForMask = false
     /// For a layer reading the embedding directly: its input projection per token id.
     var projection: ProjectionTable? = nil
 
@@ -133,7 +137,11 @@ struct RecurrentLayer: Sendable {
         for step in firstStep..<steps {
             let t = spec.goBackwards ? steps - 1 - step : step
             if let mask, mask[t] == 0 {
-                if spec.returnSequences { (output + step * units).update(repeating: 0, count: units) }
+                if spec.returnSequences {
+                    // The state is unchanged here, so it is the previous output (or still zero).
+                    if zeroOutputForMask { (output + step * units).update(repeating: 0, count: units) }
+                    else { (output + step * units).update(from: state, count: units) }
+                }
             } else {
                 let x = table.map { $0.row(ids![t], tmp: rowScratch) } ?? UnsafePointer(projected! + t * width)
                 if let table, step + 1 < steps {

@@ -92,7 +92,7 @@ extension CompiledLayer {
         for (index, layer) in manifest.layers.enumerated() {
             let names = manifest.layerWeights[index]
             func pointer(_ role: String) -> UnsafePointer<Float>? { names[role].flatMap { tensors.pointers[$0] } }
-            func recurrent(_ spec: RecurrentSpec, prefix: String) -> RecurrentLayer {
+            func recurrent(_ spec: RecurrentSpec, prefix: String, zeroOutputForMask: Bool = false) -> RecurrentLayer {
                 let width = spec.cell.gateCount * spec.units
                 let bias = pointer(prefix + "bias")
                 let splitBias = spec.cell == .gru && spec.resetAfter
@@ -105,7 +105,8 @@ extension CompiledLayer {
                     spec: spec,
                     weights: RecurrentWeights(
                         input: input, recurrent: recurrentKernel, inputBias: bias,
-                        recurrentBias: splitBias ? bias.map { $0 + width } : nil))
+                        recurrentBias: splitBias ? bias.map { $0 + width } : nil),
+                    zeroOutputForMask: zeroOutputForMask)
                 if index == 1, let embedding {
                     layer.projection = ProjectionTable(
                         rows: embedding.rows, dim: embedding.dim, embeddingFloat: embedding.float,
@@ -129,7 +130,8 @@ extension CompiledLayer {
                 compiled.append(.recurrent(recurrent(spec, prefix: "")))
             case .bidirectional(let forward, let backward, let mergeMode):
                 compiled.append(.bidirectional(
-                    forward: recurrent(forward, prefix: "forward/"), backward: recurrent(backward, prefix: "backward/"),
+                    forward: recurrent(forward, prefix: "forward/", zeroOutputForMask: true),
+                    backward: recurrent(backward, prefix: "backward/", zeroOutputForMask: true),
                     mergeMode: mergeMode))
             case .globalMaxPooling(let masked):
                 compiled.append(.globalMaxPooling(masked: masked))

@@ -79,7 +79,7 @@ public enum LayerSpec: Sendable, Equatable {
     /// re-reversed so both directions align in time before merging.
     case bidirectional(forward: RecurrentSpec, backward: RecurrentSpec, mergeMode: MergeMode)
     /// Max over time. `masked`: skip masked steps (TextRNN's default). Keras 3's
-    /// GlobalMaxPooling1D ignores the mask, i.e. includes the zero outputs of masked steps;
+    /// GlobalMaxPooling1D ignores the mask, i.e. includes the outputs of masked steps;
     /// bundles exported from Keras say `masked: false`.
     case globalMaxPooling(masked: Bool)
     /// Mean over the unmasked steps (Keras GlobalAveragePooling1D with a mask).

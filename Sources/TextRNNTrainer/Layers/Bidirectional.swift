@@ -19,8 +19,8 @@ public final class BidirectionalLayer {
     init(forward: RecurrentSpec, backward: RecurrentSpec, mergeMode: MergeMode, inputDim: Int, layer: Int, layout: inout ParameterLayout) {
         precondition(forward.units == backward.units && forward.returnSequences == backward.returnSequences,
                      "Bidirectional directions must agree in units and return_sequences")
-        forwardLayer = RecurrentLayer(spec: forward, inputDim: inputDim, prefix: "\(layer)/forward/", layout: &layout)
-        backwardLayer = RecurrentLayer(spec: backward, inputDim: inputDim, prefix: "\(layer)/backward/", layout: &layout)
+        forwardLayer = RecurrentLayer(spec: forward, inputDim: inputDim, prefix: "\(layer)/forward/", layout: &layout, zeroOutputForMask: true)
+        backwardLayer = RecurrentLayer(spec: backward, inputDim: inputDim, prefix: "\(layer)/backward/", layout: &layout, zeroOutputForMask: true)
         self.mergeMode = mergeMode
         units = forward.units
         returnSequences = forward.returnSequences

@@ -1,7 +1,8 @@
 /// Global pooling over time, [B, T, D] → [B, D].
 ///
 /// Max: `masked` skips masked steps (TextRNN default); unmasked (Keras 3 GlobalMaxPooling1D,
-/// which ignores the mask) includes the zero outputs of masked steps. A sample with every step
+/// which ignores the mask) includes what the layer before output at masked steps (a plain
+/// recurrent layer's carried state, zeros inside Bidirectional). A sample with every step
 /// masked pools to 0. The gradient goes to the arg-max step only (first one on ties, like TF).
 final class GlobalMaxPoolingLayer {
     let masked: Bool

@@ -13,10 +13,13 @@ import TextRNNRuntime
 ///   • each step's gate block [Bₗ, G] is contiguous for the recurrent GEMM,
 ///   • the weight gradients are one GEMM each over all T·Bₗ rows after the time loop.
 ///
-/// Masking (Keras): a masked step leaves h (and c) unchanged and, with return_sequences, outputs 0.
+/// Masking (Keras): a masked step leaves h (and c) unchanged. With return_sequences it outputs
+/// that unchanged h, i.e. the previous output (zero before the first unmasked step), except
+/// inside Bidirectional, where Keras outputs 0 (`zero_output_for_mask`).
 /// Outputs with return_sequences are in processing order, i.e. reversed under go_backwards (Keras).
 final class RecurrentLane {
     let spec: RecurrentSpec
+    let zeroOutputForMask: Bool
     let inputDim: Int, units: Int
     let gateWidth: Int  // G = gateCount·units
     let kernel: TensorView           // [D, G]
@@ -57,6 +60,7 @@ final class RecurrentLane {
 
     init(_ layer: RecurrentLayer) {
         spec = layer.spec
+        zeroOutputForMask = layer.zeroOutputForMask
         inputDim = layer.inputDim
         units = layer.units
         gateWidth = layer.gateWidth
@@ -130,7 +134,7 @@ final class RecurrentLane {
             for s in 0..<T {
                 for r in 0..<B {
                     let dst = outP + (rows[r] * T + s) * U, src = stP + ((s + 1) * B + r) * U
-                    if smP[s * B + r] != 0 { dst.update(from: src, count: U) } else { dst.update(repeating: 0, count: U) }
+                    if zeroOutputForMask && smP[s * B + r] == 0 { dst.update(repeating: 0, count: U) } else { dst.update(from: src, count: U) }
                 }
             }
         } else {
@@ -175,8 +179,9 @@ final class RecurrentLane {
 
         for s in stride(from: T - 1, through: 0, by: -1) {
             if spec.returnSequences {
-                // A masked step's output is the constant 0, so its cotangent goes nowhere.
-                for r in 0..<B where smP[s * B + r] != 0 {
+                // A masked step's output is the carried state, or the constant 0 inside
+                // Bidirectional, whose cotangent goes nowhere.
+                for r in 0..<B where !zeroOutputForMask || smP[s * B + r] != 0 {
                     let d = dhP + r * U, y = dY + (rows[r] * T + s) * U
                     for j in 0..<U { d[j] += y[j] }
                 }

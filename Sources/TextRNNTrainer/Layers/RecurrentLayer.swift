@@ -14,6 +14,9 @@ import TextRNNRuntime
 /// cores, so its directions keep one lane.
 public final class RecurrentLayer {
     public let spec: RecurrentSpec
+    /// Keras `zero_output_for_mask`: masked steps output 0 (inside Bidirectional) instead of
+    /// the carried state (a plain layer).
+    public let zeroOutputForMask: Bool
     public let inputDim: Int
     let units: Int
     let gateWidth: Int  // G = gateCount·units
@@ -48,8 +51,9 @@ public final class RecurrentLayer {
     private let parameterSpan: Range<Int>
     private let laneGradients = FloatBuffer() // [span] the second lane's weight gradients
 
-    init(spec: RecurrentSpec, inputDim: Int, prefix: String, layout: inout ParameterLayout) {
+    init(spec: RecurrentSpec, inputDim: Int, prefix: String, layout: inout ParameterLayout, zeroOutputForMask: Bool = false) {
         self.spec = spec
+        self.zeroOutputForMask = zeroOutputForMask
         self.inputDim = inputDim
         units = spec.units
         gateWidth = spec.cell.gateCount * spec.units

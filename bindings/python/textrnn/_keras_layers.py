@@ -61,8 +61,7 @@ def _exact_class(layer: Any, keras: Any) -> Optional[str]:
 
 class _Converter:
     """Walks the chain once, tracking what the runtime needs to know about the data flowing:
-    whether it is a sequence, whether a mask travels with it, and what Keras leaves at masked
-    steps (which decides how a mask-ignoring GlobalMaxPooling1D must be exported)."""
+    whether it is a sequence and whether a mask travels with it."""
 
     def __init__(self, keras: Any, padding: str) -> None:
         self.keras = keras
@@ -70,9 +69,6 @@ class _Converter:
         self.result = ConvertedLayers()
         self.is_sequence = True
         self.has_mask = False
-        # What Keras outputs at masked steps of the current sequence: "values" (computed as for
-        # any step), "zeros", or "last_valid" (the previous unmasked step's output).
-        self.masked_fill = "values"
         self.last_layer: Any = None  # the Keras layer behind the last bundle layer
 
     # -- helpers
@@ -152,22 +148,15 @@ class _Converter:
         spec["weights"] = weights
         return spec
 
-    def _after_recurrent(self, return_sequences: bool, zeros_at_masked_steps: bool, go_backwards: bool) -> None:
+    def _after_recurrent(self, return_sequences: bool) -> None:
         self.is_sequence = return_sequences
         self.has_mask = self.has_mask and return_sequences
-        if zeros_at_masked_steps:
-            self.masked_fill = "zeros"
-        else:
-            # Keras repeats the previous output at a masked step, starting from zeros: padding
-            # met after the text (post padding read forwards, or pre padding read backwards)
-            # repeats the last real output, padding met first repeats zeros.
-            self.masked_fill = "last_valid" if (self.padding == "post") != go_backwards else "zeros"
 
     def single_recurrent(self, layer: Any) -> None:
         self._require_sequence(layer)
         index = len(self.result.layers)
         self.result.layers.append(self.recurrent(layer, f"{index}/"))
-        self._after_recurrent(layer.return_sequences, bool(getattr(layer, "zero_output_for_mask", False)), layer.go_backwards)
+        self._after_recurrent(layer.return_sequences)
 
     def bidirectional(self, layer: Any) -> None:
         self._require_sequence(layer)
@@ -183,8 +172,7 @@ class _Converter:
         if layer.merge_mode != "concat" and forward["units"] != backward["units"]:
             raise KerasExportError(f"merge_mode={layer.merge_mode!r} needs equal units in both directions", layer)
         self.result.layers.append({"class": "Bidirectional", "merge_mode": layer.merge_mode, "forward": forward, "backward": backward})
-        # Bidirectional forces zero_output_for_mask on both directions when returning sequences.
-        self._after_recurrent(forward["return_sequences"], True, False)
+        self._after_recurrent(forward["return_sequences"])
 
     def pooling(self, layer: Any, class_name: str) -> None:
         self._require_sequence(layer)
@@ -192,9 +180,10 @@ class _Converter:
             raise KerasExportError("only data_format=\"channels_last\" with keepdims=False is supported", layer)
         entry: Dict[str, Any] = {"class": class_name}
         if class_name == "GlobalMaxPooling1D":
-            # Keras's layer ignores the mask, so masked steps count with whatever value Keras put
-            # there; only when that is the last real output does skipping them give the same max.
-            entry["masked"] = self.has_mask and self.masked_fill == "last_valid"
+            # Keras's layer ignores the mask: masked steps count with the values Keras puts there
+            # (a plain recurrent layer's repeated previous output, zeros inside Bidirectional).
+            # The runtime computes exactly those values, so it must not skip the steps either.
+            entry["masked"] = False
         self.result.layers.append(entry)
         self.is_sequence = False
         self.has_mask = False
