@@ -28,6 +28,7 @@ struct HyperparameterOptions: ParsableArguments {
     @Option(name: .customLong("embedding-dropout"), help: "SpatialDropout1D rate on the embeddings.") var embeddingDropout: Float?
     @Option(name: .customLong("dense-dropout"), help: "Dropout before each Dense layer.") var denseDropout: Float?
     @Option(name: .customLong("reset-after"), help: "GRU reset_after: true or false.") var resetAfter: Bool?
+    @Option(help: "Add a TF-IDF bag-of-n-grams branch, mixed with the network on the validation data: true or false.") var bag: Bool?
     @Option(help: "Optimizer: adam, rmsprop or sgd.") var optimizer: String?
     @Option(name: .customLong("learning-rate")) var learningRate: Float?
     @Option(help: "Momentum (SGD, RMSprop).") var momentum: Float?
@@ -87,6 +88,7 @@ struct HyperparameterOptions: ParsableArguments {
         if let embeddingDropout { config.embeddingDropout = embeddingDropout }
         if let denseDropout { config.denseDropout = denseDropout }
         if let resetAfter { config.resetAfter = resetAfter }
+        if let bag { config.bag = bag }
         try choice(optimizer, "--optimizer", &config.optimizer)
         if let learningRate { config.learningRate = learningRate }
         if let momentum { config.momentum = momentum }
@@ -173,6 +175,10 @@ struct TrainCommand: ParsableCommand {
             progress.message("early stopping: restored the weights of epoch \(epoch)")
         case .finished:
             session.restoreBest()
+        }
+        if config.bag {
+            try session.fitBag(train: encodedTrain, validation: encodedValidation, log: progress.message)
+            progress.message(session.bag!.summary)
         }
         let seconds = Date().timeIntervalSince(started)
 

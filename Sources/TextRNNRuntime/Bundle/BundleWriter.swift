@@ -34,12 +34,15 @@ public struct BundleContents: Sendable {
     /// Every weight of every layer, named as `tensorName(layer:direction:role:)` says.
     public var tensors: [BundleTensor]
     public var training: JSONValue?
+    /// The bag-of-n-grams branch; its tensors (BagSpec.weightShapes) are among `tensors`.
+    public var bag: BagSpec?
 
     public init(
         producer: String = "textrnn \(TextRNNVersion.string)", text: TextPipelineConfig, vocabulary: [[UInt8]],
         labels: [String], output: Manifest.OutputKind, layers: [LayerSpec], tensors: [BundleTensor],
-        training: JSONValue? = nil
+        training: JSONValue? = nil, bag: BagSpec? = nil
     ) {
+        self.bag = bag
         self.producer = producer
         self.text = text
         self.vocabulary = vocabulary
@@ -108,7 +111,7 @@ public enum BundleWriter {
         let manifest = Manifest(
             producer: contents.producer, text: contents.text, vocabulary: contents.vocabulary, labels: contents.labels,
             output: contents.output, layers: contents.layers, layerWeights: layerWeights, tensors: entries,
-            weightsLength: weights.count, weightsCRC32: CRC32.checksum(weights), training: contents.training)
+            weightsLength: weights.count, weightsCRC32: CRC32.checksum(weights), training: contents.training, bag: contents.bag)
         try ManifestValidator.validate(manifest)
         return (Array(ManifestEncoder.json(manifest).serialized().utf8), weights)
     }

@@ -2,7 +2,9 @@
 /// docs/bundle-format.md). Tensor contents are checked separately, against the weights file.
 public struct Manifest: Sendable {
     public static let formatName = "textrnn-bundle"
-    public static let formatVersion = 1
+    /// Version 2 added the optional `bag` branch; version 1 bundles read unchanged.
+    public static let formatVersion = 2
+    public static let readableVersions = 1...2
     public static let manifestFileName = "manifest.json"
     public static let defaultWeightsFileName = "weights.bin"
     /// Every tensor's offset in the weights file is a multiple of this.
@@ -55,6 +57,8 @@ public struct Manifest: Sendable {
     public var layers: [LayerSpec]
     /// For each layer, weight role ("kernel", "forward/kernel", ...) -> tensor name.
     public var layerWeights: [[String: String]]
+    /// The bag-of-n-grams branch beside the layers, added to the last Dense's pre-activation.
+    public var bag: BagSpec?
     public var tensors: [TensorEntry]
     public var weightsFile: String
     public var weightsLength: Int
@@ -66,8 +70,9 @@ public struct Manifest: Sendable {
         producer: String, text: TextPipelineConfig, vocabulary: [[UInt8]], labels: [String],
         output: OutputKind, layers: [LayerSpec], layerWeights: [[String: String]],
         tensors: [TensorEntry], weightsFile: String = Manifest.defaultWeightsFileName,
-        weightsLength: Int, weightsCRC32: UInt32, training: JSONValue? = nil
+        weightsLength: Int, weightsCRC32: UInt32, training: JSONValue? = nil, bag: BagSpec? = nil
     ) {
+        self.bag = bag
         self.producer = producer
         self.text = text
         self.vocabulary = vocabulary

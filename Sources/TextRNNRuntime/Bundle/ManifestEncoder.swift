@@ -26,6 +26,9 @@ public enum ManifestEncoder {
             ])),
             ("text", .object(text)),
         ]
+        if let bag = manifest.bag {
+            root.append(("bag", .object([("unigrams", .int(bag.unigrams)), ("bigrams", .int(bag.bigrams))])))
+        }
         if let training = manifest.training { root.append(("training", training)) }
         return .object(root)
     }

@@ -16,8 +16,8 @@ public enum ManifestParser {
             throw TextRNNError(.invalidBundle, "manifest.json: format: expected \"\(Manifest.formatName)\", not \"\(format)\"")
         }
         let version = try root.member("format_version").int(in: 1...Int(Int32.max))
-        guard version == Manifest.formatVersion else {
-            throw TextRNNError(.unsupported, "manifest.json: format_version: \(version) is not supported (this runtime reads \(Manifest.formatVersion))")
+        guard Manifest.readableVersions.contains(version) else {
+            throw TextRNNError(.unsupported, "manifest.json: format_version: \(version) is not supported (this runtime reads \(Manifest.readableVersions.lowerBound) to \(Manifest.readableVersions.upperBound))")
         }
         let producer = root.has("producer") ? try root.member("producer").string() : ""
 
@@ -58,11 +58,19 @@ public enum ManifestParser {
             throw TextRNNError(.invalidBundle, "manifest.json: weights.crc32: expected 8 hex digits, not \"\(crcText)\"")
         }
         let training: JSONValue? = root.has("training") ? root.member("training").value() : nil
+        var bag: BagSpec? = nil
+        if version >= 2 && root.has("bag") {
+            let node = root.member("bag")
+            try node.requireObject()
+            bag = BagSpec(
+                unigrams: try node.member("unigrams").int(in: 2...TextLimits.maxVocabularySize),
+                bigrams: try node.member("bigrams").int(in: 0...TextLimits.maxVocabularySize))
+        }
 
         let manifest = Manifest(
             producer: producer, text: text, vocabulary: vocabulary, labels: labels, output: output,
             layers: layers, layerWeights: layerWeights, tensors: tensors, weightsFile: weightsFile,
-            weightsLength: weightsLength, weightsCRC32: crc, training: training)
+            weightsLength: weightsLength, weightsCRC32: crc, training: training, bag: bag)
         try ManifestValidator.validate(manifest)
         return manifest
     }

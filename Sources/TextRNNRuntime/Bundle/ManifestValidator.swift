@@ -166,6 +166,17 @@ enum ManifestValidator {
         guard case .dense(let units, let activation) = layers[layers.count - 1] else {
             throw fail("layers: the last layer must be a Dense output layer")
         }
+        if let bag = manifest.bag {
+            guard bag.unigrams == manifest.vocabulary.count else {
+                throw fail("bag.unigrams: \(bag.unigrams), expected the vocabulary size \(manifest.vocabulary.count)")
+            }
+            for (name, shape) in bag.weightShapes(outputs: units) {
+                guard let tensor = tensors[name] else { throw fail("bag: no tensor named \"\(name)\"") }
+                guard tensor.shape == shape, tensor.dtype == .float32 else {
+                    throw fail("bag: tensor \"\(name)\" must be float32 of shape \(shape), not \(tensor.dtype.rawValue) \(tensor.shape)")
+                }
+            }
+        }
         let labels = manifest.labels.count
         switch manifest.output {
         case .softmax:

@@ -16,6 +16,8 @@ final class ForwardTrace {
     private(set) var logs: [[RecurrentLog]] = []
     /// RecurrentLayer.forward's working memory, big enough for every recurrent layer.
     private(set) var recurrentScratch: UnsafeMutablePointer<Float>
+    /// The bag branch's features of `ids`.
+    var bag = BagScratch()
     private var owned: [UnsafeMutableRawPointer] = []
 
     init(model: Model, steps: Int, logging: Bool) {

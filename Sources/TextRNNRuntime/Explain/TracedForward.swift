@@ -85,7 +85,10 @@ extension Model {
                 mask = nil
                 changedRows = nil
             case .dense(let kernel, let bias, let activation):
-                SequenceLayers.dense(current, kernel: kernel, bias: bias, activation: activation, output: output)
+                let bag = index == layers.count - 1 ? self.bag : nil
+                let ids = UnsafeBufferPointer(start: UnsafePointer(trace.ids), count: steps)
+                SequenceLayers.dense(current, kernel: kernel, bias: bias, activation: activation, output: output,
+                                     beforeActivation: bag.map { bag in { bag.addLogits(ids: ids, scratch: &trace.bag, into: $0) } })
                 features = kernel.columns
                 changedRows = nil
             }

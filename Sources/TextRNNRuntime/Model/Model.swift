@@ -6,6 +6,8 @@ public final class Model: Sendable {
     public let manifest: Manifest
     public let pipeline: TextPipeline
     let layers: [CompiledLayer]
+    /// The bag-of-n-grams branch, added to the last Dense layer's pre-activation.
+    let bag: CompiledBag?
     private let storage: WeightStorage
     private let tensors: ResolvedTensors
     /// The first recurrent layer reads token ids through its projection table(s).
@@ -55,6 +57,11 @@ public final class Model: Sendable {
         self.pipeline = TextPipeline(config: manifest.text, vocabulary: try Vocabulary(tokens: manifest.vocabulary))
         _ = trk_kernel_level()  // CPU detection, once per process
         self.layers = CompiledLayer.compile(manifest, tensors: tensors)
+        if let spec = manifest.bag, case .dense(let outputs, _) = manifest.layers[manifest.layers.count - 1] {
+            self.bag = try CompiledBag(spec: spec, pointers: tensors.pointers, outputs: outputs)
+        } else {
+            self.bag = nil
+        }
         if layers.count > 1, case .recurrent(let layer) = layers[1] {
             usesProjection = layer.projection != nil
         } else if layers.count > 1, case .bidirectional(let forward, let backward, _) = layers[1] {
@@ -141,7 +148,7 @@ public final class Model: Sendable {
         var features = 0
         var current = scratch.current.pointer
         var projectionIDs: UnsafePointer<Int32>? = usesProjection ? ids.baseAddress : nil
-        for layer in layers {
+        for (index, layer) in layers.enumerated() {
             defer { if case .embedding = layer {} else { projectionIDs = nil } }
             switch layer {
             case .embedding(let table, let maskZero):
@@ -195,7 +202,9 @@ public final class Model: Sendable {
                 mask = nil
             case .dense(let kernel, let bias, let activation):
                 let output = scratch.next.reserve(kernel.columns)
-                SequenceLayers.dense(current, kernel: kernel, bias: bias, activation: activation, output: output)
+                let bag = index == layers.count - 1 ? self.bag : nil
+                SequenceLayers.dense(current, kernel: kernel, bias: bias, activation: activation, output: output,
+                                     beforeActivation: bag.map { bag in { bag.addLogits(ids: ids, scratch: &scratch.bag, into: $0) } })
                 swap(&scratch.current, &scratch.next)
                 current = output
                 features = kernel.columns

@@ -9,6 +9,7 @@ public final class PredictionScratch {
     var next = GrowableBuffer<Float>()  // [steps, features] the layer output
     var backward = GrowableBuffer<Float>()  // [steps, units] a Bidirectional layer's backward output
     var recurrent = GrowableBuffer<Float>()  // RecurrentLayer.scratchCount floats
+    var bag = BagScratch()  // the bag branch's features of one text
 
     public init() {}
 }

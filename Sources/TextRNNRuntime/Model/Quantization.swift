@@ -80,9 +80,14 @@ public enum Quantization {
             }
             features = outputFeatures
         }
+        // The bag branch stays float32: its bigram table holds exact ids, its idf and kernel are small beside the gain.
+        if let bag = manifest.bag, case .dense(let outputs, _) = manifest.layers[manifest.layers.count - 1] {
+            for (name, shape) in bag.weightShapes(outputs: outputs) { tensors.append(BundleTensor(name: name, shape: shape, values: floats[name]!)) }
+        }
         return BundleContents(
             producer: manifest.producer, text: manifest.text, vocabulary: manifest.vocabulary, labels: manifest.labels,
-            output: manifest.output, layers: manifest.layers, tensors: tensors, training: training ?? manifest.training)
+            output: manifest.output, layers: manifest.layers, tensors: tensors, training: training ?? manifest.training,
+            bag: manifest.bag)
     }
 
     /// Reads a bundle directory's manifest and weights (validated, checksum checked).

@@ -16,10 +16,11 @@ extension TrainingSession {
             }
             features = outputFeatures
         }
+        if let bag { tensors += bag.tensors }
         let vocabulary = (0..<pipeline.vocabulary.count).map { Array(pipeline.vocabulary.tokenBytes($0)) }
         return BundleContents(
             text: pipeline.config, vocabulary: vocabulary, labels: labelNames, output: plan.output, layers: plan.layers,
-            tensors: tensors, training: training)
+            tensors: tensors, training: training, bag: bag?.features.spec)
     }
 
     /// The deterministic part of a run, for the manifest: hyperparameters and per-epoch numbers
@@ -40,6 +41,7 @@ extension TrainingSession {
             ("seed", .int(Int(truncatingIfNeeded: config.seed))), ("threads", .int(config.threads)),
         ]
         if let clip = config.clipnorm { hyperparameters.append(("clipnorm", .double(Double(clip)))) }
+        hyperparameters.append(("bag", .bool(config.bag)))
         var members: [(String, TextRNNRuntime.JSONValue)] = [
             ("dataset", .string(dataset)), ("train_rows", .int(trainRows)), ("validation_rows", .int(validationRows)),
             ("hyperparameters", .object(hyperparameters)),
@@ -51,6 +53,17 @@ extension TrainingSession {
                 ])
             })),
         ]
+        if let bag {
+            var chosen: [(String, TextRNNRuntime.JSONValue)] = [
+                ("unigrams", .int(bag.features.spec.unigrams)), ("bigrams", .int(bag.features.spec.bigrams)),
+                ("c", .double(Double(bag.c))), ("mix", .double(Double(bag.mix))),
+            ]
+            if let scores = bag.validation {
+                chosen.append(("validation_accuracy", .object([
+                    ("network", .double(scores.network)), ("bag", .double(scores.bag)), ("mixed", .double(scores.mixed))])))
+            }
+            members.append(("bag", .object(chosen)))
+        }
         if let metrics { members.append(("metrics", metrics)) }
         return .object(members)
     }

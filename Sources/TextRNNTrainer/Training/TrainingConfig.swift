@@ -36,6 +36,9 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public var recurrentDropout: Float = 0
     public var embeddingDropout: Float = 0
     public var denseDropout: Float = 0
+    /// The bag-of-n-grams branch beside the recurrent one (FittedBag): a TF-IDF logistic
+    /// regression on the token ids and their bigrams, mixed with the network on validation data.
+    public var bag: Bool = true
 
     // Optimization
     public var optimizer: OptimizerName = .adam
@@ -46,7 +49,8 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public var schedule: Schedule = .constant
     public var decayRate: Float = 0.5
     public var warmupSteps: Int = 0
-    public var epochs: Int = 5
+    /// The most epochs; early stopping usually ends training sooner.
+    public var epochs: Int = 10
     public var batchSize: Int = 64
     public var classWeight: ClassWeight = .none
     /// Group batches by length so padding costs no time (exact: padding is masked).
@@ -54,7 +58,8 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
 
     // Validation and control
     public var validationSplit: Double = 0.1
-    public var earlyStopping: Int = 0
+    /// Patience in epochs (0: off); the best epoch's weights are restored.
+    public var earlyStopping: Int = 2
     /// What early stopping watches (Keras EarlyStopping `monitor`): val_loss or val_accuracy.
     public var monitor: String = "val_loss"
     public var seed: UInt64 = 42
@@ -63,7 +68,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case standardize, bigrams, ngrams, padding, truncating, cell, units, bidirectional, pooling, dropout
+        case standardize, bigrams, ngrams, padding, truncating, cell, units, bidirectional, pooling, dropout, bag
         case optimizer, momentum, nesterov, clipnorm, schedule, epochs, seed, threads, monitor
         case replaceHTMLBreaks = "replace_html_breaks", maxTokens = "max_tokens", minCount = "min_count"
         case sequenceLength = "sequence_length", embeddingDim = "embedding_dim", resetAfter = "reset_after"
@@ -91,7 +96,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         try read(.cell, &cell); try read(.units, &units); try read(.bidirectional, &bidirectional)
         try read(.embeddingDim, &embeddingDim); try read(.resetAfter, &resetAfter); try read(.pooling, &pooling)
         try read(.denseUnits, &denseUnits); try read(.dropout, &dropout); try read(.recurrentDropout, &recurrentDropout)
-        try read(.embeddingDropout, &embeddingDropout); try read(.denseDropout, &denseDropout)
+        try read(.embeddingDropout, &embeddingDropout); try read(.denseDropout, &denseDropout); try read(.bag, &bag)
         try read(.optimizer, &optimizer); try read(.learningRate, &learningRate); try read(.momentum, &momentum)
         try read(.nesterov, &nesterov); clipnorm = try container.decodeIfPresent(Float.self, forKey: .clipnorm)
         try read(.schedule, &schedule); try read(.decayRate, &decayRate); try read(.warmupSteps, &warmupSteps)

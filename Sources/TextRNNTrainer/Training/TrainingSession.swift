@@ -20,6 +20,8 @@ public final class TrainingSession {
     var epochLoss = (sum: 0.0, correct: 0.0, rows: 0)
     var epochSeconds = 0.0
     private let stepsPerEpoch: Int
+    /// The bag-of-n-grams branch, once `fitBag` has run; `evaluate` and the bundle include it.
+    public internal(set) var bag: FittedBag?
 
     /// Fits the vocabulary on `train` (only), picks the sequence length, builds the network.
     public init(config: TrainingConfig, train: LabelledDataset, log: (String) -> Void) throws {
@@ -176,7 +178,7 @@ public final class TrainingSession {
         best.parameters.withUnsafeBufferPointer { network.store.parameters.update(from: $0.baseAddress!, count: network.store.count) }
     }
 
-    private func correctCount(_ probabilities: [Float], targets: [Float], batch: Int) -> Double {
+    func correctCount(_ probabilities: [Float], targets: [Float], batch: Int) -> Double {
         let width = network.outputDim
         var correct = 0.0
         for row in 0..<batch {
@@ -206,15 +208,31 @@ public final class TrainingSession {
         var lossSum = 0.0
         var correct = 0.0
         var rng = SeededGenerator(seed: 0)
+        let mixedLogits = FloatBuffer(), mixedProbabilities = FloatBuffer()
+        var bagScratch = BagScratch()
         for start in stride(from: 0, to: data.count, by: batchSize) {
             let rows = order[start..<min(start + batchSize, data.count)]
             let (batch, time) = data.batch(rows, ids: &ids, targets: &targets)
-            let output = try ids.withUnsafeBufferPointer {
+            var output = try ids.withUnsafeBufferPointer {
                 try network.forward(tokenIds: $0.baseAddress!, batch: batch, time: time, training: false, rng: &rng)
+            }
+            var logits = network.logits
+            if let bag {
+                // The network's logits plus the bag's, then the output activation again.
+                let z = mixedLogits.resize(batch * width), p = mixedProbabilities.resize(batch * width)
+                z.update(from: network.logits, count: batch * width)
+                ids.withUnsafeBufferPointer { all in
+                    for row in 0..<batch {
+                        bag.addLogits(UnsafeBufferPointer(rebasing: all[(row * time)..<((row + 1) * time)]), scratch: &bagScratch, into: z + row * width)
+                    }
+                }
+                p.update(from: z, count: batch * width)
+                Self.activate(p, count: batch * width, width: width, loss: plan.loss)
+                (output, logits) = (UnsafePointer(p), UnsafePointer(z))
             }
             let loss = targets.withUnsafeBufferPointer { y in
                 gradient.withUnsafeMutableBufferPointer { dz in
-                    crossEntropy(plan.loss, logits: network.logits, probabilities: output, batch: batch, outputs: width,
+                    crossEntropy(plan.loss, logits: logits, probabilities: output, batch: batch, outputs: width,
                                  targets: y.baseAddress!, sampleWeights: nil, logitGradient: dz.baseAddress!)
                 }
             }

@@ -1,0 +1,156 @@
+import Glibc
+
+/// The bag-of-n-grams branch ("wide" part) beside the recurrent one. It reads the same token ids
+/// as the recurrent layers: each id, and each pair of adjacent ids (a bigram), counts as a
+/// feature; a text's features are TF-IDF weighted and L2-normalized, as scikit-learn's
+/// `TfidfVectorizer(sublinear_tf=True)`, and go through a linear map whose output is added to the
+/// last Dense layer's pre-activation. In Keras terms: `Concatenate([recurrent features, tf-idf
+/// features])` into that Dense.
+///
+/// Feature index: f < `unigrams` is token id f (id 0, padding, never counts); f = `unigrams` + k
+/// is the k-th bigram of `bigramKeys` (sorted, key = first id << 32 | second id). Bigrams with
+/// padding or "[UNK]" (id 1) in them are not features.
+///
+/// Tensors (bundle names): `bag/idf` [features], `bag/bigrams` [bigrams, 2] (the id pairs, as
+/// exact float32 integers), `bag/kernel` [features, outputs].
+public struct BagSpec: Sendable, Equatable {
+    public var unigrams: Int
+    public var bigrams: Int
+    public var features: Int { unigrams + bigrams }
+
+    public init(unigrams: Int, bigrams: Int) {
+        self.unigrams = unigrams
+        self.bigrams = bigrams
+    }
+
+    public static let idfTensor = "bag/idf"
+    public static let bigramsTensor = "bag/bigrams"
+    public static let kernelTensor = "bag/kernel"
+
+    /// Tensor names and shapes, for a model with `outputs` logits.
+    public func weightShapes(outputs: Int) -> [(name: String, shape: [Int])] {
+        [(Self.idfTensor, [features]), (Self.bigramsTensor, [bigrams, 2]), (Self.kernelTensor, [features, outputs])]
+    }
+
+    @inline(__always) public static func key(_ first: Int32, _ second: Int32) -> UInt64 {
+        UInt64(UInt32(bitPattern: first)) << 32 | UInt64(UInt32(bitPattern: second))
+    }
+}
+
+/// Reusable buffers for one text's bag features.
+public struct BagScratch: Sendable {
+    public var indices: [Int32] = []
+    public var values: [Float] = []
+    public init() {}
+}
+
+/// The feature extractor: the spec with its idf weights and bigram table.
+public struct BagFeatures: Sendable {
+    public let spec: BagSpec
+    public let bigramKeys: [UInt64]  // [bigrams] sorted
+    public let idf: [Float]  // [features]
+
+    public init(spec: BagSpec, bigramKeys: [UInt64], idf: [Float]) {
+        precondition(bigramKeys.count == spec.bigrams && idf.count == spec.features)
+        self.spec = spec
+        self.bigramKeys = bigramKeys
+        self.idf = idf
+    }
+
+    /// The bigram feature of ids (a, b), or nil.
+    @inline(__always) func bigramFeature(_ a: Int32, _ b: Int32) -> Int32? {
+        let key = BagSpec.key(a, b)
+        var low = 0, high = bigramKeys.count
+        while low < high {
+            let middle = (low + high) >> 1
+            if bigramKeys[middle] < key { low = middle + 1 } else { high = middle }
+        }
+        return low < bigramKeys.count && bigramKeys[low] == key ? Int32(spec.unigrams + low) : nil
+    }
+
+    /// Raw feature occurrences of `ids` (unsorted, with repeats) appended to `out`.
+    public func occurrences(_ ids: UnsafeBufferPointer<Int32>, into out: inout [Int32]) {
+        var previous: Int32 = 0
+        for id in ids {
+            if id > 0 && Int(id) < spec.unigrams { out.append(id) }
+            if previous > 1 && id > 1, let feature = bigramFeature(previous, id) { out.append(feature) }
+            previous = id
+        }
+    }
+
+    /// The text's features: sorted unique `indices` with their TF-IDF `values` (unit L2 norm).
+    public func features(_ ids: UnsafeBufferPointer<Int32>, scratch: inout BagScratch) {
+        scratch.indices.removeAll(keepingCapacity: true)
+        scratch.values.removeAll(keepingCapacity: true)
+        occurrences(ids, into: &scratch.indices)
+        scratch.indices.sort()
+        var write = 0, read = 0
+        var norm: Float = 0
+        let count = scratch.indices.count
+        while read < count {
+            let feature = scratch.indices[read]
+            var run = 1
+            while read + run < count && scratch.indices[read + run] == feature { run += 1 }
+            let value = (1 + logf(Float(run))) * idf[Int(feature)]
+            scratch.indices[write] = feature
+            scratch.values.append(value)
+            norm += value * value
+            write += 1
+            read += run
+        }
+        scratch.indices.removeLast(count - write)
+        if norm > 0 {
+            let scale = 1 / norm.squareRoot()
+            for i in 0..<write { scratch.values[i] *= scale }
+        }
+    }
+}
+
+/// logits[k] += Σ_f value_f · kernel[f, k] over one text's features.
+@inline(__always)
+public func addBagLogits(
+    indices: [Int32], values: [Float], kernel: UnsafePointer<Float>, outputs: Int, into logits: UnsafeMutablePointer<Float>
+) {
+    for (feature, value) in zip(indices, values) {
+        let row = kernel + Int(feature) * outputs
+        for k in 0..<outputs { logits[k] += value * row[k] }
+    }
+}
+
+/// A bundle's bag branch, resolved: the extractor and the kernel [features, outputs].
+struct CompiledBag: @unchecked Sendable {  // the kernel points into immutable weights
+    let features: BagFeatures
+    let kernel: UnsafePointer<Float>
+    let outputs: Int
+
+    /// Reads the bag tensors; the bigram table must hold distinct, ascending pairs of ids in
+    /// 2..<unigrams (exact integers), which is what the writer produces.
+    init(spec: BagSpec, pointers: [String: UnsafePointer<Float>], outputs: Int) throws(TextRNNError) {
+        let pairs = pointers[BagSpec.bigramsTensor]!
+        var keys: [UInt64] = []
+        keys.reserveCapacity(spec.bigrams)
+        for k in 0..<spec.bigrams {
+            let first = pairs[2 * k], second = pairs[2 * k + 1]
+            guard first == first.rounded(), second == second.rounded(), first >= 2, second >= 2,
+                  first < Float(spec.unigrams), second < Float(spec.unigrams)
+            else {
+                throw TextRNNError(.invalidBundle, "weights: tensor \"\(BagSpec.bigramsTensor)\" row \(k) is not a pair of token ids in 2..<\(spec.unigrams)")
+            }
+            let key = BagSpec.key(Int32(first), Int32(second))
+            guard keys.last.map({ $0 < key }) ?? true else {
+                throw TextRNNError(.invalidBundle, "weights: tensor \"\(BagSpec.bigramsTensor)\" row \(k) is out of order or repeated")
+            }
+            keys.append(key)
+        }
+        let idf = Array(UnsafeBufferPointer(start: pointers[BagSpec.idfTensor]!, count: spec.features))
+        features = BagFeatures(spec: spec, bigramKeys: keys, idf: idf)
+        kernel = pointers[BagSpec.kernelTensor]!
+        self.outputs = outputs
+    }
+
+    /// logits [outputs] += the branch's output for `ids`.
+    func addLogits(ids: UnsafeBufferPointer<Int32>, scratch: inout BagScratch, into logits: UnsafeMutablePointer<Float>) {
+        features.features(ids, scratch: &scratch)
+        addBagLogits(indices: scratch.indices, values: scratch.values, kernel: kernel, outputs: outputs, into: logits)
+    }
+}

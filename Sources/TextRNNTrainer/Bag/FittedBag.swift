@@ -1,0 +1,141 @@
+import Foundation
+import TextRNNRuntime
+
+/// The bag branch of a trained model, fitted after the recurrent network: a logistic regression
+/// on the bag features (its C chosen on the validation data), then mixed with the network in
+/// logit space, z = w·z_bag + (1 − w)·z_network, w chosen on the validation data too. The mix is
+/// folded into the weights: `kernel` and `bias` carry w, the network's last Dense is scaled by
+/// 1 − w, so the bundle's Dense over [network features ‖ bag features] gives z exactly.
+public struct FittedBag: Sendable {
+    public let features: BagFeatures
+    public let outputs: Int
+    var kernel: [Float]  // [features, outputs], times w
+    var bias: [Float]  // [outputs], times w: added to the last Dense's bias
+    /// What was chosen, and the validation accuracy of each part and of the mix.
+    public let c: Float
+    public let mix: Float
+    public let validation: (network: Double, bag: Double, mixed: Double)?
+
+    /// One line for the training log.
+    public var summary: String {
+        var line = String(format: "bag: %d unigram + %d bigram features, C = %g, mix w = %.1f", features.spec.unigrams, features.spec.bigrams, c, mix)
+        if let validation {
+            line += String(format: "; validation accuracy: network %.4f, bag %.4f, mixed %.4f", validation.network, validation.bag, validation.mixed)
+        }
+        return line
+    }
+
+    /// The tensors of the bundle's bag branch.
+    var tensors: [BundleTensor] {
+        let shapes = features.spec.weightShapes(outputs: outputs)
+        let pairs = features.bigramKeys.flatMap { [Float($0 >> 32), Float($0 & 0xFFFF_FFFF)] }
+        return [
+            BundleTensor(name: shapes[0].name, shape: shapes[0].shape, values: features.idf),
+            BundleTensor(name: shapes[1].name, shape: shapes[1].shape, values: pairs),
+            BundleTensor(name: shapes[2].name, shape: shapes[2].shape, values: kernel),
+        ]
+    }
+
+    /// Adds the branch's logits for `ids` to `z` [outputs].
+    func addLogits(_ ids: UnsafeBufferPointer<Int32>, scratch: inout BagScratch, into z: UnsafeMutablePointer<Float>) {
+        features.features(ids, scratch: &scratch)
+        kernel.withUnsafeBufferPointer { k in
+            addBagLogits(indices: scratch.indices, values: scratch.values, kernel: k.baseAddress!, outputs: outputs, into: z)
+        }
+    }
+}
+
+extension TrainingSession {
+    /// The C grid of the bag's logistic regression (scikit-learn's C), searched in order with
+    /// warm starts, and the mixing weights tried.
+    static let bagCGrid: [Float] = [0.5, 2, 8, 32, 128]
+    static let bagMixGrid: [Float] = (0...10).map { Float($0) / 10 }
+    /// Most floats of the bag kernel (features × outputs): 24 MB of float32.
+    static let bagKernelBudget = 6_000_000
+
+    /// Fits the bag branch and folds the mix into the network's last Dense. Without validation
+    /// data nothing can be chosen honestly: C = 8 and an even mix.
+    public func fitBag(train: EncodedDataset, validation: EncodedDataset?, log: (String) -> Void) throws {
+        let outputs = network.outputDim
+        let vocabularySize = pipeline.vocabulary.count
+        let maxBigrams = max(0, min(500_000, Self.bagKernelBudget / outputs - vocabularySize))
+        let features = BagBuilder.fit(train, vocabularySize: vocabularySize, maxBigrams: maxBigrams)
+        let trainRows = SparseRows(train, features: features)
+        var classifier = LinearClassifier(features: features.spec.features, outputs: outputs, loss: plan.loss)
+        var chosen = (c: Float(8), mix: Float(0.5))
+        var scores: (network: Double, bag: Double, mixed: Double)? = nil
+        if let validation {
+            let rows = SparseRows(validation, features: features)
+            var best: (accuracy: Double, loss: Double, c: Float, parameters: [Float])? = nil
+            for c in Self.bagCGrid {
+                classifier.fit(trainRows, targets: train.targets, C: c)
+                let (loss, accuracy) = score(classifier.logits(rows), validation)
+                log(String(format: "bag: C = %g: validation accuracy %.4f, loss %.4f", c, accuracy, loss))
+                if best == nil || accuracy > best!.accuracy || (accuracy == best!.accuracy && loss < best!.loss) {
+                    best = (accuracy, loss, c, classifier.parameters)
+                }
+            }
+            classifier.parameters = best!.parameters
+            let bagLogits = classifier.logits(rows)
+            let networkLogits = try networkLogits(validation)
+            var bestMix: (accuracy: Double, loss: Double, mix: Float)? = nil
+            for w in Self.bagMixGrid {
+                let mixed = zip(bagLogits, networkLogits).map { w * $0 + (1 - w) * $1 }
+                let (loss, accuracy) = score(mixed, validation)
+                if bestMix == nil || accuracy > bestMix!.accuracy || (accuracy == bestMix!.accuracy && loss < bestMix!.loss) {
+                    bestMix = (accuracy, loss, w)
+                }
+            }
+            chosen = (best!.c, bestMix!.mix)
+            scores = (score(networkLogits, validation).accuracy, best!.accuracy, bestMix!.accuracy)
+        } else {
+            classifier.fit(trainRows, targets: train.targets, C: chosen.c)
+        }
+        let w = chosen.mix
+        let weights = features.spec.features * outputs
+        bag = FittedBag(
+            features: features, outputs: outputs, kernel: classifier.parameters[..<weights].map { w * $0 },
+            bias: classifier.parameters[weights...].map { w * $0 }, c: chosen.c, mix: w, validation: scores)
+        // Fold: the last Dense's kernel and bias times (1 − w), plus the bag's bias.
+        let last = plan.layers.count - 1
+        let kernelName = tensorName(layer: last, role: "kernel"), biasName = tensorName(layer: last, role: "bias")
+        try network.store.setTensor(named: kernelName, to: try network.store.tensor(named: kernelName).map { (1 - w) * $0 })
+        try network.store.setTensor(named: biasName, to: zip(try network.store.tensor(named: biasName), bag!.bias).map { (1 - w) * $0 + $1 })
+    }
+
+    /// The network's logits for `data`, recovered from its probabilities: log p for softmax
+    /// (softmax is shift-invariant), log(p / (1 − p)) for sigmoids.
+    func networkLogits(_ data: EncodedDataset) throws -> [Float] {
+        let probabilities = try evaluate(data).probabilities
+        return probabilities.map { p in
+            let q = min(max(p, 1e-7), 1 - 1e-7)
+            return plan.loss == .sparseCategoricalCrossEntropy ? logf(q) : logf(q / (1 - q))
+        }
+    }
+
+    /// Mean cross-entropy and accuracy of logits [count, outputs] against `data`.
+    func score(_ logits: [Float], _ data: EncodedDataset) -> (loss: Double, accuracy: Double) {
+        let width = network.outputDim
+        var probabilities = logits
+        probabilities.withUnsafeMutableBufferPointer { Self.activate($0.baseAddress!, count: $0.count, width: width, loss: plan.loss) }
+        var gradient = [Float](repeating: 0, count: logits.count)
+        let loss = crossEntropy(plan.loss, logits: logits, probabilities: probabilities, batch: data.count, outputs: width,
+                                targets: data.targets, sampleWeights: nil, logitGradient: &gradient)
+        return (Double(loss), correctCount(probabilities, targets: data.targets, batch: data.count) / Double(max(data.count, 1)))
+    }
+
+    /// Softmax per row of `width` or sigmoid per value, in place over `count` values.
+    static func activate(_ z: UnsafeMutablePointer<Float>, count: Int, width: Int, loss: LossKind) {
+        if loss == .sparseCategoricalCrossEntropy {
+            for row in stride(from: 0, to: count, by: width) {
+                var top = -Float.infinity
+                for i in row..<(row + width) { top = max(top, z[i]) }
+                var sum: Float = 0
+                for i in row..<(row + width) { z[i] = expf(z[i] - top); sum += z[i] }
+                for i in row..<(row + width) { z[i] /= sum }
+            }
+        } else {
+            for i in 0..<count { z[i] = 1 / (1 + expf(-z[i])) }
+        }
+    }
+}
