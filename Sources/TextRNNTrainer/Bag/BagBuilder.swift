@@ -47,6 +47,8 @@ struct SparseRows {
     var values: [Float] = []
     var count: Int { rowStart.count - 1 }
 
+    init() {}
+
     init(_ data: EncodedDataset, features: BagFeatures) {
         var scratch = BagScratch()
         data.ids.withUnsafeBufferPointer { all in

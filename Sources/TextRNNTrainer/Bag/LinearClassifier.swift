@@ -77,7 +77,7 @@ struct LinearClassifier {
     }
 
     /// f(θ) = mean loss + ‖W‖²/(2·C·n) and its gradient, the rows split over two threads.
-    private func objective(_ rows: SparseRows, _ targets: [Float], C: Float, _ theta: [Float], _ gradient: inout [Float], _ spare: inout [Float]) -> Double {
+    func objective(_ rows: SparseRows, _ targets: [Float], C: Float, _ theta: [Float], _ gradient: inout [Float], _ spare: inout [Float]) -> Double {
         let n = rows.count, count = theta.count
         let half = n / 2
         var first = 0.0, second = 0.0

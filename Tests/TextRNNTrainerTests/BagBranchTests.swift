@@ -1,0 +1,133 @@
+import Foundation
+import Testing
+import TextRNNRuntime
+
+@testable import TextRNNTrainer
+
+/// The bag-of-n-grams branch: its features by hand, its logistic regression against finite
+/// differences, and the trainer agreeing with the runtime on real text once it is in the bundle.
+@Suite(.serialized) struct BagBranchTests {
+    /// Vocabulary of 6 ids; bigrams (2,3) and (3,4) are features 6 and 7.
+    static let features = BagFeatures(
+        spec: BagSpec(unigrams: 6, bigrams: 2), bigramKeys: [BagSpec.key(2, 3), BagSpec.key(3, 4)],
+        idf: [1, 1.5, 1.1, 1.2, 1.3, 1.4, 2.0, 2.5])
+
+    @Test func featuresAreSublinearTFIDFWithUnitNorm() {
+        // "2 3 2 3 1 4" then padding: 2 and 3 twice, [UNK] once, 4 once; bigram (2,3) twice; (3,2)
+        // is not a feature and (1,4) has [UNK] in it.
+        let ids: [Int32] = [2, 3, 2, 3, 1, 4, 0, 0]
+        var scratch = BagScratch()
+        ids.withUnsafeBufferPointer { Self.features.features($0, scratch: &scratch) }
+        let twice = 1 + log(Float(2))
+        let raw: [Int32: Float] = [1: 1.5, 2: twice * 1.1, 3: twice * 1.2, 4: 1.3, 6: twice * 2.0]
+        let norm = raw.values.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        #expect(scratch.indices == [1, 2, 3, 4, 6])
+        for (index, value) in zip(scratch.indices, scratch.values) {
+            #expect(abs(value - raw[index]! / norm) < 1e-6, "feature \(index)")
+        }
+    }
+
+    /// Random sparse rows with unit-norm values, and targets for `loss`.
+    static func problem(_ loss: LossKind, outputs: Int) -> (SparseRows, [Float], features: Int) {
+        var rng = SeededGenerator(seed: 7)
+        let features = 12, rows = 40
+        let data = (0..<rows).map { _ in (0..<4).map { _ in Int32(rng.nextUnitFloat() * Float(features - 1)) } }
+        var sparse = SparseRows()
+        for row in data {
+            let unique = Array(Set(row)).sorted()
+            sparse.indices += unique
+            sparse.values += unique.map { _ in rng.nextUnitFloat() + 0.1 }
+            sparse.rowStart.append(sparse.indices.count)
+        }
+        let targets: [Float] = switch loss {
+        case .sparseCategoricalCrossEntropy: (0..<rows).map { Float($0 % outputs) }
+        case .binaryCrossEntropy: (0..<rows).map { Float($0 % 2) }
+        case .multiLabelBinaryCrossEntropy: (0..<(rows * outputs)).map { Float(($0 * 7 / 3) % 2) }
+        }
+        return (sparse, targets, features)
+    }
+
+    @Test(arguments: [(LossKind.sparseCategoricalCrossEntropy, 3), (.binaryCrossEntropy, 1), (.multiLabelBinaryCrossEntropy, 3)])
+    func objectiveGradientMatchesFiniteDifferences(_ loss: LossKind, _ outputs: Int) {
+        let (rows, targets, features) = Self.problem(loss, outputs: outputs)
+        var model = LinearClassifier(features: features, outputs: outputs, loss: loss)
+        var rng = SeededGenerator(seed: 3)
+        model.parameters = model.parameters.map { _ in rng.nextUnitFloat() - 0.5 }
+        var gradient = model.parameters, spare = model.parameters
+        _ = model.objective(rows, targets, C: 2, model.parameters, &gradient, &spare)
+        let epsilon: Float = 1e-2
+        for i in model.parameters.indices {
+            var plus = model.parameters, minus = model.parameters
+            plus[i] += epsilon
+            minus[i] -= epsilon
+            var ignored = gradient
+            let numeric = (model.objective(rows, targets, C: 2, plus, &ignored, &spare)
+                - model.objective(rows, targets, C: 2, minus, &ignored, &spare)) / Double(2 * epsilon)
+            #expect(abs(Double(gradient[i]) - numeric) <= 1e-3 + 1e-2 * abs(numeric), "parameter \(i): \(gradient[i]) vs \(numeric)")
+        }
+    }
+
+    @Test func lbfgsReachesAStationaryPoint() {
+        let (rows, targets, features) = Self.problem(.sparseCategoricalCrossEntropy, outputs: 3)
+        var model = LinearClassifier(features: features, outputs: 3, loss: .sparseCategoricalCrossEntropy)
+        model.fit(rows, targets: targets, C: 4)
+        var gradient = model.parameters, spare = model.parameters
+        let fitted = model.objective(rows, targets, C: 4, model.parameters, &gradient, &spare)
+        let zero = [Float](repeating: 0, count: model.parameters.count)
+        #expect(gradient.map(abs).max()! < 1e-4, "largest gradient \(gradient.map(abs).max()!)")
+        #expect(fitted < model.objective(rows, targets, C: 4, zero, &gradient, &spare))
+    }
+
+    /// A model with the branch, trained and mixed on an ag_news_mini slice, gives the same
+    /// probabilities in the trainer and in the runtime on the whole ag_news_mini test set.
+    @Test func trainerAndRuntimeAgreeWithTheBag() throws {
+        let full = try DatasetLoader.load(try DataTestSupport.dataPath("ag_news_mini/train.csv"))
+        let slice = full.subset(Array(stride(from: 0, to: full.count, by: 5)))  // 1,200 rows, every class
+        var config = TrainingConfig()
+        config.cell = .gru
+        config.units = [8]
+        config.embeddingDim = 8
+        config.maxTokens = 4000
+        config.epochs = 1
+        config.validationSplit = 0
+        config.pooling = .average
+        let session = try TrainingSession(config: config, train: slice, log: { _ in })
+        let split = slice.stratifiedSplit(validationFraction: 0.25, seed: 1)
+        let train = try session.encode(split.train), validation = try session.encode(split.validation)
+        _ = try session.fit(train: train, validation: validation, progress: ProgressReporter(quiet: true),
+                            checkpoint: { _ in }, shouldStop: { false })
+        try session.fitBag(train: train, validation: validation, log: { _ in })
+        let bag = try #require(session.bag)
+        #expect(bag.features.spec.bigrams > 0)
+        #expect(TrainingSession.bagMixGrid.contains(bag.mix) && TrainingSession.bagCGrid.contains(bag.c))
+
+        let test = try DatasetLoader.load(try DataTestSupport.dataPath("ag_news_mini/test.csv"), labelMap: slice.labelMap)
+        let trainer = try session.evaluate(try session.encode(test)).probabilities
+        let (manifest, weights) = try BundleWriter.encode(session.bundleContents(training: nil))
+        let model = try manifest.withUnsafeBytes { m in try weights.withUnsafeBytes { w in try Model(manifestJSON: m, weights: w) } }
+        #expect(model.manifest.bag == bag.features.spec)
+        let scratch = PredictionScratch()
+        var probabilities = [Float](repeating: 0, count: 4)
+        var worst: Float = 0
+        for (row, text) in test.texts.enumerated() {
+            var text = text
+            try text.withUTF8 { bytes in
+                try probabilities.withUnsafeMutableBufferPointer { try model.predict(text: bytes, into: $0, scratch: scratch) }
+            }
+            for k in 0..<4 { worst = max(worst, abs(probabilities[k] - trainer[row * 4 + k])) }
+        }
+        #expect(worst <= 1e-5, "max |runtime - trainer| = \(worst)")
+
+        // A bigram table out of order is a damaged bundle, refused at load.
+        var contents = try session.bundleContents(training: nil)
+        let index = try #require(contents.tensors.firstIndex { $0.name == BagSpec.bigramsTensor })
+        guard case .float32(var pairs) = contents.tensors[index].storage else { Issue.record("bigrams not float32"); return }
+        pairs.swapAt(0, 2)
+        pairs.swapAt(1, 3)
+        contents.tensors[index].storage = .float32(pairs)
+        let (damagedManifest, damagedWeights) = try BundleWriter.encode(contents)
+        #expect(throws: TextRNNError.self) {
+            try damagedManifest.withUnsafeBytes { m in try damagedWeights.withUnsafeBytes { w in try Model(manifestJSON: m, weights: w) } }
+        }
+    }
+}
