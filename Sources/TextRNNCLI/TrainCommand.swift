@@ -82,6 +82,8 @@ struct HyperparameterOptions: ParsableArguments {
         if let standardize { config.standardize = standardize }
         if let replaceHTMLBreaks { config.replaceHTMLBreaks = replaceHTMLBreaks }
         try choice(pooling, "--pooling", &config.pooling)
+        if pooling != nil { config.givenKeys.insert("pooling") }
+        if epochs != nil { config.givenKeys.insert("epochs") }
         if let denseUnits { config.denseUnits = try sizes(denseUnits, "--dense-units") }
         if let dropout { config.dropout = dropout }
         if let recurrentDropout { config.recurrentDropout = recurrentDropout }
@@ -135,7 +137,7 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var data: DataOptions
 
     func run() throws {
-        let config = try hyperparameters.resolve()
+        var config = try hyperparameters.resolve()
         let progress = ProgressReporter(quiet: quiet)
         let options = try data.datasetOptions()
         var trainSet = try DatasetLoader.load(train, options: options)
@@ -148,6 +150,8 @@ struct TrainCommand: ParsableCommand {
             (trainSet, validationSet) = (split.train, split.validation)
         }
         progress.message("train: \(trainSet.count) rows, \(trainSet.classCount) labels; validation: \(validationSet?.count ?? 0) rows")
+        let recipe = DataAwareRecipe(config: &config, texts: trainSet.texts, tokenizer: Tokenizer(config: config.pipelineConfig))
+        recipe.summary.forEach(progress.message)
 
         let session = try TrainingSession(config: config, train: trainSet, log: progress.message)
         let encodedTrain = try session.encode(trainSet)
@@ -178,7 +182,7 @@ struct TrainCommand: ParsableCommand {
         }
         if config.bag {
             try session.fitBag(train: encodedTrain, validation: encodedValidation, log: progress.message)
-            progress.message(session.bag!.summary)
+            if let bag = session.bag { progress.message(bag.summary) }
         }
         let seconds = Date().timeIntervalSince(started)
 
@@ -186,7 +190,8 @@ struct TrainCommand: ParsableCommand {
         var multiLabelMetrics: MultiLabelMetrics? = nil
         var metricsJSON: JSONValue? = nil
         if let encodedValidation, let validationSet {
-            let result = try session.evaluate(encodedValidation)
+            // With the bag, its result from before the regression was refit on these rows.
+            let result = try session.bag?.validationResult ?? { let r = try session.evaluate(encodedValidation); return (r.loss, r.probabilities) }()
             let predictions = Predictions(probabilities: result.probabilities, width: session.network.outputDim, output: session.plan.output)
             if session.multiLabel {
                 let computed = MultiLabelMetrics(trueSets: validationSet.labelSets, predictedSets: predictions.labelSets, labels: session.labelNames)
@@ -205,7 +210,7 @@ struct TrainCommand: ParsableCommand {
             }
         }
         let training = session.trainingMetadata(
-            dataset: train, trainRows: trainSet.count, validationRows: validationSet?.count ?? 0, metrics: metricsJSON)
+            dataset: train, trainRows: trainSet.count, validationRows: validationSet?.count ?? 0, metrics: metricsJSON, recipe: recipe)
         try BundleWriter.write(session.bundleContents(training: training), to: output)
         if quantize {
             try BundleQuantizer.quantize(bundle: output, output: output, validation: validationSet, validationName: validation ?? "validation split")
@@ -215,6 +220,7 @@ struct TrainCommand: ParsableCommand {
                      Double(trainSet.count * session.history.epochs.count) / max(seconds, 1e-9), output))
         if let report {
             let hyperparameterTable: [(String, String)] = session.hyperparameterSummary
+                + recipe.choices.map { ("chosen: \($0.key)", "\($0.value) (\($0.reason))") }
             try HTMLReport(
                 title: "TextRNN training report", subtitle: ["data: \(train)", "bundle: \(output)"], history: session.history,
                 metrics: metrics, multiLabelMetrics: multiLabelMetrics, hyperparameters: hyperparameterTable

@@ -49,6 +49,13 @@ struct SparseRows {
 
     init() {}
 
+    mutating func append(_ other: SparseRows) {
+        let offset = indices.count
+        rowStart += other.rowStart.dropFirst().map { $0 + offset }
+        indices += other.indices
+        values += other.values
+    }
+
     init(_ data: EncodedDataset, features: BagFeatures) {
         var scratch = BagScratch()
         data.ids.withUnsafeBufferPointer { all in

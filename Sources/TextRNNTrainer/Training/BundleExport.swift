@@ -25,7 +25,9 @@ extension TrainingSession {
 
     /// The deterministic part of a run, for the manifest: hyperparameters and per-epoch numbers
     /// (no wall-clock times, so the same seed gives the same bytes).
-    public func trainingMetadata(dataset: String, trainRows: Int, validationRows: Int, metrics: TextRNNRuntime.JSONValue?) -> TextRNNRuntime.JSONValue {
+    public func trainingMetadata(
+        dataset: String, trainRows: Int, validationRows: Int, metrics: TextRNNRuntime.JSONValue?, recipe: DataAwareRecipe? = nil
+    ) -> TextRNNRuntime.JSONValue {
         let config = self.config
         var hyperparameters: [(String, TextRNNRuntime.JSONValue)] = [
             ("cell", .string(config.cell.rawValue)), ("units", .array(config.units.map { .int($0) })),
@@ -53,6 +55,11 @@ extension TrainingSession {
                 ])
             })),
         ]
+        if let recipe, !recipe.choices.isEmpty {
+            members.append(("recipe", .array(recipe.choices.map { choice in
+                .object([("key", .string(choice.key)), ("value", .string(choice.value)), ("reason", .string(choice.reason))])
+            })))
+        }
         if let bag {
             var chosen: [(String, TextRNNRuntime.JSONValue)] = [
                 ("unigrams", .int(bag.features.spec.unigrams)), ("bigrams", .int(bag.features.spec.bigrams)),

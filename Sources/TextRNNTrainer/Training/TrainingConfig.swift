@@ -13,8 +13,8 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public var standardize: String = TextPipelineConfig.Standardize.lowerAndStripPunctuation.rawValue
     public var replaceHTMLBreaks: Bool = true
     /// Keras max_tokens: vocabulary size including "" and "[UNK]".
-    public var maxTokens: Int = 20_000
-    public var minCount: Int = 1
+    public var maxTokens: Int = 60_000
+    public var minCount: Int = 2
     public var bigrams: Bool = false
     /// Keras `ngrams`: 1 unigrams; 2 adds bigrams; 3 adds trigrams. `bigrams: true` means at least 2.
     public var ngrams: Int = 1
@@ -24,25 +24,25 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public var truncating: String = "post"
 
     // Model
-    public var cell: Cell = .lstm
-    public var units: [Int] = [64]
+    public var cell: Cell = .gru
+    public var units: [Int] = [32]
     public var bidirectional: Bool = true
     public var embeddingDim: Int = 64
     public var resetAfter: Bool = true
     public var pooling: Pooling = .last
     /// Hidden Dense layers (ReLU) between the recurrent stack and the output layer.
     public var denseUnits: [Int] = []
-    public var dropout: Float = 0
+    public var dropout: Float = 0.2
     public var recurrentDropout: Float = 0
-    public var embeddingDropout: Float = 0
-    public var denseDropout: Float = 0
+    public var embeddingDropout: Float = 0.3
+    public var denseDropout: Float = 0.3
     /// The bag-of-n-grams branch beside the recurrent one (FittedBag): a TF-IDF logistic
     /// regression on the token ids and their bigrams, mixed with the network on validation data.
     public var bag: Bool = true
 
     // Optimization
     public var optimizer: OptimizerName = .adam
-    public var learningRate: Float = 0.001
+    public var learningRate: Float = 0.002
     public var momentum: Float = 0
     public var nesterov: Bool = false
     public var clipnorm: Float? = nil
@@ -65,6 +65,10 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public var seed: UInt64 = 42
     public var threads: Int = 2
 
+    /// The snake_case keys the user set (config file keys and flags): the data-aware recipe
+    /// (DataAwareRecipe) chooses only the others. Not part of the config file.
+    public var givenKeys: Set<String> = []
+
     public init() {}
 
     enum CodingKeys: String, CodingKey {
@@ -83,6 +87,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         self.init()
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let known = Set(container.allKeys.map(\.stringValue))
+        givenKeys = known
         let any = try decoder.container(keyedBy: AnyKey.self)
         if let unknown = any.allKeys.map(\.stringValue).sorted().first(where: { !known.contains($0) }) {
             throw TrainingError("config: unknown key \"\(unknown)\"")

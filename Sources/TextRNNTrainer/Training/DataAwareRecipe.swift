@@ -1,0 +1,46 @@
+import TextRNNRuntime
+
+/// The no-flag recipe's data-dependent part: what `textrnn train` chooses from the training texts
+/// for the hyperparameters the user did not set, and why. The fixed defaults (TrainingConfig)
+/// are the rest of the recipe; the bag branch's C and mix are chosen later, on validation data.
+public struct DataAwareRecipe: Sendable {
+    public struct Choice: Sendable {
+        public let key: String
+        public let value: String
+        public let reason: String
+    }
+    public private(set) var choices: [Choice] = []
+
+    /// Texts whose median token count is above this are "long": average pooling reads all of a
+    /// long text; max pooling picks out the few telling words of a short one.
+    static let longTextTokens = 64
+    /// Below this many training texts an epoch has few steps: allow more epochs (early stopping
+    /// still ends training when validation loss stops improving).
+    static let smallDatasetRows = 5000
+
+    public init(config: inout TrainingConfig, texts: [String], tokenizer: Tokenizer) {
+        var counts: [Int] = []
+        counts.reserveCapacity(texts.count)
+        var scratch = TokenizerScratch()
+        for var text in texts {
+            var count = 0
+            text.withUTF8 { tokenizer.forEachToken(in: $0, scratch: &scratch) { _ in count += 1 } }
+            counts.append(count)
+        }
+        counts.sort()
+        let median = counts.isEmpty ? 0 : counts[counts.count / 2]
+        if !config.givenKeys.contains("pooling") {
+            let long = median > Self.longTextTokens
+            config.pooling = long ? .average : .max
+            choices.append(Choice(key: "pooling", value: config.pooling.rawValue,
+                                  reason: "median text is \(median) tokens (\(long ? ">" : "≤") \(Self.longTextTokens))"))
+        }
+        if !config.givenKeys.contains("epochs") && texts.count < Self.smallDatasetRows {
+            config.epochs = 20
+            choices.append(Choice(key: "epochs", value: "20", reason: "\(texts.count) training texts (< \(Self.smallDatasetRows)); early stopping ends sooner"))
+        }
+    }
+
+    /// One line per choice, for the training log.
+    public var summary: [String] { choices.map { "recipe: \($0.key) \($0.value) (\($0.reason))" } }
+}
