@@ -58,7 +58,7 @@ extern "C" {
 #define TEXTRNN_VERSION_PATCH 0
 #define TEXTRNN_VERSION_STRING "0.1.0"
 /* The newest bundle format_version this library reads. */
-#define TEXTRNN_BUNDLE_FORMAT_VERSION 1
+#define TEXTRNN_BUNDLE_FORMAT_VERSION 2
 
 /* The library's version, "MAJOR.MINOR.PATCH". Static storage; never NULL. Compare with
  * TEXTRNN_VERSION_STRING to detect a header/library mismatch. */

@@ -83,6 +83,7 @@ enum Checkpoint {
         let header = try JSONDecoder().decode(Header.self, from: body[(body.startIndex + magic.utf8.count)..<newline])
         var expected = session.config
         expected.epochs = header.config.epochs
+        expected.givenKeys = header.config.givenKeys  // how a value was set is not a setting
         guard header.config == expected else {
             throw TrainingError("\(path): the checkpoint was trained with other settings; resume with the same flags (only --epochs may change)")
         }
