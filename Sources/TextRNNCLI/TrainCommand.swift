@@ -133,6 +133,8 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Continue from OUTPUT.checkpoint if it exists.") var resume = false
     @Flag(help: "Only print the final summary.") var quiet = false
     @Flag(help: "Write int8 weights (as textrnn quantize), compared with the float model on the validation data.") var quantize = false
+    @Option(help: "Search the recipe space on the validation data for this long (300s, 5m, 1h) and keep the best model.") var autotune: String?
+    @Option(name: .customLong("autotune-trials"), help: "Search exactly this many recipes instead (deterministic).") var autotuneTrials: Int?
     @OptionGroup var hyperparameters: HyperparameterOptions
     @OptionGroup var data: DataOptions
 
@@ -153,37 +155,33 @@ struct TrainCommand: ParsableCommand {
         let recipe = DataAwareRecipe(config: &config, texts: trainSet.texts, tokenizer: Tokenizer(config: config.pipelineConfig))
         recipe.summary.forEach(progress.message)
 
-        let session = try TrainingSession(config: config, train: trainSet, log: progress.message)
-        let encodedTrain = try session.encode(trainSet)
-        let encodedValidation = try validationSet.map { try session.encode($0) }
-        let checkpointPath = output + ".checkpoint"
-        if resume && FileManager.default.fileExists(atPath: checkpointPath) {
-            try session.restoreCheckpoint(from: checkpointPath)
-            progress.message("resuming from \(checkpointPath) at epoch \(session.position.epoch + 1), batch \(session.position.batch + 1)")
-        }
-        signal(SIGINT) { _ in interruptRequested = 1 }
         let started = Date()
-        let outcome = try session.fit(
-            train: encodedTrain, validation: encodedValidation, progress: progress,
-            checkpoint: { try $0.saveCheckpoint(to: checkpointPath) }, shouldStop: { interruptRequested != 0 })
-        signal(SIGINT, SIG_DFL)
-        switch outcome {
-        case .interrupted:
-            progress.message("interrupted: checkpoint saved to \(checkpointPath); continue with the same command and --resume")
-            throw ExitCode(130)
-        case .diverged(let reason):
-            // Printed even with --quiet (robustness, issue 6): a failing run must say why.
-            FileHandle.standardError.write(Data("stopped: \(reason)\n".utf8))
-            throw ExitCode.failure
-        case .earlyStopped(let epoch):
-            progress.message("early stopping: restored the weights of epoch \(epoch)")
-        case .finished:
-            session.restoreBest()
+        var searchTrials: [RecipeSearch.Trial]? = nil
+        let session: TrainingSession
+        let encodedValidation: EncodedDataset?
+        if autotune != nil || autotuneTrials != nil {
+            guard let validationSet else { throw ValidationError("--autotune needs validation data: --validation FILE or --validation-split above 0") }
+            var budget: Double? = nil
+            if let autotune {
+                guard let seconds = parseDuration(autotune) else { throw ValidationError("--autotune: expected a duration such as 300s, 5m or 1h, not \"\(autotune)\"") }
+                budget = seconds
+            }
+            if let autotuneTrials, autotuneTrials < 1 { throw ValidationError("--autotune-trials must be at least 1") }
+            signal(SIGINT) { _ in interruptRequested = 1 }
+            let search = RecipeSearch(base: config, budget: budget, trials: autotuneTrials)
+            let (best, trials) = try search.run(
+                train: trainSet, validation: validationSet, log: progress.message, shouldStop: { interruptRequested != 0 })
+            signal(SIGINT, SIG_DFL)
+            if interruptRequested != 0 { progress.message("interrupted: keeping the best trial so far") }
+            (session, searchTrials) = (best, trials)
+            encodedValidation = try session.encode(validationSet)
+        } else {
+            session = try TrainingSession(config: config, train: trainSet, log: progress.message)
+            let encodedTrain = try session.encode(trainSet)
+            encodedValidation = try validationSet.map { try session.encode($0) }
+            try trainOnce(session, train: encodedTrain, validation: encodedValidation, progress: progress)
         }
-        if config.bag {
-            try session.fitBag(train: encodedTrain, validation: encodedValidation, log: progress.message)
-            if let bag = session.bag { progress.message(bag.summary) }
-        }
+        if let bag = session.bag { progress.message(bag.summary) }
         let seconds = Date().timeIntervalSince(started)
 
         var metrics: ClassificationMetrics? = nil
@@ -210,12 +208,13 @@ struct TrainCommand: ParsableCommand {
             }
         }
         let training = session.trainingMetadata(
-            dataset: train, trainRows: trainSet.count, validationRows: validationSet?.count ?? 0, metrics: metricsJSON, recipe: recipe)
+            dataset: train, trainRows: trainSet.count, validationRows: validationSet?.count ?? 0, metrics: metricsJSON, recipe: recipe,
+            autotune: searchTrials.map(RecipeSearch.json))
         try BundleWriter.write(session.bundleContents(training: training), to: output)
         if quantize {
             try BundleQuantizer.quantize(bundle: output, output: output, validation: validationSet, validationName: validation ?? "validation split")
         }
-        try? FileManager.default.removeItem(atPath: checkpointPath)
+        try? FileManager.default.removeItem(atPath: output + ".checkpoint")
         print(String(format: "trained %d epochs in %.1f s (%.0f samples/s); wrote %@", session.history.epochs.count, seconds,
                      Double(trainSet.count * session.history.epochs.count) / max(seconds, 1e-9), output))
         if let report {
@@ -227,5 +226,33 @@ struct TrainCommand: ParsableCommand {
             ).write(to: report)
             print("wrote \(report)")
         }
+    }
+
+    /// One training run of `session`, with checkpoints, resume and Ctrl-C, then the bag branch.
+    private func trainOnce(_ session: TrainingSession, train: EncodedDataset, validation: EncodedDataset?, progress: ProgressReporter) throws {
+        let checkpointPath = output + ".checkpoint"
+        if resume && FileManager.default.fileExists(atPath: checkpointPath) {
+            try session.restoreCheckpoint(from: checkpointPath)
+            progress.message("resuming from \(checkpointPath) at epoch \(session.position.epoch + 1), batch \(session.position.batch + 1)")
+        }
+        signal(SIGINT) { _ in interruptRequested = 1 }
+        let outcome = try session.fit(
+            train: train, validation: validation, progress: progress,
+            checkpoint: { try $0.saveCheckpoint(to: checkpointPath) }, shouldStop: { interruptRequested != 0 })
+        signal(SIGINT, SIG_DFL)
+        switch outcome {
+        case .interrupted:
+            progress.message("interrupted: checkpoint saved to \(checkpointPath); continue with the same command and --resume")
+            throw ExitCode(130)
+        case .diverged(let reason):
+            // Printed even with --quiet (robustness, issue 6): a failing run must say why.
+            FileHandle.standardError.write(Data("stopped: \(reason)\n".utf8))
+            throw ExitCode.failure
+        case .earlyStopped(let epoch):
+            progress.message("early stopping: restored the weights of epoch \(epoch)")
+        case .finished:
+            session.restoreBest()
+        }
+        if session.config.bag { try session.fitBag(train: train, validation: validation, log: progress.message) }
     }
 }

@@ -26,7 +26,8 @@ extension TrainingSession {
     /// The deterministic part of a run, for the manifest: hyperparameters and per-epoch numbers
     /// (no wall-clock times, so the same seed gives the same bytes).
     public func trainingMetadata(
-        dataset: String, trainRows: Int, validationRows: Int, metrics: TextRNNRuntime.JSONValue?, recipe: DataAwareRecipe? = nil
+        dataset: String, trainRows: Int, validationRows: Int, metrics: TextRNNRuntime.JSONValue?, recipe: DataAwareRecipe? = nil,
+        autotune: TextRNNRuntime.JSONValue? = nil
     ) -> TextRNNRuntime.JSONValue {
         let config = self.config
         var hyperparameters: [(String, TextRNNRuntime.JSONValue)] = [
@@ -60,6 +61,7 @@ extension TrainingSession {
                 .object([("key", .string(choice.key)), ("value", .string(choice.value)), ("reason", .string(choice.reason))])
             })))
         }
+        if let autotune { members.append(("autotune", autotune)) }
         if let bag {
             var chosen: [(String, TextRNNRuntime.JSONValue)] = [
                 ("unigrams", .int(bag.features.spec.unigrams)), ("bigrams", .int(bag.features.spec.bigrams)),

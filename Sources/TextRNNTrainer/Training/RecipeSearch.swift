@@ -1,0 +1,152 @@
+import Dispatch
+import Foundation
+import TextRNNRuntime
+
+/// `--autotune`: searches the recipe space on the validation data within a wall-clock budget (or
+/// for a fixed number of trials, deterministically). Trial 1 is the no-flag recipe itself, so the
+/// search never picks something that did worse than the defaults on the validation data. Each
+/// later trial draws its hyperparameters from a seeded generator, leaving every key the user set
+/// alone; a trial whose validation accuracy falls 3 points behind the best trial's at the same
+/// epoch is stopped there (pruned). The best trial's model (network, bag and mix) is kept as
+/// trained: nothing is retrained after the search.
+public struct RecipeSearch {
+    public struct Trial: Sendable {
+        public let number: Int
+        public let summary: String
+        public var validationAccuracy: Double?
+        public var epochs = 0
+        public var seconds = 0.0
+        public var status = "running"
+    }
+
+    public let base: TrainingConfig
+    /// Wall-clock budget in seconds (nil: `trials` decides).
+    public let budget: Double?
+    /// Exactly this many trials (a deterministic search), or nil.
+    public let trials: Int?
+
+    public init(base: TrainingConfig, budget: Double?, trials: Int?) {
+        self.base = base
+        self.budget = budget
+        self.trials = trials
+    }
+
+    /// Accuracy a trial may trail the best trial's curve by, at the same epoch, before it is pruned.
+    static let pruneMargin = 0.03
+
+    /// Trial `number`'s configuration: the base for trial 1, else a draw from the space.
+    public func config(trial number: Int) -> TrainingConfig {
+        var config = base
+        guard number > 1 else { return config }
+        var rng = SeededGenerator(seed: base.seed).split(UInt64(number))
+        func pick<T>(_ key: String, _ options: [T], _ apply: (T) -> Void) {
+            guard !base.givenKeys.contains(key) else { return }
+            apply(options[Int(rng.nextUnitFloat() * Float(options.count)) % options.count])
+        }
+        pick("cell", [TrainingConfig.Cell.gru, .lstm]) { config.cell = $0 }
+        pick("units", [[32], [64], [48]]) { config.units = $0 }
+        pick("embedding_dim", [64, 96, 128]) { config.embeddingDim = $0 }
+        pick("pooling", [TrainingConfig.Pooling.max, .average]) { config.pooling = $0 }
+        pick("embedding_dropout", [Float(0.2), 0.3, 0.5]) { config.embeddingDropout = $0 }
+        pick("dropout", [Float(0.1), 0.2, 0.3]) { config.dropout = $0 }
+        pick("dense_dropout", [Float(0.3), 0.5]) { config.denseDropout = $0 }
+        pick("learning_rate", [Float(0.001), 0.002, 0.003]) { config.learningRate = $0 }
+        pick("schedule", [TrainingConfig.Schedule.constant, .cosine]) { config.schedule = $0 }
+        return config
+    }
+
+    static func describe(_ c: TrainingConfig) -> String {
+        String(format: "%@ %@%@ emb %d %@ drop %.1f/%.1f/%.1f lr %g %@", c.cell.rawValue,
+               c.bidirectional ? "bi" : "", c.units.map(String.init).joined(separator: ","), c.embeddingDim,
+               c.pooling.rawValue, c.embeddingDropout, c.dropout, c.denseDropout, c.learningRate, c.schedule.rawValue)
+    }
+
+    /// Runs the search. `shouldStop` (Ctrl-C) ends it early; the best trial so far is returned.
+    /// Throws only when no trial finished.
+    public func run(
+        train: LabelledDataset, validation: LabelledDataset, log: (String) -> Void, shouldStop: () -> Bool
+    ) throws -> (best: TrainingSession, trials: [Trial]) {
+        let started = DispatchTime.now()
+        func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9 }
+        var results: [Trial] = []
+        var best: (session: TrainingSession, accuracy: Double, curve: [Double])? = nil
+        func row(_ cells: [String]) -> String {
+            zip(cells, [5, 60, 7, 6, 7]).map { $0.padding(toLength: max($1, $0.count), withPad: " ", startingAt: 0) }.joined(separator: " ")
+                + " " + cells[5]
+        }
+        log(row(["trial", "recipe", "val_acc", "epochs", "time", "status"]))
+        var number = 0
+        while true {
+            number += 1
+            if let trials, number > trials { break }
+            if trials == nil, let budget, number > 1 {
+                // Start another trial only if one as long as the longest so far still fits.
+                let longest = results.map(\.seconds).max() ?? 0
+                if elapsed() + longest > budget { break }
+            }
+            if shouldStop() { break }
+            let config = self.config(trial: number)
+            var trial = Trial(number: number, summary: Self.describe(config))
+            let trialStart = elapsed()
+            let session = try TrainingSession(config: config, train: train, log: { _ in })
+            let encodedTrain = try session.encode(train), encodedValidation = try session.encode(validation)
+            var pruned = false, overBudget = false
+            let bestCurve = best?.curve
+            let outcome = try session.fit(
+                train: encodedTrain, validation: encodedValidation, progress: ProgressReporter(interactive: false, quiet: true),
+                checkpoint: { _ in },
+                shouldStop: {
+                    if shouldStop() { return true }
+                    // Over budget: the trial cannot finish in time (trial 1 always may, so that
+                    // there is a model); in a fixed-trials search only Ctrl-C stops.
+                    if trials == nil, let budget, number > 1, elapsed() > budget { overBudget = true; return true }
+                    if let bestCurve, let last = session.history.epochs.last, let accuracy = last.validationAccuracy,
+                       last.epoch >= 2, last.epoch <= bestCurve.count, accuracy < bestCurve[last.epoch - 1] - Self.pruneMargin {
+                        pruned = true
+                        return true
+                    }
+                    return false
+                })
+            trial.epochs = session.history.epochs.count
+            if case .diverged = outcome { trial.status = "diverged" }
+            if pruned { trial.status = "pruned" }
+            if overBudget || (outcome == .interrupted && !pruned) { trial.status = overBudget ? "over budget" : "interrupted" }
+            if trial.status == "running" {
+                if outcome == .finished { session.restoreBest() }
+                if config.bag { try session.fitBag(train: encodedTrain, validation: encodedValidation, log: { _ in }) }
+                let accuracy = try session.bag?.validation?.mixed ?? session.evaluate(encodedValidation).accuracy
+                trial.validationAccuracy = accuracy
+                trial.status = "done"
+                if best == nil || accuracy > best!.accuracy {
+                    best = (session, accuracy, session.history.epochs.map { $0.validationAccuracy ?? 0 })
+                    trial.status = "best"
+                }
+            }
+            trial.seconds = elapsed() - trialStart
+            results.append(trial)
+            log(row(["\(number)", trial.summary, trial.validationAccuracy.map { String(format: "%.4f", $0) } ?? "-",
+                     "\(trial.epochs)", String(format: "%.0fs", trial.seconds), trial.status]))
+        }
+        guard let best else { throw TrainingError("autotune: no trial finished; give it a longer budget") }
+        return (best.session, results)
+    }
+
+    /// The trials as manifest metadata.
+    public static func json(_ trials: [Trial]) -> TextRNNRuntime.JSONValue {
+        .array(trials.map { trial in
+            .object([
+                ("trial", .int(trial.number)), ("recipe", .string(trial.summary)),
+                ("validation_accuracy", trial.validationAccuracy.map { .double($0) } ?? .null),
+                ("epochs", .int(trial.epochs)), ("status", .string(trial.status)),
+            ])
+        })
+    }
+}
+
+/// "90", "90s", "5m", "1.5h" -> seconds.
+public func parseDuration(_ text: String) -> Double? {
+    let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600]
+    if let last = text.last, let scale = units[last], let value = Double(text.dropLast()), value > 0 { return value * scale }
+    if let value = Double(text), value > 0 { return value }
+    return nil
+}
