@@ -148,7 +148,9 @@ public final class Model: Sendable {
         var features = 0
         var current = scratch.current.pointer
         var projectionIDs: UnsafePointer<Int32>? = usesProjection ? ids.baseAddress : nil
-        for (index, layer) in layers.enumerated() {
+        var layersLeft = layers.count
+        for layer in layers {
+            layersLeft -= 1
             defer { if case .embedding = layer {} else { projectionIDs = nil } }
             switch layer {
             case .embedding(let table, let maskZero):
@@ -202,7 +204,7 @@ public final class Model: Sendable {
                 mask = nil
             case .dense(let kernel, let bias, let activation):
                 let output = scratch.next.reserve(kernel.columns)
-                let bag = index == layers.count - 1 ? self.bag : nil
+                let bag = layersLeft == 0 ? self.bag : nil
                 SequenceLayers.dense(current, kernel: kernel, bias: bias, activation: activation, output: output,
                                      beforeActivation: bag.map { bag in { bag.addLogits(ids: ids, scratch: &scratch.bag, into: $0) } })
                 swap(&scratch.current, &scratch.next)

@@ -80,9 +80,18 @@ public enum Quantization {
             }
             features = outputFeatures
         }
-        // The bag branch stays float32: its bigram table holds exact ids, its idf and kernel are small beside the gain.
+        // The bag branch: its kernel int8 per output column like the layers' kernels (the loader
+        // widens it to float32); the bigram table (exact ids) and idf stay float32.
         if let bag = manifest.bag, case .dense(let outputs, _) = manifest.layers[manifest.layers.count - 1] {
-            for (name, shape) in bag.weightShapes(outputs: outputs) { tensors.append(BundleTensor(name: name, shape: shape, values: floats[name]!)) }
+            for (name, shape) in bag.weightShapes(outputs: outputs) {
+                let values = floats[name]!
+                if name == BagSpec.kernelTensor {
+                    let (q, scales) = quantize(values, rows: shape[0], columns: shape[1], axis: 1)
+                    tensors.append(BundleTensor(name: name, shape: shape, storage: .int8(q, scales: scales, axis: 1)))
+                } else {
+                    tensors.append(BundleTensor(name: name, shape: shape, values: values))
+                }
+            }
         }
         return BundleContents(
             producer: manifest.producer, text: manifest.text, vocabulary: manifest.vocabulary, labels: manifest.labels,

@@ -83,13 +83,13 @@ extension TrainingSession {
             classifier.parameters = best!.parameters
             let bagLogits = classifier.logits(rows)
             let networkLogits = try networkLogits(validation)
+            // The mix by validation loss: smoother than accuracy on a few hundred rows, and it
+            // weighs how confident each part is, not only which side of 0.5 it lands.
             var bestMix: (accuracy: Double, loss: Double, mix: Float)? = nil
             for w in Self.bagMixGrid {
                 let mixed = zip(bagLogits, networkLogits).map { w * $0 + (1 - w) * $1 }
                 let (loss, accuracy) = score(mixed, validation)
-                if bestMix == nil || accuracy > bestMix!.accuracy || (accuracy == bestMix!.accuracy && loss < bestMix!.loss) {
-                    bestMix = (accuracy, loss, w)
-                }
+                if bestMix == nil || loss < bestMix!.loss { bestMix = (accuracy, loss, w) }
             }
             chosen = (best!.c, bestMix!.mix)
             var mixed = zip(bagLogits, networkLogits).map { chosen.mix * $0 + (1 - chosen.mix) * $1 }

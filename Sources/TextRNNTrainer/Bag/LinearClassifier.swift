@@ -163,7 +163,8 @@ struct LinearClassifier {
             swap(&x, &xNew)
             swap(&g, &gNew)
             f = fNew
-            if decrease <= 1e-9 * max(abs(f), 1) || g.lazy.map(abs).max()! < 1e-6 { break }
+            // Not after the first step: it is deliberately short (no curvature known yet).
+            if (iteration > 0 && decrease <= 1e-10 * max(abs(f), 1e-3)) || g.lazy.map(abs).max()! < 1e-6 { break }
         }
         parameters = x
     }
