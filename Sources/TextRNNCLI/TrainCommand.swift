@@ -29,6 +29,8 @@ struct HyperparameterOptions: ParsableArguments {
     @Option(name: .customLong("dense-dropout"), help: "Dropout before each Dense layer.") var denseDropout: Float?
     @Option(name: .customLong("reset-after"), help: "GRU reset_after: true or false.") var resetAfter: Bool?
     @Option(help: "Add a TF-IDF bag-of-n-grams branch, mixed with the network on the validation data: true or false.") var bag: Bool?
+    @Option(name: .customLong("pretrained-vectors"), help: "Initialize the embedding from a .vec file (word2vec/GloVe/fastText text; header optional); sets --embedding-dim.") var pretrainedVectors: String?
+    @Option(name: .customLong("freeze-embeddings"), help: "Keep the embedding as initialized: true or false.") var freezeEmbeddings: Bool?
     @Option(help: "Optimizer: adam, rmsprop or sgd.") var optimizer: String?
     @Option(name: .customLong("learning-rate")) var learningRate: Float?
     @Option(help: "Momentum (SGD, RMSprop).") var momentum: Float?
@@ -91,6 +93,16 @@ struct HyperparameterOptions: ParsableArguments {
         if let denseDropout { config.denseDropout = denseDropout }
         if let resetAfter { config.resetAfter = resetAfter }
         if let bag { config.bag = bag }
+        if let pretrainedVectors { config.pretrainedVectors = pretrainedVectors }
+        if let freezeEmbeddings { config.freezeEmbeddings = freezeEmbeddings }
+        if let path = config.pretrainedVectors {
+            // The embedding takes the file's vector size unless the user set one (then they must agree).
+            let dim = try PretrainedVectors.dimension(of: path)
+            if embeddingDim != nil || config.givenKeys.contains("embedding_dim") {
+                guard dim == config.embeddingDim else { throw ValidationError("\(path): vectors have \(dim) dimensions, --embedding-dim is \(config.embeddingDim)") }
+            }
+            config.embeddingDim = dim
+        }
         try choice(optimizer, "--optimizer", &config.optimizer)
         if let learningRate { config.learningRate = learningRate }
         if let momentum { config.momentum = momentum }

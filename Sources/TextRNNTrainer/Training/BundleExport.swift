@@ -45,6 +45,10 @@ extension TrainingSession {
         ]
         if let clip = config.clipnorm { hyperparameters.append(("clipnorm", .double(Double(clip)))) }
         hyperparameters.append(("bag", .bool(config.bag)))
+        if let path = config.pretrainedVectors {
+            hyperparameters.append(("pretrained_vectors", .string(path)))
+            hyperparameters.append(("freeze_embeddings", .bool(config.freezeEmbeddings)))
+        }
         var members: [(String, TextRNNRuntime.JSONValue)] = [
             ("dataset", .string(dataset)), ("train_rows", .int(trainRows)), ("validation_rows", .int(validationRows)),
             ("hyperparameters", .object(hyperparameters)),

@@ -39,6 +39,10 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     /// The bag-of-n-grams branch beside the recurrent one (FittedBag): a TF-IDF logistic
     /// regression on the token ids and their bigrams, mixed with the network on validation data.
     public var bag: Bool = true
+    /// A `.vec` file (word2vec / GloVe / fastText text format) to initialize the embedding from.
+    public var pretrainedVectors: String? = nil
+    /// Keep the embedding as initialized (Keras `trainable=False`).
+    public var freezeEmbeddings: Bool = false
 
     // Optimization
     public var optimizer: OptimizerName = .adam
@@ -73,6 +77,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case standardize, bigrams, ngrams, padding, truncating, cell, units, bidirectional, pooling, dropout, bag
+        case pretrainedVectors = "pretrained_vectors", freezeEmbeddings = "freeze_embeddings"
         case optimizer, momentum, nesterov, clipnorm, schedule, epochs, seed, threads, monitor
         case replaceHTMLBreaks = "replace_html_breaks", maxTokens = "max_tokens", minCount = "min_count"
         case sequenceLength = "sequence_length", embeddingDim = "embedding_dim", resetAfter = "reset_after"
@@ -102,6 +107,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         try read(.embeddingDim, &embeddingDim); try read(.resetAfter, &resetAfter); try read(.pooling, &pooling)
         try read(.denseUnits, &denseUnits); try read(.dropout, &dropout); try read(.recurrentDropout, &recurrentDropout)
         try read(.embeddingDropout, &embeddingDropout); try read(.denseDropout, &denseDropout); try read(.bag, &bag)
+        pretrainedVectors = try container.decodeIfPresent(String.self, forKey: .pretrainedVectors); try read(.freezeEmbeddings, &freezeEmbeddings)
         try read(.optimizer, &optimizer); try read(.learningRate, &learningRate); try read(.momentum, &momentum)
         try read(.nesterov, &nesterov); clipnorm = try container.decodeIfPresent(Float.self, forKey: .clipnorm)
         try read(.schedule, &schedule); try read(.decayRate, &decayRate); try read(.warmupSteps, &warmupSteps)

@@ -45,6 +45,14 @@ public final class TrainingSession {
         stepsPerEpoch = (train.count + config.batchSize - 1) / config.batchSize
         optimizer = config.makeOptimizer(stepsPerEpoch: stepsPerEpoch)
         network.useThreads(config.threads)
+        if let path = config.pretrainedVectors {
+            let name = tensorName(layer: 0, role: "embeddings")
+            var table = try network.store.tensor(named: name)
+            let matched = try PretrainedVectors.load(
+                path, dim: config.embeddingDim, vocabulary: vocabulary, tokenizer: Tokenizer(config: textConfig), into: &table)
+            try network.store.setTensor(named: name, to: table)
+            log("pretrained vectors: \(matched) of \(vocabulary.count - 2) vocabulary entries from \(path)\(config.freezeEmbeddings ? " (frozen)" : "")")
+        }
     }
 
     /// The 95th percentile of training token counts, rounded up to a multiple of 8, in 8...1000.
@@ -124,6 +132,11 @@ public final class TrainingSession {
                 if TrainingSession.injectedNaN.map({ $0 == (epoch + 1, index + 1) }) ?? false { loss = .nan }
                 guard loss.isFinite else {
                     return .diverged("loss became \(loss) at epoch \(epoch + 1), batch \(index + 1); the last checkpoint holds the last good weights (try a lower --learning-rate or --clipnorm)")
+                }
+                if config.freezeEmbeddings {
+                    // A gradient that is always zero leaves Adam, RMSprop and SGD (with momentum) still.
+                    let view = try network.store.view(named: tensorName(layer: 0, role: "embeddings"))
+                    (network.store.gradients + view.offset).update(repeating: 0, count: view.count)
                 }
                 optimizer.step(network.store)
                 epochLoss.sum += Double(loss) * Double(batch)
