@@ -81,6 +81,12 @@ struct BundleSummary {
                 name: name, type: layer.className, detail: detail,
                 shape: isSequence ? [nil, steps, features] : [nil, features], parameters: parameters))
         }
+        if let bag = manifest.bag, case .dense(let units, _)? = manifest.layers.last {
+            // Beside the layers: its output joins the last Dense's pre-activation.
+            rows.append(Row(
+                name: "bag", type: "BagOfNgrams", detail: "tf-idf of \(bag.unigrams) ids + \(bag.bigrams) id bigrams, into the last Dense",
+                shape: [nil, units], parameters: bag.features * units))
+        }
         self.rows = rows
     }
 
