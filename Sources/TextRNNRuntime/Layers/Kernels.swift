@@ -86,16 +86,6 @@ struct WeightMatrix: @unchecked Sendable {  // pointers into immutable weights
 
 /// The small dense kernels of batch-1 inference; the hot loops are in CTextRNNKernels.
 enum Kernels {
-    /// y[0..<n] (+)= x[0..<k] · w, where row i of w starts at w + i * rowStride.
-    @inline(__always)
-    static func matvec(
-        _ x: UnsafePointer<Float>, _ k: Int, _ w: UnsafePointer<Float>, rowStride: Int, _ n: Int,
-        _ y: UnsafeMutablePointer<Float>, accumulate: Bool
-    ) {
-        if !accumulate { y.update(repeating: 0, count: n) }
-        trk_gemv_f32(x, Int32(k), w, Int32(rowStride), Int32(n), y)
-    }
-
     @inline(__always)
     static func sigmoid(_ x: Float) -> Float { 1 / (1 + expf(-x)) }
 
