@@ -78,6 +78,21 @@ import TextRNNRuntime
         #expect(fitted < model.objective(rows, targets, C: 4, zero, &gradient, &spare))
     }
 
+    /// The C search warm-starts each fit from the previous C's solution: it must land where a
+    /// cold start does.
+    @Test func warmStartAtALargerCReachesTheColdStartOptimum() {
+        let (rows, targets, features) = Self.problem(.binaryCrossEntropy, outputs: 1)
+        var warm = LinearClassifier(features: features, outputs: 1, loss: .binaryCrossEntropy)
+        warm.fit(rows, targets: targets, C: 1)
+        warm.fit(rows, targets: targets, C: 100)
+        var cold = LinearClassifier(features: features, outputs: 1, loss: .binaryCrossEntropy)
+        cold.fit(rows, targets: targets, C: 100)
+        var gradient = warm.parameters, spare = warm.parameters
+        let warmValue = warm.objective(rows, targets, C: 100, warm.parameters, &gradient, &spare)
+        let coldValue = cold.objective(rows, targets, C: 100, cold.parameters, &gradient, &spare)
+        #expect(abs(warmValue - coldValue) <= 1e-5 * abs(coldValue), "warm \(warmValue) vs cold \(coldValue)")
+    }
+
     /// A model with the branch, trained and mixed on an ag_news_mini slice, gives the same
     /// probabilities in the trainer and in the runtime on the whole ag_news_mini test set.
     @Test func trainerAndRuntimeAgreeWithTheBag() throws {
