@@ -14,7 +14,8 @@ import TextRNNTrainer
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Training-speed benchmarks (P1-P4) and the token ids the peer frameworks train on.",
+        abstract: "Training-speed benchmarks (P1-P4) and the token ids the peer frameworks train on (developer tool).",
+        shouldDisplay: false,
         subcommands: [BenchTrain.self, BenchExportIDs.self])
 }
 

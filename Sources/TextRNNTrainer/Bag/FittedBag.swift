@@ -51,7 +51,7 @@ public struct FittedBag: Sendable {
 extension TrainingSession {
     /// The C grid of the bag's logistic regression (scikit-learn's C), searched in order with
     /// warm starts, and the mixing weights tried.
-    static let bagCGrid: [Float] = [0.5, 2, 8, 32, 128]
+    static let bagCGrid: [Float] = [0.5, 2, 8, 32, 128, 512]
     static let bagMixGrid: [Float] = (0...10).map { Float($0) / 10 }
     /// Most floats of the bag kernel (features × outputs): 24 MB of float32.
     static let bagKernelBudget = 6_000_000
