@@ -12,6 +12,13 @@ enum KerasFixtures {
         return kerasFixturesDirectory(repositoryRoot: root.path)
     }
 
+    /// The case names of the `kind` folder's JSON files, to compare with index.json.
+    static func files(_ kind: String) throws -> Set<String> {
+        let folder = directory.appendingPathComponent(kind)
+        return Set(try FileManager.default.contentsOfDirectory(atPath: folder.path)
+            .filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) })
+    }
+
     /// The case names listed in index.json under `kind` ("models" or "layers").
     static func names(_ kind: String) throws -> [String] {
         let url = directory.appendingPathComponent("index.json")

@@ -19,15 +19,7 @@ public struct DataAwareRecipe: Sendable {
     static let smallDatasetRows = 5000
 
     public init(config: inout TrainingConfig, texts: [String], tokenizer: Tokenizer) {
-        var counts: [Int] = []
-        counts.reserveCapacity(texts.count)
-        var scratch = TokenizerScratch()
-        for var text in texts {
-            var count = 0
-            text.withUTF8 { tokenizer.forEachToken(in: $0, scratch: &scratch) { _ in count += 1 } }
-            counts.append(count)
-        }
-        counts.sort()
+        let counts = TrainingSession.sortedTokenCounts(texts, tokenizer: tokenizer)
         let median = counts.isEmpty ? 0 : counts[counts.count / 2]
         if !config.givenKeys.contains("pooling") {
             let long = median > Self.longTextTokens

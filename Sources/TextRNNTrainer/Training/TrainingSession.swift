@@ -57,6 +57,13 @@ public final class TrainingSession {
 
     /// The 95th percentile of training token counts, rounded up to a multiple of 8, in 8...1000.
     static func automaticLength(_ texts: [String], tokenizer: Tokenizer) -> Int {
+        let counts = sortedTokenCounts(texts, tokenizer: tokenizer)
+        let percentile = counts.isEmpty ? 8 : counts[min(counts.count - 1, counts.count * 95 / 100)]
+        return min(1000, max(8, (percentile + 7) / 8 * 8))
+    }
+
+    /// The token count of every text, ascending.
+    static func sortedTokenCounts(_ texts: [String], tokenizer: Tokenizer) -> [Int] {
         var counts: [Int] = []
         counts.reserveCapacity(texts.count)
         var scratch = TokenizerScratch()
@@ -65,9 +72,7 @@ public final class TrainingSession {
             text.withUTF8 { tokenizer.forEachToken(in: $0, scratch: &scratch) { _ in count += 1 } }
             counts.append(count)
         }
-        counts.sort()
-        let percentile = counts.isEmpty ? 8 : counts[min(counts.count - 1, counts.count * 95 / 100)]
-        return min(1000, max(8, (percentile + 7) / 8 * 8))
+        return counts.sorted()
     }
 
     public func encode(_ dataset: LabelledDataset) throws -> EncodedDataset {
