@@ -69,7 +69,7 @@ public struct RecipeSearch {
         let started = DispatchTime.now()
         func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9 }
         var results: [Trial] = []
-        var best: (session: TrainingSession, accuracy: Double, curve: [Double])? = nil
+        var best: (session: TrainingSession, accuracy: Double, curve: [Double], number: Int)? = nil
         func row(_ cells: [String]) -> String {
             zip(cells, [5, 60, 7, 6, 7]).map { $0.padding(toLength: max($1, $0.count), withPad: " ", startingAt: 0) }.joined(separator: " ")
                 + " " + cells[5]
@@ -118,8 +118,8 @@ public struct RecipeSearch {
                 trial.validationAccuracy = accuracy
                 trial.status = "done"
                 if best == nil || accuracy > best!.accuracy {
-                    best = (session, accuracy, session.history.epochs.map { $0.validationAccuracy ?? 0 })
-                    trial.status = "best"
+                    best = (session, accuracy, session.history.epochs.map { $0.validationAccuracy ?? 0 }, number)
+                    trial.status = "best so far"
                 }
             }
             trial.seconds = elapsed() - trialStart
@@ -128,6 +128,9 @@ public struct RecipeSearch {
                      "\(trial.epochs)", String(format: "%.0fs", trial.seconds), trial.status]))
         }
         guard let best else { throw TrainingError("autotune: no trial finished; give it a longer budget") }
+        for index in results.indices where results[index].status == "best so far" {
+            results[index].status = results[index].number == best.number ? "best" : "done"
+        }
         return (best.session, results)
     }
 
