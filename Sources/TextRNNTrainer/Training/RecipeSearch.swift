@@ -90,16 +90,20 @@ public struct RecipeSearch {
             let trialStart = elapsed()
             let session = try TrainingSession(config: config, train: train, log: { _ in })
             let encodedTrain = try session.encode(train), encodedValidation = try session.encode(validation)
-            var pruned = false, overBudget = false
+            var pruned = false, overBudget = false, budgetCut = false
             let bestCurve = best?.curve
             let outcome = try session.fit(
                 train: encodedTrain, validation: encodedValidation, progress: ProgressReporter(interactive: false, quiet: true),
                 checkpoint: { _ in },
                 shouldStop: {
                     if shouldStop() { return true }
-                    // Over budget: the trial cannot finish in time (trial 1 always may, so that
-                    // there is a model); in a fixed-trials search only Ctrl-C stops.
-                    if trials == nil, let budget, number > 1, elapsed() > budget { overBudget = true; return true }
+                    // Over budget: a later trial cannot finish in time and stops. Trial 1 must
+                    // give a model: its network stops at 60% of the budget (keeping its best
+                    // epoch), leaving time for its bag branch. Fixed-trials searches stop on Ctrl-C only.
+                    if trials == nil, let budget {
+                        if number > 1, elapsed() > budget { overBudget = true; return true }
+                        if number == 1, elapsed() > 0.6 * budget, !session.history.epochs.isEmpty { budgetCut = true; return true }
+                    }
                     if let bestCurve, let last = session.history.epochs.last, let accuracy = last.validationAccuracy,
                        last.epoch >= 2, last.epoch <= bestCurve.count, accuracy < bestCurve[last.epoch - 1] - Self.pruneMargin {
                         pruned = true
@@ -110,9 +114,9 @@ public struct RecipeSearch {
             trial.epochs = session.history.epochs.count
             if case .diverged = outcome { trial.status = "diverged" }
             if pruned { trial.status = "pruned" }
-            if overBudget || (outcome == .interrupted && !pruned) { trial.status = overBudget ? "over budget" : "interrupted" }
+            if overBudget || (outcome == .interrupted && !pruned && !budgetCut) { trial.status = overBudget ? "over budget" : "interrupted" }
             if trial.status == "running" {
-                if outcome == .finished { session.restoreBest() }
+                if outcome == .finished || budgetCut { session.restoreBest() }
                 if config.bag { try session.fitBag(train: encodedTrain, validation: encodedValidation, log: { _ in }) }
                 let accuracy = try session.bag?.validation?.mixed ?? session.evaluate(encodedValidation).accuracy
                 trial.validationAccuracy = accuracy
