@@ -13,10 +13,8 @@ mkdir -p out
 BUNDLE=out/imdb.textrnn
 
 echo "== train (IMDB train split, 10% held out for validation)"
-bin/textrnn train --train "$DATA/imdb/train.csv" --output "$BUNDLE" \
-    --cell gru --units 32 --bidirectional false --embedding-dim 32 --max-tokens 20000 \
-    --sequence-length 200 --padding post --truncating pre --pooling max \
-    --epochs 3 --batch-size 64 --learning-rate 0.002 --report out/imdb-report.html
+# The no-flag recipe: it chooses from the data and prints what it chose (docs/recipes.md).
+bin/textrnn train --train "$DATA/imdb/train.csv" --output "$BUNDLE" --report out/imdb-report.html
 
 echo "== evaluate on the 25,000-review test split (through the runtime)"
 bin/textrnn evaluate "$BUNDLE" "$DATA/imdb/test.csv"
