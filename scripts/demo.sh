@@ -18,7 +18,7 @@ bin/textrnn train --train "$DATA/imdb/train.csv" --output "$BUNDLE" --report out
 
 echo "== evaluate on the 25,000-review test split (through the runtime)"
 bin/textrnn evaluate "$BUNDLE" "$DATA/imdb/test.csv"
-bin/textrnn inspect "$BUNDLE" | head -20
+bin/textrnn inspect "$BUNDLE" | sed -n 1,22p  # sed reads it all: no SIGPIPE under pipefail
 
 cat > out/reviews.txt <<'TEXT'
 A wonderful, moving film with superb performances. I loved every minute of it.
