@@ -106,14 +106,17 @@ public struct BagFeatures: Sendable {
     }
 }
 
-/// logits[k] += Σ_f value_f · kernel[f, k] over one text's features.
-@inline(__always)
-public func addBagLogits(
-    indices: [Int32], values: [Float], kernel: UnsafePointer<Float>, outputs: Int, into logits: UnsafeMutablePointer<Float>
-) {
-    for (feature, value) in zip(indices, values) {
-        let row = kernel + Int(feature) * outputs
-        for k in 0..<outputs { logits[k] += value * row[k] }
+extension BagFeatures {
+    /// logits [outputs] += Σ_f value_f · kernel[f, :] over the features of `ids`.
+    public func addLogits(
+        _ ids: UnsafeBufferPointer<Int32>, kernel: UnsafePointer<Float>, outputs: Int, scratch: inout BagScratch,
+        into logits: UnsafeMutablePointer<Float>
+    ) {
+        features(ids, scratch: &scratch)
+        for (feature, value) in zip(scratch.indices, scratch.values) {
+            let row = kernel + Int(feature) * outputs
+            for k in 0..<outputs { logits[k] += value * row[k] }
+        }
     }
 }
 
@@ -150,7 +153,6 @@ struct CompiledBag: @unchecked Sendable {  // the kernel points into immutable w
 
     /// logits [outputs] += the branch's output for `ids`.
     func addLogits(ids: UnsafeBufferPointer<Int32>, scratch: inout BagScratch, into logits: UnsafeMutablePointer<Float>) {
-        features.features(ids, scratch: &scratch)
-        addBagLogits(indices: scratch.indices, values: scratch.values, kernel: kernel, outputs: outputs, into: logits)
+        features.addLogits(ids, kernel: kernel, outputs: outputs, scratch: &scratch, into: logits)
     }
 }

@@ -41,10 +41,7 @@ public struct FittedBag: Sendable {
 
     /// Adds the branch's logits for `ids` to `z` [outputs].
     func addLogits(_ ids: UnsafeBufferPointer<Int32>, scratch: inout BagScratch, into z: UnsafeMutablePointer<Float>) {
-        features.features(ids, scratch: &scratch)
-        kernel.withUnsafeBufferPointer { k in
-            addBagLogits(indices: scratch.indices, values: scratch.values, kernel: k.baseAddress!, outputs: outputs, into: z)
-        }
+        kernel.withUnsafeBufferPointer { features.addLogits(ids, kernel: $0.baseAddress!, outputs: outputs, scratch: &scratch, into: z) }
     }
 }
 
@@ -97,9 +94,8 @@ extension TrainingSession {
                 if bestMix == nil || loss < bestMix!.loss { bestMix = (accuracy, loss, w) }
             }
             chosen = (best!.c, bestMix!.mix)
-            var mixed = zip(bagLogits, networkLogits).map { chosen.mix * $0 + (1 - chosen.mix) * $1 }
-            mixed.withUnsafeMutableBufferPointer { Self.activate($0.baseAddress!, count: $0.count, width: outputs, loss: plan.loss) }
-            validationResult = (bestMix!.loss, mixed)
+            let mixed = zip(bagLogits, networkLogits).map { chosen.mix * $0 + (1 - chosen.mix) * $1 }
+            validationResult = (bestMix!.loss, probabilities(mixed))
             scores = (score(networkLogits, validation).accuracy, best!.accuracy, bestMix!.accuracy)
             // With C chosen, the regression learns from the validation rows too (as scikit-learn's
             // LogisticRegressionCV refits on everything): cheap, and 10% more data.
@@ -141,26 +137,22 @@ extension TrainingSession {
     /// Mean cross-entropy and accuracy of logits [count, outputs] against `data`.
     func score(_ logits: [Float], _ data: EncodedDataset) -> (loss: Double, accuracy: Double) {
         let width = network.outputDim
-        var probabilities = logits
-        probabilities.withUnsafeMutableBufferPointer { Self.activate($0.baseAddress!, count: $0.count, width: width, loss: plan.loss) }
+        let probabilities = self.probabilities(logits)
         var gradient = [Float](repeating: 0, count: logits.count)
         let loss = crossEntropy(plan.loss, logits: logits, probabilities: probabilities, batch: data.count, outputs: width,
                                 targets: data.targets, sampleWeights: nil, logitGradient: &gradient)
         return (Double(loss), correctCount(probabilities, targets: data.targets, batch: data.count) / Double(max(data.count, 1)))
     }
 
-    /// Softmax per row of `width` or sigmoid per value, in place over `count` values.
-    static func activate(_ z: UnsafeMutablePointer<Float>, count: Int, width: Int, loss: LossKind) {
-        if loss == .sparseCategoricalCrossEntropy {
-            for row in stride(from: 0, to: count, by: width) {
-                var top = -Float.infinity
-                for i in row..<(row + width) { top = max(top, z[i]) }
-                var sum: Float = 0
-                for i in row..<(row + width) { z[i] = expf(z[i] - top); sum += z[i] }
-                for i in row..<(row + width) { z[i] /= sum }
+    /// The output activation of logits [rows, outputs].
+    func probabilities(_ logits: [Float]) -> [Float] {
+        let width = network.outputDim
+        var result = logits
+        result.withUnsafeMutableBufferPointer { y in
+            logits.withUnsafeBufferPointer { z in
+                activateRows(z.baseAddress!, into: y.baseAddress!, rows: logits.count / width, width: width, plan.loss.outputActivation)
             }
-        } else {
-            for i in 0..<count { z[i] = 1 / (1 + expf(-z[i])) }
         }
+        return result
     }
 }

@@ -107,3 +107,20 @@ func activate(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, 
     out.update(from: x, count: n)
     activateInPlace(out, n, kind)
 }
+
+/// The output layer's activation over `rows` rows of `width` logits: softmax per row, or the
+/// element-wise activation. Dense and the bag mix (which adds logits after Dense) share it.
+func activateRows(_ z: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, rows: Int, width: Int, _ kind: Activation) {
+    for row in 0..<rows {
+        let zr = z + row * width, yr = y + row * width
+        if kind == .softmax {
+            var mx = -Float.infinity
+            for j in 0..<width { mx = max(mx, zr[j]) }
+            var sum: Float = 0
+            for j in 0..<width { yr[j] = expf(zr[j] - mx); sum += yr[j] }
+            for j in 0..<width { yr[j] /= sum }
+        } else {
+            for j in 0..<width { yr[j] = activate(zr[j], kind) }
+        }
+    }
+}

@@ -44,18 +44,7 @@ final class DenseLayer {
         let bP = p + bias.offset
         for b in 0..<B { (z + b * N).update(from: bP, count: N) }
         sgemm(m: B, n: N, k: I, a: xin, lda: I, b: p + kernel.offset, ldb: N, beta: 1, c: z, ldc: N)
-        for b in 0..<B {
-            let zr = z + b * N, yr = y + b * N
-            if activation == .softmax {
-                var mx = -Float.infinity
-                for j in 0..<N { mx = max(mx, zr[j]) }
-                var sum: Float = 0
-                for j in 0..<N { yr[j] = expf(zr[j] - mx); sum += yr[j] }
-                for j in 0..<N { yr[j] /= sum }
-            } else {
-                for j in 0..<N { yr[j] = activate(zr[j], activation) }
-            }
-        }
+        activateRows(z, into: y, rows: B, width: N, activation)
         return y
     }
 

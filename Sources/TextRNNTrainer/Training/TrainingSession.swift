@@ -244,8 +244,7 @@ public final class TrainingSession {
                         bag.addLogits(UnsafeBufferPointer(rebasing: all[(row * time)..<((row + 1) * time)]), scratch: &bagScratch, into: z + row * width)
                     }
                 }
-                p.update(from: z, count: batch * width)
-                Self.activate(p, count: batch * width, width: width, loss: plan.loss)
+                activateRows(z, into: p, rows: batch, width: width, plan.loss.outputActivation)
                 (output, logits) = (UnsafePointer(p), UnsafePointer(z))
             }
             let loss = targets.withUnsafeBufferPointer { y in
