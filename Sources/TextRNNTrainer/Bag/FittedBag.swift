@@ -7,11 +7,19 @@ import TextRNNRuntime
 /// folded into the weights: `kernel` and `bias` carry w, the network's last Dense is scaled by
 /// 1 − w, so the bundle's Dense over [network features ‖ bag features] gives z exactly.
 public struct FittedBag: Sendable {
+    /// How the features are weighted (stored in the bundle as the `bag/idf` weights either way).
+    public enum Weighting: String, Sendable, CaseIterable {
+        case idf
+        /// idf times the naive-Bayes ratio (BagBuilder.naiveBayesWeighted).
+        case naiveBayes = "idf x naive-Bayes"
+    }
+
     public let features: BagFeatures
     public let outputs: Int
     var kernel: [Float]  // [features, outputs], times w
     var bias: [Float]  // [outputs], times w: added to the last Dense's bias
     /// What was chosen, and the validation accuracy of each part and of the mix.
+    public let weighting: Weighting
     public let c: Float
     public let mix: Float
     public let validation: (network: Double, bag: Double, mixed: Double)?
@@ -21,7 +29,8 @@ public struct FittedBag: Sendable {
 
     /// One line for the training log.
     public var summary: String {
-        var line = String(format: "bag: %d unigram + %d bigram features, C = %g, mix w = %.1f", features.spec.unigrams, features.spec.bigrams, c, mix)
+        var line = String(format: "bag: %d unigram + %d bigram features, ", features.spec.unigrams, features.spec.bigrams)
+            + "\(weighting.rawValue) weights" + String(format: ", C = %g, mix w = %.1f", c, mix)
         if let validation {
             line += String(format: "; validation accuracy: network %.4f, bag %.4f, mixed %.4f", validation.network, validation.bag, validation.mixed)
         }
@@ -53,35 +62,49 @@ extension TrainingSession {
     static let bagKernelBudget = 6_000_000
 
     /// Fits the bag branch and folds the mix into the network's last Dense (leaves `bag` nil when
-    /// the mix gives it no weight). Without validation data nothing can be chosen honestly:
-    /// C = 8 and an even mix.
+    /// the mix gives it no weight). The feature weighting (idf, or idf times naive-Bayes ratios),
+    /// C and the mix are chosen by validation loss. Without validation data nothing can be
+    /// chosen honestly: idf weights, C = 8 and an even mix.
     public func fitBag(train: EncodedDataset, validation: EncodedDataset?, log: (String) -> Void) throws {
         let outputs = network.outputDim
         let vocabularySize = pipeline.vocabulary.count
         let maxBigrams = max(0, min(500_000, Self.bagKernelBudget / outputs - vocabularySize))
-        let features = BagBuilder.fit(train, vocabularySize: vocabularySize, maxBigrams: maxBigrams)
-        let trainRows = SparseRows(train, features: features)
-        var classifier = LinearClassifier(features: features.spec.features, outputs: outputs, loss: plan.loss)
-        var chosen = (c: Float(8), mix: Float(0.5))
+        let plain = BagBuilder.fit(train, vocabularySize: vocabularySize, maxBigrams: maxBigrams)
+        let plainRows = SparseRows(train, features: plain)
+        var features = plain, trainRows = plainRows
+        var classifier = LinearClassifier(features: plain.spec.features, outputs: outputs, loss: plan.loss)
+        var chosen = (weighting: Weighting.idf, c: Float(8), mix: Float(0.5))
         var scores: (network: Double, bag: Double, mixed: Double)? = nil
         var validationResult: (loss: Double, probabilities: [Float])? = nil
         if let validation {
-            let rows = SparseRows(validation, features: features)
-            var best: (accuracy: Double, loss: Double, c: Float, parameters: [Float])? = nil
-            for c in Self.bagCGrid {
-                // A cold start per C: warm starts at large C stalled on IMDB (identical
-                // validation scores for C = 32, 128, 512); a fresh fit costs a few seconds.
-                classifier = LinearClassifier(features: features.spec.features, outputs: outputs, loss: plan.loss)
-                // Comparing C values needs less precision than the final fit: 150 iterations.
-                classifier.fit(trainRows, targets: train.targets, C: c, maxIterations: 150)
-                let (loss, accuracy) = score(classifier.logits(rows), validation)
-                log(String(format: "bag: C = %g: validation accuracy %.4f, loss %.4f", c, accuracy, loss))
-                // By validation loss, as the mix below: on a few thousand rows, accuracy moves by
-                // single texts between C values that fit almost alike.
-                if best == nil || loss < best!.loss {
-                    best = (accuracy, loss, c, classifier.parameters)
+            let classes = max(outputs, (train.labelSets.joined().max() ?? 0) + 1)
+            let weighted = BagBuilder.naiveBayesWeighted(plain, rows: plainRows, labelSets: train.labelSets, classes: classes)
+            var best: (accuracy: Double, loss: Double, weighting: Weighting, c: Float, parameters: [Float])? = nil
+            var bestRows: (train: SparseRows, validation: SparseRows)? = nil
+            for weighting in Weighting.allCases {
+                let candidate = weighting == .idf ? plain : weighted
+                let candidateRows = weighting == .idf ? plainRows : SparseRows(train, features: candidate)
+                let rows = SparseRows(validation, features: candidate)
+                for c in Self.bagCGrid {
+                    // A cold start per C: warm starts at large C stalled on IMDB (identical
+                    // validation scores for C = 32, 128, 512); a fresh fit costs a few seconds.
+                    classifier = LinearClassifier(features: candidate.spec.features, outputs: outputs, loss: plan.loss)
+                    // Comparing C values needs less precision than the final fit: 150 iterations.
+                    classifier.fit(candidateRows, targets: train.targets, C: c, maxIterations: 150)
+                    let (loss, accuracy) = score(classifier.logits(rows), validation)
+                    log("bag: \(weighting.rawValue) weights, " + String(format: "C = %g: validation accuracy %.4f, loss %.4f", c, accuracy, loss))
+                    // By validation loss, as the mix below: on a few thousand rows, accuracy moves
+                    // by single texts between C values that fit almost alike.
+                    if best == nil || loss < best!.loss {
+                        best = (accuracy, loss, weighting, c, classifier.parameters)
+                        bestRows = (candidateRows, rows)
+                        features = candidate
+                    }
                 }
             }
+            trainRows = bestRows!.train
+            let rows = bestRows!.validation
+            classifier = LinearClassifier(features: features.spec.features, outputs: outputs, loss: plan.loss)
             classifier.parameters = best!.parameters
             let bagLogits = classifier.logits(rows)
             let networkLogits = try networkLogits(validation)
@@ -93,7 +116,7 @@ extension TrainingSession {
                 let (loss, accuracy) = score(mixed, validation)
                 if bestMix == nil || loss < bestMix!.loss { bestMix = (accuracy, loss, w) }
             }
-            chosen = (best!.c, bestMix!.mix)
+            chosen = (best!.weighting, best!.c, bestMix!.mix)
             let mixed = zip(bagLogits, networkLogits).map { chosen.mix * $0 + (1 - chosen.mix) * $1 }
             validationResult = (bestMix!.loss, probabilities(mixed))
             scores = (score(networkLogits, validation).accuracy, best!.accuracy, bestMix!.accuracy)
@@ -115,7 +138,7 @@ extension TrainingSession {
         let weights = features.spec.features * outputs
         bag = FittedBag(
             features: features, outputs: outputs, kernel: classifier.parameters[..<weights].map { w * $0 },
-            bias: classifier.parameters[weights...].map { w * $0 }, c: chosen.c, mix: w, validation: scores,
+            bias: classifier.parameters[weights...].map { w * $0 }, weighting: chosen.weighting, c: chosen.c, mix: w, validation: scores,
             validationResult: validationResult)
         // Fold: the last Dense's kernel and bias times (1 − w), plus the bag's bias.
         let last = plan.layers.count - 1

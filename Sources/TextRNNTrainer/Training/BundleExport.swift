@@ -69,7 +69,7 @@ extension TrainingSession {
         if let bag {
             var chosen: [(String, TextRNNRuntime.JSONValue)] = [
                 ("unigrams", .int(bag.features.spec.unigrams)), ("bigrams", .int(bag.features.spec.bigrams)),
-                ("c", .double(Double(bag.c))), ("mix", .double(Double(bag.mix))),
+                ("weighting", .string(bag.weighting.rawValue)), ("c", .double(Double(bag.c))), ("mix", .double(Double(bag.mix))),
             ]
             if let scores = bag.validation {
                 chosen.append(("validation_accuracy", .object([

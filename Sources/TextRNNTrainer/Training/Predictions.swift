@@ -48,7 +48,7 @@ extension TrainingSession {
             ("learning_rate", "\(c.learningRate)"), ("schedule", c.schedule.rawValue), ("clipnorm", c.clipnorm.map { "\($0)" } ?? "none"),
             ("epochs", "\(c.epochs)"), ("batch_size", "\(c.batchSize)"), ("early_stopping", "\(c.earlyStopping)"),
             ("seed", "\(c.seed)"), ("threads", "\(c.threads)"),
-            ("bag", bag.map { String(format: "%d features, C %g, mix %.1f", $0.features.spec.features, $0.c, $0.mix) } ?? "off"),
+            ("bag", bag.map { "\($0.features.spec.features) features, \($0.weighting.rawValue) weights, " + String(format: "C %g, mix %.1f", $0.c, $0.mix) } ?? "off"),
         ]
     }
 }
