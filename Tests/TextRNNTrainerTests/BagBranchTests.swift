@@ -27,6 +27,32 @@ import TextRNNRuntime
         }
     }
 
+    /// NBSVM's ratio from its definition, on four texts: feature 0 only in class 0, feature 1 in
+    /// every text, feature 2 in one text of each class, feature 3 in two of class 1 and one of 0.
+    @Test func naiveBayesRatiosFollowTheDefinition() {
+        let features = BagFeatures(spec: BagSpec(unigrams: 4, bigrams: 0), bigramKeys: [], idf: [1, 1, 1, 1])
+        var rows = SparseRows()
+        for present: [Int32] in [[0, 1, 2], [0, 1, 3], [1, 2, 3], [1, 3]] {
+            rows.indices += present
+            rows.values += present.map { _ in 1 }
+            rows.rowStart.append(rows.indices.count)
+        }
+        let labels = [[0], [0], [1], [1]]
+        let ratios = BagBuilder.naiveBayesRatios(features, rows: rows, labelSets: labels, classes: 2)
+        // p (class 0, plus one) = [3, 3, 2, 2] (sum 10); q (class 1, plus one) = [1, 3, 2, 3] (sum 9).
+        let p: [Double] = [3, 3, 2, 2], q: [Double] = [1, 3, 2, 3]
+        for f in 0..<4 {
+            let expected = abs(log((p[f] / 10) / (q[f] / 9)))
+            #expect(abs(Double(ratios[f]) - expected) < 1e-5, "feature \(f): \(ratios[f]) vs \(expected)")
+        }
+        // One class against the rest is symmetric for two classes: the same ratios with labels swapped.
+        let swapped = BagBuilder.naiveBayesRatios(features, rows: rows, labelSets: labels.map { [1 - $0[0]] }, classes: 2)
+        for f in 0..<4 { #expect(abs(ratios[f] - swapped[f]) < 1e-6) }
+        // Power 0 keeps the idf weights; power 1 multiplies them by the ratios.
+        #expect(BagBuilder.scaled(features, by: ratios, power: 0).idf == features.idf)
+        #expect(BagBuilder.scaled(features, by: ratios, power: 1).idf == ratios)
+    }
+
     /// Random sparse rows with unit-norm values, and targets for `loss`.
     static func problem(_ loss: LossKind, outputs: Int) -> (SparseRows, [Float], features: Int) {
         var rng = SeededGenerator(seed: 7)

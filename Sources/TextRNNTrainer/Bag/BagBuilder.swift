@@ -39,13 +39,12 @@ enum BagBuilder {
         return BagFeatures(spec: BagSpec(unigrams: vocabularySize, bigrams: keys.count), bigramKeys: keys, idf: weights)
     }
 
-    /// The same features with each weight times its naive-Bayes ratio, as NBSVM (Wang & Manning
-    /// 2012): g_f = max over classes c of |ln((p_fc / ‖p_c‖₁) / (q_fc / ‖q_c‖₁))|, where p_fc is the
+    /// Each feature's naive-Bayes ratio, NBSVM's feature scale (Wang & Manning 2012): g_f = max over classes c of |ln((p_fc / ‖p_c‖₁) / (q_fc / ‖q_c‖₁))|, where p_fc is the
     /// number of training texts of class c holding feature f, q_fc the same over the other
     /// classes, both plus one. For two classes g_f is |r_f|, NBSVM's ratio: an L2-penalized linear
     /// model does not care about a feature's sign, only its scale, and the scale says how much
     /// evidence a feature carries. `rows` are the training texts' features (`fit`'s output).
-    static func naiveBayesWeighted(_ features: BagFeatures, rows: SparseRows, labelSets: [[Int]], classes: Int) -> BagFeatures {
+    static func naiveBayesRatios(_ features: BagFeatures, rows: SparseRows, labelSets: [[Int]], classes: Int) -> [Float] {
         let count = features.spec.features
         var present = [[Float]](repeating: [Float](repeating: 1, count: count), count: classes)  // p_fc + 1
         var total = [Float](repeating: 0, count: count)  // texts holding f, any class
@@ -69,7 +68,12 @@ enum BagBuilder {
                 ratio[f] = max(ratio[f], abs(logf(p[f] / q) + offset))
             }
         }
-        return BagFeatures(spec: features.spec, bigramKeys: features.bigramKeys, idf: zip(features.idf, ratio).map { $0 * $1 })
+        return ratio
+    }
+
+    /// The same features with each weight times `ratios` to the `power`.
+    static func scaled(_ features: BagFeatures, by ratios: [Float], power: Float) -> BagFeatures {
+        BagFeatures(spec: features.spec, bigramKeys: features.bigramKeys, idf: zip(features.idf, ratios).map { $0 * powf($1, power) })
     }
 }
 

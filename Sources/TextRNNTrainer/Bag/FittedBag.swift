@@ -8,10 +8,14 @@ import TextRNNRuntime
 /// 1 − w, so the bundle's Dense over [network features ‖ bag features] gives z exactly.
 public struct FittedBag: Sendable {
     /// How the features are weighted (stored in the bundle as the `bag/idf` weights either way).
+    /// idf times a power of the naive-Bayes ratio (BagBuilder.naiveBayesRatios): 0 is plain
+    /// TF-IDF, 1 NBSVM's scaling, ½ between (on IMDB's and ag_news_mini's validation parts the
+    /// last two beat plain TF-IDF, and neither beat the other on both).
     public enum Weighting: String, Sendable, CaseIterable {
         case idf
-        /// idf times the naive-Bayes ratio (BagBuilder.naiveBayesWeighted).
-        case naiveBayes = "idf x naive-Bayes"
+        case idfSqrtNaiveBayes = "idf x sqrt(naive-Bayes)"
+        case idfNaiveBayes = "idf x naive-Bayes"
+        var naiveBayesPower: Float { self == .idf ? 0 : self == .idfSqrtNaiveBayes ? 0.5 : 1 }
     }
 
     public let features: BagFeatures
@@ -54,6 +58,21 @@ public struct FittedBag: Sendable {
     }
 }
 
+/// The bag's logistic regression as `fitBagRegression` chose and fitted it; it depends on the
+/// encoded data only (the text pipeline, the rows), not on the network.
+public struct BagRegression: Sendable {
+    let pipeline: TextPipelineConfig
+    let vocabularySize: Int
+    let features: BagFeatures
+    let weighting: FittedBag.Weighting
+    let c: Float
+    /// W [features, outputs] then the bias [outputs], refit on train + validation.
+    let parameters: [Float]
+    /// The train-only fit's logits on the validation rows (nil without validation data), and its accuracy there.
+    let validationLogits: [Float]?
+    let validationAccuracy: Double
+}
+
 extension TrainingSession {
     /// The C grid of the bag's logistic regression (scikit-learn's C) and the mixing weights tried.
     static let bagCGrid: [Float] = [0.5, 2, 8, 32, 128, 512]
@@ -62,51 +81,19 @@ extension TrainingSession {
     static let bagKernelBudget = 6_000_000
 
     /// Fits the bag branch and folds the mix into the network's last Dense (leaves `bag` nil when
-    /// the mix gives it no weight). The feature weighting (idf, or idf times naive-Bayes ratios),
-    /// C and the mix are chosen by validation loss. Without validation data nothing can be
-    /// chosen honestly: idf weights, C = 8 and an even mix.
-    public func fitBag(train: EncodedDataset, validation: EncodedDataset?, log: (String) -> Void) throws {
-        let outputs = network.outputDim
-        let vocabularySize = pipeline.vocabulary.count
-        let maxBigrams = max(0, min(500_000, Self.bagKernelBudget / outputs - vocabularySize))
-        let plain = BagBuilder.fit(train, vocabularySize: vocabularySize, maxBigrams: maxBigrams)
-        let plainRows = SparseRows(train, features: plain)
-        var features = plain, trainRows = plainRows
-        var classifier = LinearClassifier(features: plain.spec.features, outputs: outputs, loss: plan.loss)
-        var chosen = (weighting: Weighting.idf, c: Float(8), mix: Float(0.5))
+    /// the mix gives it no weight). The regression (`fitBagRegression`) does not depend on the
+    /// network: pass one fitted on the same encoded data as `reusing` to only choose the mix
+    /// (a recipe search does, for every trial after the first). Returns the regression used.
+    @discardableResult
+    public func fitBag(
+        train: EncodedDataset, validation: EncodedDataset?, reusing fitted: BagRegression? = nil, log: (String) -> Void
+    ) throws -> BagRegression {
+        let regression = fitted.flatMap { $0.pipeline == pipeline.config && $0.vocabularySize == pipeline.vocabulary.count ? $0 : nil }
+            ?? fitBagRegression(train: train, validation: validation, log: log)
+        var mix: Float = 0.5
         var scores: (network: Double, bag: Double, mixed: Double)? = nil
         var validationResult: (loss: Double, probabilities: [Float])? = nil
-        if let validation {
-            let classes = max(outputs, (train.labelSets.joined().max() ?? 0) + 1)
-            let weighted = BagBuilder.naiveBayesWeighted(plain, rows: plainRows, labelSets: train.labelSets, classes: classes)
-            var best: (accuracy: Double, loss: Double, weighting: Weighting, c: Float, parameters: [Float])? = nil
-            var bestRows: (train: SparseRows, validation: SparseRows)? = nil
-            for weighting in Weighting.allCases {
-                let candidate = weighting == .idf ? plain : weighted
-                let candidateRows = weighting == .idf ? plainRows : SparseRows(train, features: candidate)
-                let rows = SparseRows(validation, features: candidate)
-                for c in Self.bagCGrid {
-                    // A cold start per C: warm starts at large C stalled on IMDB (identical
-                    // validation scores for C = 32, 128, 512); a fresh fit costs a few seconds.
-                    classifier = LinearClassifier(features: candidate.spec.features, outputs: outputs, loss: plan.loss)
-                    // Comparing C values needs less precision than the final fit: 150 iterations.
-                    classifier.fit(candidateRows, targets: train.targets, C: c, maxIterations: 150)
-                    let (loss, accuracy) = score(classifier.logits(rows), validation)
-                    log("bag: \(weighting.rawValue) weights, " + String(format: "C = %g: validation accuracy %.4f, loss %.4f", c, accuracy, loss))
-                    // By validation loss, as the mix below: on a few thousand rows, accuracy moves
-                    // by single texts between C values that fit almost alike.
-                    if best == nil || loss < best!.loss {
-                        best = (accuracy, loss, weighting, c, classifier.parameters)
-                        bestRows = (candidateRows, rows)
-                        features = candidate
-                    }
-                }
-            }
-            trainRows = bestRows!.train
-            let rows = bestRows!.validation
-            classifier = LinearClassifier(features: features.spec.features, outputs: outputs, loss: plan.loss)
-            classifier.parameters = best!.parameters
-            let bagLogits = classifier.logits(rows)
+        if let validation, let bagLogits = regression.validationLogits {
             let networkLogits = try networkLogits(validation)
             // The mix by validation loss: smoother than accuracy on a few hundred rows, and it
             // weighs how confident each part is, not only which side of 0.5 it lands.
@@ -116,35 +103,78 @@ extension TrainingSession {
                 let (loss, accuracy) = score(mixed, validation)
                 if bestMix == nil || loss < bestMix!.loss { bestMix = (accuracy, loss, w) }
             }
-            chosen = (best!.weighting, best!.c, bestMix!.mix)
-            let mixed = zip(bagLogits, networkLogits).map { chosen.mix * $0 + (1 - chosen.mix) * $1 }
+            mix = bestMix!.mix
+            let mixed = zip(bagLogits, networkLogits).map { mix * $0 + (1 - mix) * $1 }
             validationResult = (bestMix!.loss, probabilities(mixed))
-            scores = (score(networkLogits, validation).accuracy, best!.accuracy, bestMix!.accuracy)
-            // With C chosen, the regression learns from the validation rows too (as scikit-learn's
-            // LogisticRegressionCV refits on everything): cheap, and 10% more data.
-            if chosen.mix > 0 {
-                var all = trainRows
-                all.append(rows)
-                classifier.fit(all, targets: train.targets + validation.targets, C: chosen.c)
-            }
-        } else {
-            classifier.fit(trainRows, targets: train.targets, C: chosen.c)
+            scores = (score(networkLogits, validation).accuracy, regression.validationAccuracy, bestMix!.accuracy)
         }
-        let w = chosen.mix
-        if w == 0 {
+        if mix == 0 {
             log("bag: the network alone did best on the validation data; no bag branch")
-            return
+            return regression
         }
-        let weights = features.spec.features * outputs
+        let outputs = network.outputDim
+        let weights = regression.features.spec.features * outputs
         bag = FittedBag(
-            features: features, outputs: outputs, kernel: classifier.parameters[..<weights].map { w * $0 },
-            bias: classifier.parameters[weights...].map { w * $0 }, weighting: chosen.weighting, c: chosen.c, mix: w, validation: scores,
-            validationResult: validationResult)
+            features: regression.features, outputs: outputs, kernel: regression.parameters[..<weights].map { mix * $0 },
+            bias: regression.parameters[weights...].map { mix * $0 }, weighting: regression.weighting, c: regression.c, mix: mix,
+            validation: scores, validationResult: validationResult)
         // Fold: the last Dense's kernel and bias times (1 − w), plus the bag's bias.
         let last = plan.layers.count - 1
         let kernelName = tensorName(layer: last, role: "kernel"), biasName = tensorName(layer: last, role: "bias")
-        try network.store.setTensor(named: kernelName, to: try network.store.tensor(named: kernelName).map { (1 - w) * $0 })
-        try network.store.setTensor(named: biasName, to: zip(try network.store.tensor(named: biasName), bag!.bias).map { (1 - w) * $0 + $1 })
+        try network.store.setTensor(named: kernelName, to: try network.store.tensor(named: kernelName).map { (1 - mix) * $0 })
+        try network.store.setTensor(named: biasName, to: zip(try network.store.tensor(named: biasName), bag!.bias).map { (1 - mix) * $0 + $1 })
+        return regression
+    }
+
+    /// The bag's logistic regression: features, their weighting and C chosen by validation loss
+    /// (each fitted on `train` only), then refit with the validation rows too, as scikit-learn's
+    /// LogisticRegressionCV refits on everything: 10% more data. Without validation data nothing
+    /// can be chosen honestly: idf weights and C = 8.
+    public func fitBagRegression(train: EncodedDataset, validation: EncodedDataset?, log: (String) -> Void) -> BagRegression {
+        let outputs = network.outputDim
+        let vocabularySize = pipeline.vocabulary.count
+        let maxBigrams = max(0, min(500_000, Self.bagKernelBudget / outputs - vocabularySize))
+        let plain = BagBuilder.fit(train, vocabularySize: vocabularySize, maxBigrams: maxBigrams)
+        let plainRows = SparseRows(train, features: plain)
+        func fresh(_ features: BagFeatures) -> LinearClassifier {
+            LinearClassifier(features: features.spec.features, outputs: outputs, loss: plan.loss)
+        }
+        guard let validation else {
+            var classifier = fresh(plain)
+            classifier.fit(plainRows, targets: train.targets, C: 8)
+            return BagRegression(pipeline: pipeline.config, vocabularySize: vocabularySize, features: plain, weighting: .idf,
+                                 c: 8, parameters: classifier.parameters, validationLogits: nil, validationAccuracy: 0)
+        }
+        let classes = max(outputs, (train.labelSets.joined().max() ?? 0) + 1)
+        let ratios = BagBuilder.naiveBayesRatios(plain, rows: plainRows, labelSets: train.labelSets, classes: classes)
+        var best: (loss: Double, accuracy: Double, weighting: FittedBag.Weighting, c: Float, features: BagFeatures,
+                   trainRows: SparseRows, rows: SparseRows, logits: [Float])? = nil
+        for weighting in FittedBag.Weighting.allCases {
+            let features = weighting == .idf ? plain : BagBuilder.scaled(plain, by: ratios, power: weighting.naiveBayesPower)
+            let trainRows = weighting == .idf ? plainRows : SparseRows(train, features: features)
+            let rows = SparseRows(validation, features: features)
+            for c in Self.bagCGrid {
+                // A cold start per C: warm starts at large C stalled on IMDB (identical validation
+                // scores for C = 32, 128, 512). Comparing C values needs less precision than the
+                // final fit: 150 iterations.
+                var classifier = fresh(features)
+                classifier.fit(trainRows, targets: train.targets, C: c, maxIterations: 150)
+                let logits = classifier.logits(rows)
+                let (loss, accuracy) = score(logits, validation)
+                log("bag: \(weighting.rawValue) weights, " + String(format: "C = %g: validation accuracy %.4f, loss %.4f", c, accuracy, loss))
+                // By validation loss, as the mix: on a few thousand rows, accuracy moves by
+                // single texts between C values that fit almost alike.
+                if best == nil || loss < best!.loss { best = (loss, accuracy, weighting, c, features, trainRows, rows, logits) }
+            }
+        }
+        let chosen = best!
+        var all = chosen.trainRows
+        all.append(chosen.rows)
+        var classifier = fresh(chosen.features)
+        classifier.fit(all, targets: train.targets + validation.targets, C: chosen.c)
+        return BagRegression(pipeline: pipeline.config, vocabularySize: vocabularySize, features: chosen.features,
+                             weighting: chosen.weighting, c: chosen.c, parameters: classifier.parameters,
+                             validationLogits: chosen.logits, validationAccuracy: chosen.accuracy)
     }
 
     /// The network's logits for `data`, recovered from its probabilities: log p for softmax

@@ -78,6 +78,7 @@ public struct RecipeSearch {
         }
         log(row(["trial", "recipe", "val_acc", "epochs", "time", "status"]))
         var number = 0
+        var bagRegression: BagRegression? = nil
         while true {
             number += 1
             if let trials, number > trials { break }
@@ -119,7 +120,10 @@ public struct RecipeSearch {
             if overBudget || (outcome == .interrupted && !pruned && !budgetCut) { trial.status = overBudget ? "over budget" : "interrupted" }
             if trial.status == "running" {
                 if outcome == .finished || budgetCut { session.restoreBest() }
-                if config.bag { try session.fitBag(train: encodedTrain, validation: encodedValidation, log: { _ in }) }
+                // Trials share the text pipeline and data, so the bag's regression is fitted once.
+                if config.bag {
+                    bagRegression = try session.fitBag(train: encodedTrain, validation: encodedValidation, reusing: bagRegression, log: { _ in })
+                }
                 let accuracy = try session.bag?.validation?.mixed ?? session.evaluate(encodedValidation).accuracy
                 trial.validationAccuracy = accuracy
                 trial.status = "done"
