@@ -169,7 +169,7 @@ def imdb_word_index() -> Dict[str, int]:
     return _word_index(train)
 
 
-def test_imdb_word_index_model_matches_keras_on_raw_text(imdb_word_index: Dict[str, int], tmp_path: Path) -> None:
+def test_imdb_word_index_model_matches_keras_on_raw_text(imdb_word_index: Dict[str, int], tmp_path: Path, cli: Path) -> None:
     train, train_labels = read_sample("imdb", "train", TRAIN_TEXTS, seed=SEED + 1)
     test, _ = read_sample("imdb", "test", TEST_TEXTS)
     pad = keras.utils.pad_sequences
@@ -199,6 +199,8 @@ def test_imdb_word_index_model_matches_keras_on_raw_text(imdb_word_index: Dict[s
     assert manifest["format_version"] == 3
     assert manifest["text"]["start_token"] == "[START]" and manifest["text"]["vocabulary"][START_CHAR] == "[START]"
     assert manifest["text"]["vocabulary"][OOV_CHAR] == manifest["text"]["oov_token"]
+    summary = subprocess.run([str(cli), "inspect", str(bundle)], capture_output=True, text=True, check=True).stdout
+    assert f"id {OOV_CHAR} = [OOV], id {START_CHAR} = start token" in summary and "start_token=[START]" in summary
 
 
 def test_imdb_ids_without_padding_and_from_a_dict(imdb_word_index: Dict[str, int], tmp_path: Path) -> None:
