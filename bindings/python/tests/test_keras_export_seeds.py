@@ -79,7 +79,8 @@ def test_tutorial_binary_logits_model_exports_as_written(tmp_path: Path, cli: Pa
     bundle = textrnn.keras.export(model, tmp_path / "tutorial.textrnn", labels=["negative", "positive"])
 
     logits = model.predict(tf.constant(test), batch_size=64, verbose=0)
-    assert_probabilities_match(bundle, test, tf.sigmoid(logits).numpy(), "binary_sigmoid")
+    gap = assert_probabilities_match(bundle, test, tf.sigmoid(logits).numpy(), "binary_sigmoid")
+    print(f"tutorial model, IMDB, {len(test)} texts: max |bundle - tf.sigmoid(model.predict)| = {gap:.3g}")
     head = _manifest(bundle)["training"]["head"]
     assert head == {"trained_on": "logits", "activation_applied_by_bundle": "sigmoid",
                     "from": "compiled loss BinaryCrossentropy(from_logits=True)"}
@@ -98,7 +99,8 @@ def test_softmax_logits_multi_class_model(tmp_path: Path) -> None:
     bundle = textrnn.keras.export(model, tmp_path / "topics.textrnn", labels=names)
 
     logits = model.predict(tf.constant(test), batch_size=64, verbose=0)
-    assert_probabilities_match(bundle, test, tf.nn.softmax(logits).numpy(), "softmax")
+    gap = assert_probabilities_match(bundle, test, tf.nn.softmax(logits).numpy(), "softmax")
+    print(f"softmax logits, ag_news_mini, {len(test)} texts: max |bundle - tf.nn.softmax(model.predict)| = {gap:.3g}")
     assert _manifest(bundle)["training"]["head"]["activation_applied_by_bundle"] == "softmax"
 
 
@@ -194,7 +196,8 @@ def test_imdb_word_index_model_matches_keras_on_raw_text(imdb_word_index: Dict[s
         got = [runtime.tokenize(text) for text in texts]
     mismatches = [i for i, ids in enumerate(got) if ids != expected_ids[i].tolist()]
     assert not mismatches, f"{len(mismatches)} texts tokenize differently, first {texts[mismatches[0]][:80]!r}"
-    assert_probabilities_match(bundle, texts, model.predict(expected_ids, verbose=0), "binary_sigmoid")
+    gap = assert_probabilities_match(bundle, texts, model.predict(expected_ids, verbose=0), "binary_sigmoid")
+    print(f"imdb word index model, {len(texts)} texts: max |bundle - model.predict| = {gap:.3g}")
     manifest = _manifest(bundle)
     assert manifest["format_version"] == 3
     assert manifest["text"]["start_token"] == "[START]" and manifest["text"]["vocabulary"][START_CHAR] == "[START]"
