@@ -14,7 +14,7 @@ PYSPARK_VERSION := 4.0.1
 export TEXTRNN_CLI     ?= $(CURDIR)/$(BIN)/textrnn
 export TEXTRNN_LIBRARY ?= $(CURDIR)/$(BUILD_DIR)/libtextrnn.so
 
-.PHONY: help deps pyspark-version tensorflow-version build test test-swift test-python demo example install uninstall clean accuracy quality bench stress leaks fuzz sanitize
+.PHONY: help deps test-deps pyspark-version tensorflow-version build test test-swift test-python demo example install uninstall clean accuracy quality bench stress leaks fuzz sanitize
 
 help:
 	@echo "make build    release build: bin/textrnn, $(BUILD_DIR)/libtextrnn.so, bin/classify, bin/stream"
@@ -29,15 +29,19 @@ help:
 	@echo "make fuzz     libFuzzer + ASan/UBSan harnesses: loader and predict (FUZZ_RUNS, FUZZ_SECONDS)"
 	@echo "make sanitize Swift tests under ASan/UBSan, threaded tests under TSan, C harnesses (long)"
 
-# System packages (Debian): json-c for the runtime, OpenBLAS for the trainer, patchelf for
-# `make install` (it sets the installed library's soname); pytest for tests, TensorFlow (Keras 3)
-# for the Keras exporter's tests, Java and PySpark for the Spark example's test.
+# What `make build` (and so `make demo`) needs, Debian packages only: json-c for the runtime,
+# OpenBLAS for the trainer, patchelf for `make install` (it sets the installed library's soname).
+# The demo's Python part needs nothing beyond python3 (the binding's numpy use is optional).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 deps:
 	@{ pkg-config --exists json-c openblas && command -v patchelf; } >/dev/null 2>&1 || { \
 		echo "installing libjson-c-dev libopenblas-dev pkg-config patchelf"; \
 		$(SUDO) apt-get update -qq && \
 		$(SUDO) apt-get install -y -qq libjson-c-dev libopenblas-dev pkg-config patchelf >/dev/null; }
+
+# What `make test` adds: pytest and numpy, TensorFlow (Keras 3) for the Keras exporter's tests,
+# Java and PySpark for the Spark example's test.
+test-deps: deps
 	@$(PYTHON) -c "import pytest, numpy" 2>/dev/null || $(PYTHON) -m pip install --quiet pytest numpy
 	@$(PYTHON) -c "import importlib.util as u, sys; sys.exit(not (u.find_spec('tensorflow') and u.find_spec('keras')))" || { \
 		echo "installing tensorflow-cpu==$(TENSORFLOW_VERSION)"; $(PYTHON) -m pip install --quiet "tensorflow-cpu==$(TENSORFLOW_VERSION)"; }
@@ -68,7 +72,7 @@ $(EXAMPLES): $(BIN)/%: examples/c/%.c include/textrnn.h $(BUILD_DIR)/libtextrnn.
 
 include packaging/install.mk
 
-test: build test-swift test-python
+test: build test-deps test-swift test-python
 
 test-swift:
 	$(SWIFT) test

@@ -124,7 +124,8 @@ const char *textrnn_label(const textrnn_model *model, size_t index);
 /* How to read the probabilities. TEXTRNN_OUTPUT_SOFTMAX if model is NULL. */
 textrnn_output_kind textrnn_output(const textrnn_model *model);
 
-/* Vocabulary entries (id 0 = padding, id 1 = out-of-vocabulary). 0 if model is NULL. */
+/* Vocabulary entries (id 0 = padding, id 1 = out-of-vocabulary unless the bundle names another
+ * entry, as keras.datasets.imdb-style bundles do). 0 if model is NULL. */
 size_t textrnn_vocabulary_size(const textrnn_model *model);
 
 /* Fixed number of token ids per text, or 0 when texts keep their own length (or model is
@@ -181,7 +182,8 @@ typedef struct textrnn_word_contribution {
 /* How textrnn_explain hides a word. Occluding replaces the token id of the word and of every
  * n-gram holding it (bundles with ngrams 2 or 3), so every other token keeps its position. */
 typedef enum textrnn_occlusion {
-    TEXTRNN_OCCLUDE_OOV = 0,    /* by the out-of-vocabulary id 1: "some unknown word here" */
+    TEXTRNN_OCCLUDE_OOV = 0,    /* by the out-of-vocabulary id (1, or the bundle's oov_token):
+                                   "some unknown word here" */
     TEXTRNN_OCCLUDE_PADDING = 1 /* by the padding id 0: with mask_zero, as if the word were removed */
 } textrnn_occlusion;
 
@@ -216,7 +218,7 @@ textrnn_status textrnn_explain(const textrnn_model *model, const char *text, siz
 /* ---- Debugging ---------------------------------------------------------------------------- */
 
 /* The token ids the model sees for a text (after standardization, splitting, vocabulary lookup,
- * padding and truncation). Writes min(n, capacity) ids to `ids` and the full count n to
+ * the bundle's start token if it has one, padding and truncation). Writes min(n, capacity) ids to `ids` and the full count n to
  * *out_count, like snprintf: call with capacity 0 (ids may then be NULL) to learn the size. */
 textrnn_status textrnn_tokenize(const textrnn_model *model, const char *text, size_t text_size,
                                 int32_t *ids, size_t capacity, size_t *out_count);

@@ -170,9 +170,11 @@ struct BundleSummary {
         out += String(repeating: "_", count: width) + "\n"
         out += "Labels (\(model.labelCount)): \(model.labels.joined(separator: ", "))\n"
         out += "Output: \(manifest.output.rawValue)\n"
-        out += "Vocabulary: \(model.pipeline.vocabulary.count.grouped) entries (id 0 = padding, id 1 = [UNK]); embedding rows: \(model.embeddingRows.grouped)\n"
+        let vocabulary = model.pipeline.vocabulary
+        let start = vocabulary.startID.map { ", id \($0) = start token" } ?? ""
+        out += "Vocabulary: \(vocabulary.count.grouped) entries (id 0 = padding, id \(vocabulary.oovID) = \(vocabulary.token(Int(vocabulary.oovID)))\(start)); embedding rows: \(model.embeddingRows.grouped)\n"
         let text = manifest.text
-        out += "Text pipeline: standardize=\(text.standardize.rawValue), replace_html_breaks=\(text.replaceHTMLBreaks), ngrams=\(text.ngrams), sequence_length=\(text.sequenceLength.map(String.init) ?? "none"), padding=\(text.padding.rawValue), truncating=\(text.truncating.rawValue)\n"
+        out += "Text pipeline: standardize=\(text.standardize.rawValue), replace_html_breaks=\(text.replaceHTMLBreaks), split=\(text.split.rawValue)\(text.startToken.map { ", start_token=\($0)" } ?? ""), ngrams=\(text.ngrams), sequence_length=\(text.sequenceLength.map(String.init) ?? "none"), padding=\(text.padding.rawValue), truncating=\(text.truncating.rawValue)\n"
         let mix = dtypeMix.map { "\($0.tensors) \($0.dtype.rawValue) tensors (\(byteText($0.bytes)))" }.joined(separator: ", ")
         out += "Weights: \(manifest.weightsFile), \(byteText(manifest.weightsLength)), CRC-32 \(hex(manifest.weightsCRC32)); \(mix)\n"
         if let training = manifest.training {
@@ -205,6 +207,9 @@ struct BundleSummary {
             ("text", .object([
                 ("standardize", .string(text.standardize.rawValue)),
                 ("replace_html_breaks", .bool(text.replaceHTMLBreaks)),
+                ("split", .string(text.split.rawValue)),
+                ("start_token", text.startToken.map(JSONValue.string) ?? .null),
+                ("oov_token", .string(text.oovToken)),
                 ("ngrams", .int(text.ngrams)),
                 ("sequence_length", text.sequenceLength.map(JSONValue.int) ?? .null),
                 ("padding", .string(text.padding.rawValue)),

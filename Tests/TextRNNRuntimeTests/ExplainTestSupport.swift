@@ -10,7 +10,7 @@ func randomModel(
     _ layers: [LayerSpec], text: TextPipelineConfig = TextPipelineConfig(), words: [String],
     labels: [String] = ["a", "b", "c"], output: Manifest.OutputKind = .softmax, int8: Bool = false, seed: UInt64 = 1
 ) throws -> Model {
-    let vocabulary = ["", "[UNK]"] + words
+    let vocabulary = ["", "[UNK]"] + (text.startToken.map { [$0] } ?? []) + words
     var all = layers
     if case .embedding = layers.first {} else {
         all.insert(.embedding(inputDim: vocabulary.count, outputDim: 6, maskZero: true), at: 0)
@@ -64,6 +64,7 @@ struct OcclusionReference {
         }
         #expect(tokens.map(\.text) == model.pipeline.tokenizer.tokens(of: text))
         var input = tokens.map { (id: model.pipeline.vocabulary.id(of: $0.text), words: $0.words) }
+        if let start = model.pipeline.vocabulary.startID { input.insert((id: start, words: 0..<0), at: 0) }
         let config = model.pipeline.config
         if let length = config.sequenceLength {
             if input.count > length {
@@ -111,7 +112,7 @@ func expectExplanationMatchesReference(
         #expect(explanation.label == label, sourceLocation: sourceLocation)
     }
     let reference = try OcclusionReference(
-        model: model, text: text, label: explanation.label, replacement: occlusion.replacementID)
+        model: model, text: text, label: explanation.label, replacement: occlusion.replacementID(in: model.pipeline.vocabulary))
     #expect(explanation.probability == reference.probability, sourceLocation: sourceLocation)
     #expect(explanation.wordCount == reference.contributions.count, sourceLocation: sourceLocation)
     #expect(explanation.words.map(\.contribution) == reference.contributions, sourceLocation: sourceLocation)

@@ -87,11 +87,15 @@ import Testing
             .bidirectional(forward: Self.lstm(4), backward: Self.lstm(4, backwards: true), mergeMode: .concat),
             .dense(units: 3, activation: .softmax),
         ]
+        // With a start token too: it leads the ids, shifting every word's position by one.
         for length in [nil, 8, 30, 60] as [Int?] {
-            let config = TextPipelineConfig(ngrams: ngrams, sequenceLength: length, padding: padding, truncating: truncating)
-            let model = try randomModel(layers, text: config, words: Self.words, seed: UInt64(ngrams * 7 + (length ?? 0)))
-            try expectExplanationMatchesReference(model, Self.text)
-            try expectExplanationMatchesReference(model, Self.text, occlusion: .padding)
+            for start in [nil, Vocabulary.startToken] {
+                let config = TextPipelineConfig(
+                    ngrams: ngrams, sequenceLength: length, padding: padding, truncating: truncating, startToken: start)
+                let model = try randomModel(layers, text: config, words: Self.words, seed: UInt64(ngrams * 7 + (length ?? 0)))
+                try expectExplanationMatchesReference(model, Self.text)
+                try expectExplanationMatchesReference(model, Self.text, occlusion: .padding)
+            }
         }
     }
 

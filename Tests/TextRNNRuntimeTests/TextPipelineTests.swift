@@ -78,4 +78,52 @@ import Testing
         #expect(vocabulary.id(of: "") == Vocabulary.unknownID)
         #expect(vocabulary.token(4) == "w2")
     }
+
+    // MARK: keras.datasets.imdb pipelines: text_to_word_sequence, a start token, another OOV id
+
+    @Test func kerasTextToWordSequence() {
+        let tokenizer = Tokenizer(config: TextPipelineConfig(standardize: .kerasTextToWordSequence, split: .space))
+        // Filters become spaces (not deleted); the apostrophe is no filter; only spaces split.
+        #expect(tokenizer.tokens(of: "Don't e-mail ME!\tX\nY a\rb c\u{0B}d") == ["don't", "e", "mail", "me", "x", "y", "a\rb", "c\u{0B}d"])
+        #expect(tokenizer.tokens(of: "!\"#$%&()*+,-./:;<=>?@[\\]^_`{|}~") == [])
+        #expect(tokenizer.tokens(of: "<br />Fin.") == ["br", "fin"])
+        // Python's str.lower() lowercases every script, and U+0130 to "i" + U+0307.
+        #expect(tokenizer.tokens(of: "ÉCOLE Straße ÀÖ \u{0130}") == ["école", "straße", "àö", "i\u{0307}"])
+        // Invalid UTF-8 is kept, as the other standardizations keep it.
+        var scratch = TokenizerScratch()
+        var tokens: [[UInt8]] = []
+        let bytes: [UInt8] = [0xFF, 0x41, 0x20, 0xC3]
+        bytes.withUnsafeBufferPointer { tokenizer.forEachToken(in: $0, scratch: &scratch) { tokens.append(Array($0)) } }
+        #expect(tokens == [[0xFF, 0x61], [0xC3]])
+        let spans = bytes.withUnsafeBufferPointer { tokenizer.wordSpans(in: $0, scratch: &scratch) }
+        #expect(spans == [0..<2, 3..<4])
+        let wide = Array("xÉy AÉ".utf8)
+        #expect(wide.withUnsafeBufferPointer { tokenizer.wordSpans(in: $0, scratch: &scratch) } == [0..<4, 5..<8])
+    }
+
+    @Test func startTokenAndAnotherOOVEntry() throws {
+        // keras.datasets.imdb's layout: 1 start, 2 out of vocabulary, words from index_from = 3 on.
+        let tokens = ["", Vocabulary.startToken, "[OOV]", "[unused 3]", "the", "film"]
+        func encode(_ text: String, _ length: Int?, _ side: TextPipelineConfig.Side = .pre) throws -> [Int32] {
+            let config = TextPipelineConfig(
+                standardize: .none, sequenceLength: length, padding: side, truncating: side,
+                startToken: Vocabulary.startToken, oovToken: "[OOV]")
+            return try TextPipeline(config: config, tokens: tokens.map { Array($0.utf8) }).encode(text)
+        }
+        #expect(try encode("the film zz", nil) == [1, 4, 5, 2])
+        #expect(try encode("the film zz", 6) == [0, 0, 1, 4, 5, 2])
+        #expect(try encode("the film zz", 6, .post) == [1, 4, 5, 2, 0, 0])
+        #expect(try encode("the film zz the", 3) == [5, 2, 4], "pre truncation drops the start token first")
+        #expect(try encode("the film zz the", 3, .post) == [1, 4, 5])
+        #expect(try encode("", 2) == [0, 1])
+        #expect(try encode("[START] [OOV] [unused", nil) == [1, 2, 2, 2], "the start token is never a word's id")
+        #expect(throws: TextRNNError.self) { try Vocabulary(strings: ["", "a", "b"]) }
+        #expect(throws: TextRNNError.self) {
+            try Vocabulary(tokens: [[], Array("[UNK]".utf8), Array("a".utf8)], startToken: "missing")
+        }
+        #expect(throws: TextRNNError.self) {
+            try Vocabulary(tokens: [[], Array("[UNK]".utf8), Array("s".utf8), Array("s".utf8)], startToken: "s")
+        }
+        #expect(throws: TextRNNError.self) { try Vocabulary(tokens: [[], Array("a".utf8)], oovToken: "[OOV]") }
+    }
 }

@@ -54,6 +54,21 @@ struct VocabularyBuilderTests {
         #expect(vocabulary.id(of: "zzz") == Vocabulary.unknownID)
     }
 
+    @Test func startTokenIsReservedAndLeadsEveryText() throws {
+        // The trainer's `start_token: true`: "[START]" is entry 2, never counted as a word, and its
+        // id leads the ids the training pipeline (the runtime's) gives.
+        var config = TrainingConfig()
+        config.startToken = true
+        config.standardize = TextPipelineConfig.Standardize.none.rawValue
+        config.sequenceLength = 4
+        let text = config.pipelineConfig
+        let builder = VocabularyBuilder(config: text, maxTokens: 4)
+        #expect(strings(try builder.tokens(["[START] b a b", "b"])) == ["", "[UNK]", "[START]", "b"])
+        let pipeline = TextPipeline(config: text, vocabulary: try builder.build(["[START] b a b", "b"]))
+        #expect(try pipeline.encode("b [START] zz") == [2, 3, 1, 1])
+        #expect(throws: TextRNNError.self) { try VocabularyBuilder(config: text, maxTokens: 2).tokens(["b"]) }
+    }
+
     @Test func emptyInput() throws {
         #expect(strings(try VocabularyBuilder(config: TextPipelineConfig()).tokens([])) == ["", "[UNK]"])
         #expect(strings(try VocabularyBuilder(config: TextPipelineConfig(), threads: 2).tokens(["...", " "])) == ["", "[UNK]"])

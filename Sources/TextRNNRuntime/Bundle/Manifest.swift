@@ -2,9 +2,11 @@
 /// docs/bundle-format.md). Tensor contents are checked separately, against the weights file.
 public struct Manifest: Sendable {
     public static let formatName = "textrnn-bundle"
-    /// Version 2 added the optional `bag` branch; version 1 bundles read unchanged.
-    public static let formatVersion = 2
-    public static let readableVersions = 1...2
+    /// Version 2 added the optional `bag` branch, version 3 the text pipeline's `start_token` and
+    /// `oov_token` (which a version 2 reader would ignore, misreading the ids); older bundles read
+    /// unchanged, and writers write the lowest version that describes the bundle (`version`).
+    public static let formatVersion = 3
+    public static let readableVersions = 1...3
     public static let manifestFileName = "manifest.json"
     public static let defaultWeightsFileName = "weights.bin"
     /// Every tensor's offset in the weights file is a multiple of this.
@@ -50,7 +52,8 @@ public struct Manifest: Sendable {
 
     public var producer: String
     public var text: TextPipelineConfig
-    /// Id order: "" (padding), "[UNK]", then the learned tokens. Raw bytes, as matched.
+    /// Id order: "" (padding), "[UNK]", then the learned tokens (or ids as `text.oovToken` and
+    /// `text.startToken` say). Raw bytes, as matched.
     public var vocabulary: [[UInt8]]
     public var labels: [String]
     public var output: OutputKind
@@ -85,6 +88,12 @@ public struct Manifest: Sendable {
         self.weightsLength = weightsLength
         self.weightsCRC32 = weightsCRC32
         self.training = training
+    }
+
+    /// The lowest format version that describes this bundle: 3 with a start token or another
+    /// out-of-vocabulary token, else 2.
+    public var version: Int {
+        text.startToken != nil || text.oovToken != Vocabulary.unknownToken ? 3 : 2
     }
 
     /// The weight roles a layer needs, with their expected shapes, given the features it reads.

@@ -4,16 +4,18 @@ public enum ManifestEncoder {
         var text: [(String, JSONValue)] = [
             ("standardize", .string(manifest.text.standardize.rawValue)),
             ("replace_html_breaks", .bool(manifest.text.replaceHTMLBreaks)),
-            ("split", .string("whitespace")),
+            ("split", .string(manifest.text.split.rawValue)),
             ("ngrams", .int(manifest.text.ngrams)),
             ("sequence_length", manifest.text.sequenceLength.map { .int($0) } ?? .null),
             ("padding", .string(manifest.text.padding.rawValue)),
             ("truncating", .string(manifest.text.truncating.rawValue)),
         ]
+        if let start = manifest.text.startToken { text.append(("start_token", .string(start))) }
+        if manifest.text.oovToken != Vocabulary.unknownToken { text.append(("oov_token", .string(manifest.text.oovToken))) }
         text.append(("vocabulary", .array(manifest.vocabulary.map { .string(String(decoding: $0, as: UTF8.self)) })))
         var root: [(String, JSONValue)] = [
             ("format", .string(Manifest.formatName)),
-            ("format_version", .int(Manifest.formatVersion)),
+            ("format_version", .int(manifest.version)),
             ("producer", .string(manifest.producer)),
             ("labels", .array(manifest.labels.map { .string($0) })),
             ("output", .string(manifest.output.rawValue)),

@@ -21,7 +21,7 @@ public enum ManifestParser {
         }
         let producer = root.has("producer") ? try root.member("producer").string() : ""
 
-        let (text, vocabulary) = try parseText(root.member("text"))
+        let (text, vocabulary) = try parseText(root.member("text"), version: version)
         let labels = try root.member("labels").array().map { node throws(TextRNNError) in try node.string() }
         guard !labels.isEmpty, labels.count <= maxLabels else {
             throw TextRNNError(.invalidBundle, "manifest.json: labels: expected 1...\(maxLabels) labels, found \(labels.count)")
@@ -75,14 +75,16 @@ public enum ManifestParser {
         return manifest
     }
 
-    private static func parseText(_ node: JSONNode) throws(TextRNNError) -> (TextPipelineConfig, [[UInt8]]) {
+    private static func parseText(_ node: JSONNode, version: Int) throws(TextRNNError) -> (TextPipelineConfig, [[UInt8]]) {
         try node.requireObject()
         var config = TextPipelineConfig()
         config.standardize = try node.member("standardize").enumeration(TextPipelineConfig.Standardize.self)
         config.replaceHTMLBreaks = try node.member("replace_html_breaks").bool(default: false)
-        let split = try node.member("split").string()
-        guard split == "whitespace" else {
-            throw TextRNNError(.unsupported, "manifest.json: text.split: only \"whitespace\" is supported, not \"\(split)\"")
+        config.split = try node.member("split").enumeration(TextPipelineConfig.Split.self)
+        // Version 3 added the special tokens; to older versions these keys were unknown, so ignored.
+        if version >= 3 {
+            if node.has("start_token") { config.startToken = try node.member("start_token").string() }
+            if node.has("oov_token") { config.oovToken = try node.member("oov_token").string() }
         }
         config.ngrams = node.has("ngrams") ? try node.member("ngrams").int(in: 1...3) : 1
         let length = node.member("sequence_length")

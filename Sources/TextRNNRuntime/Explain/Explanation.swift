@@ -1,13 +1,13 @@
 /// How a word is hidden from the model when measuring its contribution.
 public enum Occlusion: String, Sendable, CaseIterable {
-    /// Replace the word's token ids by the out-of-vocabulary id 1: the model still sees "some
-    /// word" there. The default.
+    /// Replace the word's token ids by the out-of-vocabulary id (1, or the bundle's
+    /// `oov_token`): the model still sees "some word" there. The default.
     case oov
     /// Replace them by the padding id 0. With `mask_zero` embeddings the recurrent layers and
     /// masked pooling skip the step entirely, so this equals removing the word.
     case padding
 
-    var replacementID: Int32 { self == .oov ? Vocabulary.unknownID : Vocabulary.paddingID }
+    func replacementID(in vocabulary: Vocabulary) -> Int32 { self == .oov ? vocabulary.oovID : Vocabulary.paddingID }
 }
 
 /// One word of an explained text.

@@ -28,7 +28,7 @@ extension Model {
         let chosen = label ?? Self.mostProbable(probabilities)
         let probability = probabilities[chosen]
 
-        let replacement = occlusion.replacementID
+        let replacement = occlusion.replacementID(in: pipeline.vocabulary)
         let changes = (0..<plan.plannedWords).compactMap { word in
             plan.changedRange(ofWord: word, replacement: replacement).map { (word: word, range: $0) }
         }

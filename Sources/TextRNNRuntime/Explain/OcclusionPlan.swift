@@ -18,8 +18,10 @@ struct OcclusionPlan: Sendable {
         let spans = pipeline.tokenizer.wordSpans(in: text, scratch: &scratch)
         let config = pipeline.config
         let words = spans.count
-        // encode keeps at most maxTokens tokens before truncating, so the window sees no more.
-        let tokenCount = min(SequenceWindow.tokenCount(words: words, ngrams: config.ngrams), TextLimits.maxTokens)
+        // encode keeps at most maxTokens ids (the start token's among them) before truncating, so
+        // the window sees no more.
+        let room = TextLimits.maxTokens - (config.startToken == nil ? 0 : 1)
+        let tokenCount = min(SequenceWindow.tokenCount(words: words, ngrams: config.ngrams), room)
         let window = SequenceWindow(tokenCount: tokenCount, config: config)
         guard window.length == ids.count else {
             throw TextRNNError(.internal, "explain: \(ids.count) ids encoded, but \(words) words place \(window.length)")

@@ -54,7 +54,7 @@ public final class Model: Sendable {
         self.manifest = manifest
         self.storage = storage
         self.tensors = try ResolvedTensors(manifest: manifest, storage: storage)
-        self.pipeline = TextPipeline(config: manifest.text, vocabulary: try Vocabulary(tokens: manifest.vocabulary))
+        self.pipeline = try TextPipeline(config: manifest.text, tokens: manifest.vocabulary)
         _ = trk_kernel_level()  // CPU detection, once per process
         self.layers = CompiledLayer.compile(manifest, tensors: tensors)
         if let spec = manifest.bag, case .dense(let outputs, _) = manifest.layers[manifest.layers.count - 1] {

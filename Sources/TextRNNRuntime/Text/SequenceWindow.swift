@@ -1,10 +1,13 @@
 /// Where the tokens of a text land in the model's input: which survive truncation to the
-/// sequence length and how much padding precedes them. `TextPipeline.encode` applies it;
+/// sequence length and how much padding precedes them. The start token, when the pipeline has
+/// one, leads the tokens: it is truncated and padded as they are. `TextPipeline.encode` applies it;
 /// explanations use it to find the input position of each token.
 public struct SequenceWindow: Sendable, Equatable {
-    /// Tokens dropped from the front (truncating "pre"); token `dropped` is the first kept.
+    /// Ids dropped from the front (truncating "pre"), the start token first.
     public let dropped: Int
-    /// Tokens kept, in order.
+    /// 1 when a start token leads the text's tokens, else 0.
+    public let leading: Int
+    /// Ids kept (the start token and tokens), in order.
     public let kept: Int
     /// Padding ids before the first kept token (padding "pre").
     public let leadingPadding: Int
@@ -13,6 +16,8 @@ public struct SequenceWindow: Sendable, Equatable {
 
     /// The window for a text of `tokenCount` tokens (unigrams and n-grams).
     public init(tokenCount: Int, config: TextPipelineConfig) {
+        leading = config.startToken == nil ? 0 : 1
+        let tokenCount = tokenCount + leading
         guard let length = config.sequenceLength else {
             dropped = 0
             kept = min(tokenCount, TextLimits.maxTokens)
@@ -33,7 +38,7 @@ public struct SequenceWindow: Sendable, Equatable {
     /// The input position of token `index`, or nil when truncation cut it off.
     @inline(__always)
     public func position(ofToken index: Int) -> Int? {
-        let kept = index - dropped
+        let kept = index + leading - dropped
         return kept >= 0 && kept < self.kept ? leadingPadding + kept : nil
     }
 

@@ -1,17 +1,24 @@
-/// Raw text -> token ids, exactly as the model was trained: tokenize, look up, then pad and
-/// truncate to `sequenceLength`. Immutable and shared by all threads.
+/// Raw text -> token ids, exactly as the model was trained: tokenize, look up, put the start
+/// token (if any) first, then pad and truncate to `sequenceLength`. Immutable and shared by all
+/// threads.
 public struct TextPipeline: Sendable {
     public let tokenizer: Tokenizer
     public let vocabulary: Vocabulary
     public var config: TextPipelineConfig { tokenizer.config }
 
+    /// `vocabulary` must have been built with `config`'s special tokens (`Vocabulary(tokens:config:)`).
     public init(config: TextPipelineConfig, vocabulary: Vocabulary) {
         self.tokenizer = Tokenizer(config: config)
         self.vocabulary = vocabulary
     }
 
+    public init(config: TextPipelineConfig, tokens: [[UInt8]]) throws(TextRNNError) {
+        self.init(config: config, vocabulary: try Vocabulary(tokens: tokens, config: config))
+    }
+
     /// Replaces `ids` with the encoded text. With a `sequenceLength` the result has exactly that
-    /// many ids (0 = padding); without one it has one id per token, at most `TextLimits.maxTokens`.
+    /// many ids (0 = padding); without one it has one id per token (and the start token), at most
+    /// `TextLimits.maxTokens`.
     public func encode(
         _ text: UnsafeBufferPointer<UInt8>, into ids: inout [Int32], scratch: inout TokenizerScratch
     ) throws(TextRNNError) {
@@ -23,12 +30,13 @@ public struct TextPipeline: Sendable {
         // Keeping the first `length` tokens needs no more than `length`; keeping the last needs all.
         let keep = (length != nil && config.truncating == .post) ? length! : TextLimits.maxTokens
         let vocabulary = self.vocabulary
+        if let start = vocabulary.startID { ids.append(start) }
         tokenizer.forEachToken(in: text, scratch: &scratch) { token in
             if ids.count < keep { ids.append(vocabulary.id(of: token)) }
         }
         guard config.sequenceLength != nil else { return }
-        // Post truncation stopped at `keep` tokens, which the window keeps too.
-        let window = SequenceWindow(tokenCount: ids.count, config: config)
+        // Post truncation stopped at `keep` ids, which the window keeps too.
+        let window = SequenceWindow(tokenCount: ids.count - (vocabulary.startID == nil ? 0 : 1), config: config)
         if window.dropped > 0 { ids.removeFirst(window.dropped) }
         if window.leadingPadding > 0 {
             ids.insert(contentsOf: repeatElement(Vocabulary.paddingID, count: window.leadingPadding), at: 0)

@@ -10,6 +10,17 @@ public struct TextPipelineConfig: Sendable, Equatable {
         case lower = "lower"
         case stripPunctuation = "strip_punctuation"
         case none = "none"
+        /// Keras `text_to_word_sequence`: Python's `str.lower()` (Unicode, per character), then
+        /// each of its filter characters (ASCII punctuation except `'`, plus tab and newline)
+        /// replaced by a space.
+        case kerasTextToWordSequence = "keras_text_to_word_sequence"
+    }
+
+    public enum Split: String, Sendable, CaseIterable {
+        /// Runs of ASCII whitespace, as TensorFlow's `tf.strings.split`.
+        case whitespace
+        /// Runs of spaces only, as Python's `str.split(" ")` with empty parts dropped.
+        case space
     }
 
     public enum Side: String, Sendable, CaseIterable {
@@ -20,6 +31,7 @@ public struct TextPipelineConfig: Sendable, Equatable {
     /// Replace `<br>`, `<br/>` and `<br />` (ASCII case-insensitive) with a space before
     /// standardizing, as the Keras IMDB tutorial's custom standardization does.
     public var replaceHTMLBreaks: Bool = false
+    public var split: Split = .whitespace
     /// 1: unigrams only. 2: unigrams followed by the bigrams "a b"; 3: then the trigrams
     /// "a b c" (Keras `ngrams=2` / `ngrams=3`).
     public var ngrams: Int = 1
@@ -27,13 +39,22 @@ public struct TextPipelineConfig: Sendable, Equatable {
     public var sequenceLength: Int? = nil
     public var padding: Side = .post
     public var truncating: Side = .post
+    /// A vocabulary entry whose id leads every text's ids, before padding and truncation (the
+    /// `start_char` of `keras.datasets.imdb`); nil for none. Never the id of a word.
+    public var startToken: String? = nil
+    /// The vocabulary entry unknown tokens get.
+    public var oovToken: String = Vocabulary.unknownToken
 
     public init(
         standardize: Standardize = .lowerAndStripPunctuation, replaceHTMLBreaks: Bool = false,
-        ngrams: Int = 1, sequenceLength: Int? = nil, padding: Side = .post, truncating: Side = .post
+        split: Split = .whitespace, ngrams: Int = 1, sequenceLength: Int? = nil, padding: Side = .post,
+        truncating: Side = .post, startToken: String? = nil, oovToken: String = Vocabulary.unknownToken
     ) {
         self.standardize = standardize
         self.replaceHTMLBreaks = replaceHTMLBreaks
+        self.split = split
+        self.startToken = startToken
+        self.oovToken = oovToken
         self.ngrams = ngrams
         self.sequenceLength = sequenceLength
         self.padding = padding

@@ -14,10 +14,14 @@ public struct TokenizerScratch: Sendable {
 public struct Tokenizer: Sendable {
     public let config: TextPipelineConfig
     private let table: [UInt8]  // [256] output byte per input byte, 0 = delete
+    private let lowersUnicode: Bool  // non-ASCII characters are lowercased, not looked up in `table`
+    private let spaceOnly: Bool  // split on spaces only
 
     public init(config: TextPipelineConfig) {
         self.config = config
         self.table = Standardizer.table(for: config.standardize)
+        self.lowersUnicode = Standardizer.lowersUnicode(config.standardize)
+        self.spaceOnly = config.split == .space
     }
 
     /// Calls `body` with each token in order. The slices are valid only during the call.
@@ -107,6 +111,16 @@ public struct Tokenizer: Sendable {
                         continue
                     }
                 }
+                if byte >= 0x80 && lowersUnicode {
+                    let before = output.count
+                    let length = Standardizer.appendLowercased(text, at: index, to: &output)
+                    if recordOrigins {  // first byte -> the character's first, the others -> its last
+                        origins.append(index)
+                        origins.append(contentsOf: repeatElement(index + length - 1, count: output.count - before - 1))
+                    }
+                    index += length
+                    continue
+                }
                 let mapped = table[Int(byte)]
                 if mapped != 0 {
                     output.append(mapped)
@@ -121,7 +135,7 @@ public struct Tokenizer: Sendable {
         bounds.removeAll(keepingCapacity: true)
         var start = -1
         for (index, byte) in bytes.enumerated() {
-            if Standardizer.isSeparator(byte) {
+            if Standardizer.isSeparator(byte, spaceOnly: spaceOnly) {
                 if start >= 0 {
                     bounds.append(start)
                     bounds.append(index)

@@ -43,20 +43,22 @@ public struct VocabularyBuilder: Sendable {
         return counter.ranked(minCount: 1, limit: nil).map { counter.entry($0) }
     }
 
-    /// The vocabulary tokens in id order: "", "[UNK]", then the kept tokens.
+    /// The vocabulary tokens in id order: "", "[UNK]", the start token if the pipeline has one,
+    /// then the kept tokens.
     public func tokens(_ texts: [String]) throws(TextRNNError) -> [[UInt8]] {
-        if let maxTokens, maxTokens < 2 {
-            throw TextRNNError(.invalidArgument, "maxTokens must be at least 2 (it counts \"\" and \"[UNK]\"), got \(maxTokens)")
+        let reserved = [[], Array(Vocabulary.unknownToken.utf8)] + (config.startToken.map { [Array($0.utf8)] } ?? [])
+        if let maxTokens, maxTokens < reserved.count {
+            throw TextRNNError(.invalidArgument, "maxTokens must be at least \(reserved.count) (it counts \"\", \"[UNK]\" and a start token), got \(maxTokens)")
         }
         guard minCount >= 1 else { throw TextRNNError(.invalidArgument, "minCount must be at least 1, got \(minCount)") }
         let counter = countAll(texts)
-        let kept = counter.ranked(minCount: minCount, limit: maxTokens.map { $0 - 2 })
-        return [[], Array(Vocabulary.unknownToken.utf8)] + kept.map { counter.entry($0).token }
+        let kept = counter.ranked(minCount: minCount, limit: maxTokens.map { $0 - reserved.count })
+        return reserved + kept.map { counter.entry($0).token }
     }
 
     /// The fitted runtime `Vocabulary`.
     public func build(_ texts: [String]) throws(TextRNNError) -> Vocabulary {
-        try Vocabulary(tokens: tokens(texts))
+        try Vocabulary(tokens: tokens(texts), config: config)
     }
 
     /// Counts on `threads` threads. Unigrams: each thread counts a chunk of the texts and the
@@ -96,6 +98,7 @@ public struct VocabularyBuilder: Sendable {
             }
         }
         counter.remove(Array(Vocabulary.unknownToken.utf8))
+        if let start = config.startToken { counter.remove(Array(start.utf8)) }  // reserved, like "[UNK]"
         return counter
     }
 

@@ -79,6 +79,7 @@ extension TrainingConfig {
             standardize: TextPipelineConfig.Standardize(rawValue: standardize) ?? .lowerAndStripPunctuation,
             replaceHTMLBreaks: replaceHTMLBreaks, ngrams: max(ngrams, bigrams ? 2 : 1),
             sequenceLength: sequenceLength > 0 ? sequenceLength : nil,
-            padding: padding == "pre" ? .pre : .post, truncating: truncating == "pre" ? .pre : .post)
+            padding: padding == "pre" ? .pre : .post, truncating: truncating == "pre" ? .pre : .post,
+            startToken: startToken ? Vocabulary.startToken : nil)
     }
 }

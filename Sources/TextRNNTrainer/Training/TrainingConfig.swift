@@ -22,6 +22,9 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public var sequenceLength: Int = 0
     public var padding: String = "post"
     public var truncating: String = "post"
+    /// Lead every text's ids with a "[START]" vocabulary entry (id 2), as `keras.datasets.imdb`'s
+    /// start_char; config file only (`"start_token": true`).
+    public var startToken: Bool = false
 
     // Model
     public var cell: Cell = .gru
@@ -85,6 +88,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         case denseDropout = "dense_dropout", learningRate = "learning_rate", decayRate = "decay_rate"
         case warmupSteps = "warmup_steps", batchSize = "batch_size", classWeight = "class_weight"
         case bucketByLength = "bucket_by_length", validationSplit = "validation_split", earlyStopping = "early_stopping"
+        case startToken = "start_token"
     }
 
     /// Decodes a config file, keeping defaults for absent keys and refusing unknown ones.
@@ -103,6 +107,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         try read(.standardize, &standardize); try read(.replaceHTMLBreaks, &replaceHTMLBreaks)
         try read(.maxTokens, &maxTokens); try read(.minCount, &minCount); try read(.bigrams, &bigrams); try read(.ngrams, &ngrams)
         try read(.sequenceLength, &sequenceLength); try read(.padding, &padding); try read(.truncating, &truncating)
+        try read(.startToken, &startToken)
         try read(.cell, &cell); try read(.units, &units); try read(.bidirectional, &bidirectional)
         try read(.embeddingDim, &embeddingDim); try read(.resetAfter, &resetAfter); try read(.pooling, &pooling)
         try read(.denseUnits, &denseUnits); try read(.dropout, &dropout); try read(.recurrentDropout, &recurrentDropout)

@@ -82,7 +82,7 @@ REFUSALS: Dict[str, tuple] = {
     "hard_sigmoid_gates": (lambda: _model(_embedding(), layers.LSTM(3, recurrent_activation="hard_sigmoid", name="lstm_hs")),
                            _vectorizer, {}, ["'lstm_hs' (LSTM)", "recurrent_activation", "hard_sigmoid"]),
     "stateful": (_stateful_model, _vectorizer, {}, ["'stateful_lstm' (LSTM)", "stateful"]),
-    "logits_head": (lambda: _model(_embedding(), layers.LSTM(3), head=layers.Dense(2)), _vectorizer, {}, ["last layer", "softmax or sigmoid"]),
+    "logits_head": (lambda: _model(_embedding(), layers.LSTM(3), head=layers.Dense(2)), _vectorizer, {}, ["last layer", "softmax or sigmoid", "head=\"sigmoid\""]),
     "softmax_one_unit": (lambda: _model(_embedding(), layers.LSTM(3), head=layers.Dense(1, activation="softmax")), _vectorizer,
                          {}, ["softmax over one unit"]),
     "dense_per_time_step": (lambda: _model(_embedding(), layers.LSTM(3, return_sequences=True), head=layers.Dense(

@@ -282,7 +282,7 @@ class Model:
         self.output: str = _OUTPUT_NAMES.get(self._lib.textrnn_output(handle), "unknown")
         """How to read probabilities: softmax, binary_sigmoid or multi_label_sigmoid."""
         self.vocabulary_size: int = self._lib.textrnn_vocabulary_size(handle)
-        """Vocabulary entries (id 0 = padding, id 1 = out-of-vocabulary)."""
+        """Vocabulary entries (id 0 = padding, id 1 = out-of-vocabulary unless the bundle names another)."""
         self.sequence_length: Optional[int] = self._lib.textrnn_sequence_length(handle) or None
         """Token ids per text, or None when texts keep their own length."""
 

@@ -14,6 +14,7 @@ from typing import Any, Dict, List, Optional
 import numpy as np
 
 from ._keras_errors import KerasExportError
+from ._keras_head import logits_head
 from .bundle_writer import Tensor
 
 MAX_UNITS = 16_384
@@ -37,6 +38,8 @@ class ConvertedLayers:
     embedding_rows: int = 0
     output: str = ""
     output_units: int = 0
+    # For a model ending in logits: the activation the bundle adds and where it came from.
+    logits_head: Optional[Dict[str, str]] = None
 
 
 def _activation(function: Any, keras: Any) -> Optional[str]:
@@ -237,17 +240,23 @@ class _Converter:
         else:
             raise KerasExportError(f"unsupported layer (supported: {SUPPORTED}, and inference no-ops such as Dropout)", layer)
 
-    def finish(self, model: Any) -> ConvertedLayers:
+    def finish(self, model: Any, head: Optional[str]) -> ConvertedLayers:
         last = self.result.layers[-1] if self.result.layers else {}
-        head = self.last_layer if self.last_layer is not None else model
+        last_layer = self.last_layer if self.last_layer is not None else model
+        if last.get("class") == "Dense" and last.get("activation") == "linear":
+            self.result.logits_head = logits_head(model, last_layer, head)
+            last["activation"] = self.result.logits_head["activation_applied_by_bundle"]
+        elif head is not None:
+            raise KerasExportError(
+                f"head={head!r} is for a model ending in logits, but the last layer already has its activation", last_layer)
         if last.get("class") != "Dense" or last.get("activation") not in ("softmax", "sigmoid"):
             raise KerasExportError(
                 "the last layer must be a Dense with softmax or sigmoid activation (the bundle reports "
-                "probabilities); add activation=\"softmax\"/\"sigmoid\" to a logits model", head)
+                "probabilities), or a Dense without activation (logits, see head=)", last_layer)
         units = last["units"]
         if last["activation"] == "softmax":
             if units < 2:
-                raise KerasExportError("a softmax over one unit is always 1; use Dense(1, sigmoid) for two classes", head)
+                raise KerasExportError("a softmax over one unit is always 1; use Dense(1, sigmoid) for two classes", last_layer)
             self.result.output = "softmax"
         else:
             self.result.output = "binary_sigmoid" if units == 1 else "multi_label_sigmoid"
@@ -255,10 +264,11 @@ class _Converter:
         return self.result
 
 
-def convert_layers(chain: List[Any], keras: Any, model: Any, padding: str) -> ConvertedLayers:
+def convert_layers(chain: List[Any], keras: Any, model: Any, padding: str, head: Optional[str] = None) -> ConvertedLayers:
     """The bundle layers for `chain` (the model's layers after the text vectorizer). `padding`
-    is the pipeline's padding side, which decides how masked max pooling is exported."""
+    is the pipeline's padding side, which decides how masked max pooling is exported; `head` the
+    activation for a logits output when the compiled loss does not name it."""
     converter = _Converter(keras, padding)
     for layer in chain:
         converter.add(layer)
-    return converter.finish(model)
+    return converter.finish(model, head)

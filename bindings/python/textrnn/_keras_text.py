@@ -56,7 +56,7 @@ def _ngram_count(value: Any, where: Any) -> int:
         "(ngrams None, 2, 3, (1, 2) or (1, 2, 3))", where)
 
 
-def _sequence_length(value: Any, where: Any) -> Optional[int]:
+def sequence_length_option(value: Any, where: Any) -> Optional[int]:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_SEQUENCE_LENGTH:
@@ -64,12 +64,9 @@ def _sequence_length(value: Any, where: Any) -> Optional[int]:
     return value
 
 
-def _checked_vocabulary(tokens: Sequence[Any], where: Any) -> List[str]:
+def unique_vocabulary(tokens: Sequence[Any], where: Any) -> List[str]:
+    """`tokens` as strings, refusing an empty entry after id 0 and repeated entries."""
     vocabulary = [token.decode("utf-8") if isinstance(token, bytes) else str(token) for token in tokens]
-    if vocabulary[:2] != ["", "[UNK]"]:
-        raise KerasExportError(
-            'the vocabulary must start with "" (id 0, padding) and "[UNK]" (id 1, out of vocabulary), '
-            "the ids TextVectorization gives them; pass get_vocabulary() with include_special_tokens=True", where)
     seen = set()
     for index, token in enumerate(vocabulary):
         if index > 0 and not token:
@@ -77,6 +74,15 @@ def _checked_vocabulary(tokens: Sequence[Any], where: Any) -> List[str]:
         if token in seen:
             raise KerasExportError(f"vocabulary entry {index} ({token!r}) appears twice", where)
         seen.add(token)
+    return vocabulary
+
+
+def _checked_vocabulary(tokens: Sequence[Any], where: Any) -> List[str]:
+    vocabulary = unique_vocabulary(tokens, where)
+    if vocabulary[:2] != ["", "[UNK]"]:
+        raise KerasExportError(
+            'the vocabulary must start with "" (id 0, padding) and "[UNK]" (id 1, out of vocabulary), '
+            "the ids TextVectorization gives them; pass get_vocabulary() with include_special_tokens=True", where)
     return vocabulary
 
 
@@ -93,7 +99,7 @@ def from_text_vectorization(layer: Any) -> TextPipeline:
     encoding = str(config.get("encoding") or "utf-8").lower().replace("-", "")
     if encoding != "utf8":
         raise KerasExportError(f"encoding={config.get('encoding')!r}: the bundle reads UTF-8 text", layer)
-    length = _sequence_length(config.get("output_sequence_length"), layer)
+    length = sequence_length_option(config.get("output_sequence_length"), layer)
     if config.get("ragged") and length is not None:
         raise KerasExportError(
             "ragged=True with output_sequence_length truncates without padding, which the bundle "
@@ -127,7 +133,7 @@ def from_vocabulary(tokens: Sequence[Any], options: Dict[str, Any]) -> TextPipel
         "replace_html_breaks": settings["replace_html_breaks"],
         "split": "whitespace",
         "ngrams": _ngram_count(settings["ngrams"], where),
-        "sequence_length": _sequence_length(settings["sequence_length"], where),
+        "sequence_length": sequence_length_option(settings["sequence_length"], where),
         "padding": settings["padding"],
         "truncating": settings["truncating"],
     }

@@ -27,6 +27,8 @@ __all__ = ["Tensor", "BundleContents", "encode_bundle", "write_bundle", "TENSOR_
 
 FORMAT_NAME = "textrnn-bundle"
 FORMAT_VERSION = 1
+# Version 3 added text.start_token and text.oov_token, which version 1 and 2 readers would ignore.
+SPECIAL_TOKENS_VERSION = 3
 MANIFEST_FILE = "manifest.json"
 WEIGHTS_FILE = "weights.bin"
 TENSOR_ALIGNMENT = 64
@@ -76,8 +78,15 @@ def _check_contents(contents: BundleContents) -> None:
         duplicate = next(label for label in labels if labels.count(label) > 1)
         raise ValueError(f"labels: {duplicate!r} appears more than once")
     vocabulary = list(contents.vocabulary)
-    if vocabulary[:2] != ["", "[UNK]"]:
-        raise ValueError('vocabulary must start with "" (id 0, padding) and "[UNK]" (id 1)')
+    oov = contents.text.get("oov_token")
+    if vocabulary[:1] != [""] or (oov is None and vocabulary[1:2] != ["[UNK]"]):
+        raise ValueError('vocabulary must start with "" (id 0, padding) and "[UNK]" (id 1) unless text.oov_token names another entry')
+    start = contents.text.get("start_token")
+    for key, token in (("oov_token", oov), ("start_token", start)):
+        if token is not None and (token not in vocabulary or token == ""):
+            raise ValueError(f"text.{key}: {token!r} is not a vocabulary entry")
+    if start is not None and start == (oov or "[UNK]"):
+        raise ValueError("text.start_token: must differ from the out-of-vocabulary token")
     seen = set()
     for index, token in enumerate(vocabulary):
         if not isinstance(token, str):
@@ -111,7 +120,7 @@ def encode_bundle(contents: BundleContents) -> Tuple[bytes, bytes]:
     text["vocabulary"] = list(contents.vocabulary)
     manifest: Dict[str, Any] = {
         "format": FORMAT_NAME,
-        "format_version": FORMAT_VERSION,
+        "format_version": SPECIAL_TOKENS_VERSION if {"start_token", "oov_token"} & set(text) else FORMAT_VERSION,
         "producer": contents.producer,
         "labels": list(contents.labels),
         "output": contents.output,

@@ -24,7 +24,10 @@ GlobalAveragePooling1D, Dense (linear, relu, tanh, sigmoid, softmax; hidden ones
 after a linear Dense, and layers that do nothing at inference (Dropout, SpatialDropout1D,
 GaussianNoise, ...). The model must be a chain (Sequential or functional); its last layer a Dense
 with softmax (one label per text), a single sigmoid unit (two labels) or several sigmoid units
-(multi-label). Anything else raises :class:`KerasExportError` naming the layer and the reason.
+(multi-label), or without activation (logits; the bundle applies the activation the loss did,
+see ``head``). Models trained on ``keras.datasets.imdb`` ids export with their word index
+(``imdb_word_index``). Anything else raises :class:`KerasExportError` naming the layer and the
+reason.
 
 TensorFlow/Keras is imported only when :func:`export` runs; ``import textrnn`` never loads it.
 """
@@ -37,6 +40,8 @@ from typing import Any, Optional, Sequence, Union
 
 from ._keras_errors import KerasExportError
 from ._keras_graph import layer_chain
+from ._keras_head import check_head_argument
+from ._keras_imdb import from_imdb_word_index
 from ._keras_layers import convert_layers
 from ._keras_text import PIPELINE_OPTIONS, from_text_vectorization, from_vocabulary
 from .bundle_writer import BundleContents, write_bundle
@@ -76,6 +81,16 @@ def _check_input_length(model: Any, sequence_length: Optional[int]) -> None:
             f"length is {sequence_length}", model)
 
 
+def _training(keras: Any, model: Any, logits_head: Optional[dict], from_imdb: bool) -> dict:
+    """The manifest's free-form ``training`` record (`inspect` prints it)."""
+    training = {"source": "Keras", "keras_version": keras.__version__, "model": getattr(model, "name", "")}
+    if logits_head is not None:
+        training["head"] = logits_head
+    if from_imdb:
+        training["ids"] = "keras.datasets.imdb word index"
+    return training
+
+
 def export(
     model: Any,
     path: Union[str, os.PathLike],
@@ -89,6 +104,12 @@ def export(
     padding: Optional[str] = None,
     truncating: Optional[str] = None,
     replace_html_breaks: Optional[bool] = None,
+    head: Optional[str] = None,
+    imdb_word_index: Any = None,
+    num_words: Optional[int] = None,
+    index_from: int = 3,
+    start_char: Optional[int] = 1,
+    oov_char: Optional[int] = 2,
 ) -> Path:
     """Writes `model` with its text pipeline as the bundle directory `path`; returns its path.
 
@@ -100,14 +121,28 @@ def export(
     (1-3), `sequence_length` (None: every token), `padding` and `truncating` (``"pre"`` or
     ``"post"``) and `replace_html_breaks`; unset ones take TextVectorization's defaults.
 
+    A model trained on ``keras.datasets.imdb`` ids has no vectorizer: pass instead
+    `imdb_word_index` (``imdb.get_word_index()``'s dict, or the path of imdb_word_index.json) and
+    the ``load_data`` arguments the ids were made with (`num_words`, `index_from`, `start_char`,
+    `oov_char`, their defaults Keras's; `num_words` None: every word of the index), plus
+    `sequence_length`, `padding` and `truncating` when the ids went through ``pad_sequences``
+    (default ``"pre"``, as there). Raw text then gives the ids the dataset would: Keras's
+    ``text_to_word_sequence`` (lowercase, its filter characters as spaces), the start token, the
+    word ids, padding and truncation.
+
     `labels` names the classes in output order; default ``"0"``, ``"1"``, ... The output kind
     follows the last Dense: softmax, one sigmoid unit (binary: ``labels[1]`` is the positive
-    class) or several sigmoid units (multi-label).
+    class) or several sigmoid units (multi-label). A last Dense without activation outputs
+    logits: the bundle then applies the activation the compiled loss names (a cross-entropy with
+    ``from_logits=True``), or `head` (``"sigmoid"`` or ``"softmax"``) for a model not compiled so,
+    and reports probabilities (Keras's ``tf.sigmoid``/``tf.nn.softmax`` of ``model.predict``);
+    the manifest's ``training.head`` records it.
 
     The bundle is written atomically (a temporary directory renamed into place) and replaces an
     existing bundle at `path`. Raises :class:`KerasExportError` (a ``ValueError``) for anything
     the bundle cannot reproduce exactly, before writing anything.
     """
+    check_head_argument(head)
     keras = _import_keras()
     if isinstance(model, keras.Model) and not model.built:
         raise KerasExportError("the model is not built, so it has no weights yet; give it a keras.Input or call it on data", model)
@@ -124,11 +159,22 @@ def export(
         "padding": padding, "truncating": truncating, "replace_html_breaks": replace_html_breaks,
     }
     given = [name for name in PIPELINE_OPTIONS if options[name] is not None]
-    if vectorizer is None:
+    if imdb_word_index is not None:
+        if vectorizer is not None or not starts_with_ids:
+            raise KerasExportError("imdb_word_index= replaces the vectorizer; the model must read ids and vectorizer= stay None")
+        extra = [name for name in given if name not in ("sequence_length", "padding", "truncating")]
+        if extra:
+            raise TypeError(f"{', '.join(extra)}: the imdb_word_index pipeline is fixed (Keras text_to_word_sequence)")
+        text, vocabulary = from_imdb_word_index(
+            imdb_word_index, num_words=num_words, index_from=index_from, start_char=start_char, oov_char=oov_char,
+            sequence_length=sequence_length, padding=padding, truncating=truncating)
+    elif num_words is not None:
+        raise TypeError("num_words applies only with imdb_word_index=")
+    elif vectorizer is None:
         raise KerasExportError(
             "no text pipeline: pass vectorizer= (the TextVectorization layer the model was trained "
             "with, or its vocabulary list)")
-    if type(vectorizer) is text_vectorization:
+    elif type(vectorizer) is text_vectorization:
         if given:
             raise TypeError(f"{', '.join(given)}: these come from the TextVectorization layer; pass them only with a vocabulary list")
         text, vocabulary = from_text_vectorization(vectorizer)
@@ -141,7 +187,7 @@ def export(
 
     if starts_with_ids:
         _check_input_length(model, text["sequence_length"])
-    converted = convert_layers(chain, keras, model, padding=text["padding"])
+    converted = convert_layers(chain, keras, model, padding=text["padding"], head=head)
     if len(vocabulary) > converted.embedding_rows:
         raise KerasExportError(
             f"the vocabulary has {len(vocabulary)} entries but the Embedding only {converted.embedding_rows} rows "
@@ -150,6 +196,6 @@ def export(
         text=text, vocabulary=vocabulary, labels=_labels(labels, converted.output, converted.output_units),
         output=converted.output, layers=converted.layers, tensors=converted.tensors,
         producer=f"textrnn.keras (Keras {keras.__version__})",
-        training={"source": "Keras", "keras_version": keras.__version__, "model": getattr(model, "name", "")},
+        training=_training(keras, model, converted.logits_head, imdb_word_index is not None),
     )
     return write_bundle(path, contents)
