@@ -35,7 +35,8 @@ let package = Package(
         // The runtime's SIMD kernels (AVX-512/VNNI, AVX2/FMA, portable; chosen by cpuid at load):
         // C because Swift cannot compile one function for several instruction sets. libc only.
         .target(name: "CTextRNNKernels", cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]),
-        .target(name: "TextRNNRuntime", dependencies: ["CJSONC", "CTextRNNKernels"], swiftSettings: numericSettings),
+        // CTextRNN: the runtime's version is the header's.
+        .target(name: "TextRNNRuntime", dependencies: ["CJSONC", "CTextRNNKernels", "CTextRNN"], swiftSettings: numericSettings),
         .target(
             name: "TextRNNCAPI",
             dependencies: ["TextRNNRuntime", "CTextRNN"],
@@ -62,7 +63,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "TextRNNRuntimeTests", dependencies: ["TextRNNRuntime", "TextRNNTrainer"]),
-        .testTarget(name: "TextRNNTrainerTests", dependencies: ["TextRNNTrainer", "TextRNNRuntime"]),
+        // Test scaffolding, in no product: Keras fixture reading for the test targets and the
+        // textrnn-fixture developer tool. The runtime's tests do not build the trainer.
+        .target(name: "TextRNNTestSupport", dependencies: ["TextRNNRuntime"], path: "Tests/TextRNNTestSupport"),
+        .executableTarget(name: "textrnn-fixture", dependencies: ["TextRNNRuntime", "TextRNNTestSupport"], path: "Tests/FixtureTool"),
+        .testTarget(name: "TextRNNRuntimeTests", dependencies: ["TextRNNRuntime", "TextRNNTestSupport"]),
+        .testTarget(name: "TextRNNTrainerTests", dependencies: ["TextRNNTrainer", "TextRNNRuntime", "TextRNNTestSupport"]),
     ]
 )

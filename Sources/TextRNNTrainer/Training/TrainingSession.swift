@@ -154,7 +154,7 @@ public final class TrainingSession {
             // Robustness (issue 6): a finite last loss does not mean finite weights (the last
             // optimizer step may overflow). Never checkpoint or export non-finite weights.
             let store = network.store
-            if let bad = (0..<store.count).first(where: { !store.parameters[$0].isFinite }) {
+            if let bad = firstNonFinite(store.parameters, count: store.count) {
                 return .diverged("weight \(bad) became \(store.parameters[bad]) in epoch \(epoch + 1); the last checkpoint holds the last good weights (try a lower --learning-rate or --clipnorm)")
             }
             var record = EpochRecord(

@@ -45,6 +45,8 @@ __all__ = [
     "WordContribution",
 ]
 
+# The package version is the library's, written in include/textrnn.h (tests/test_api.py checks
+# it; pyproject.toml reads this line).
 __version__ = "0.1.0"
 
 Text = Union[str, bytes, bytearray, memoryview]
