@@ -12,39 +12,40 @@ import TextRNNRuntime
 @Suite struct ParityTests {
     struct Variant: CustomStringConvertible, Sendable {
         let description: String
-        var cell: TrainingConfig.Cell = .gru
-        var resetAfter = true
-        var units = [8]
-        var bidirectional = false
         /// Bidirectional merge modes other than concat are not a training option: the concat
         /// model is trained, then its embedding and recurrent weights are reused under this mode
         /// (the Dense head after it keeps its seeded initialization).
         var mergeMode: MergeMode = .concat
-        var pooling: TrainingConfig.Pooling = .last
-        var denseUnits: [Int] = []
-        var padding = "post"
-        var bag = false
         var imdb = false
+        /// Changes to the base configuration: one GRU layer of 8 units, last state, post padding.
+        let configure: @Sendable (inout TrainingConfig) -> Void
     }
 
     static let variants: [Variant] = [
-        Variant(description: "SimpleRNN, last state, post padding", cell: .simpleRNN),
-        Variant(description: "SimpleRNN, max pooling, pre padding", cell: .simpleRNN, pooling: .max, padding: "pre"),
-        Variant(description: "LSTM, average pooling", cell: .lstm, pooling: .average),
-        Variant(description: "LSTM, last state, pre padding, IMDB sigmoid", cell: .lstm, padding: "pre", imdb: true),
-        Variant(description: "GRU reset_after, max pooling", pooling: .max),
-        Variant(description: "GRU reset_before, last state, pre padding", resetAfter: false, padding: "pre"),
-        Variant(description: "GRU reset_before, average pooling", resetAfter: false, pooling: .average),
-        Variant(description: "stacked LSTM x2 bidirectional, max pooling, Dense 8", cell: .lstm, units: [8, 8],
-                bidirectional: true, pooling: .max, denseUnits: [8]),
-        Variant(description: "stacked GRU x3, last state", units: [8, 8, 8]),
-        Variant(description: "Bidirectional concat, average pooling", bidirectional: true, pooling: .average),
-        Variant(description: "Bidirectional sum, last state", bidirectional: true, mergeMode: .sum),
-        Variant(description: "Bidirectional mul, last state, pre padding", cell: .lstm, bidirectional: true, mergeMode: .mul, padding: "pre"),
-        Variant(description: "Bidirectional ave, average pooling", cell: .simpleRNN, bidirectional: true, mergeMode: .ave, pooling: .average),
-        Variant(description: "Bidirectional ave, sequences into max pooling", resetAfter: false, bidirectional: true, mergeMode: .ave, pooling: .max),
-        Variant(description: "bag branch, GRU average pooling, ag_news softmax", pooling: .average, bag: true),
-        Variant(description: "bag branch, LSTM last state, IMDB sigmoid", cell: .lstm, bag: true, imdb: true),
+        Variant(description: "SimpleRNN, last state, post padding") { $0.cell = .simpleRNN },
+        Variant(description: "SimpleRNN, max pooling, pre padding") { $0.cell = .simpleRNN; $0.pooling = .max; $0.padding = "pre" },
+        Variant(description: "LSTM, average pooling") { $0.cell = .lstm; $0.pooling = .average },
+        Variant(description: "LSTM, last state, pre padding, IMDB sigmoid", imdb: true) { $0.cell = .lstm; $0.padding = "pre" },
+        Variant(description: "GRU reset_after, max pooling") { $0.pooling = .max },
+        Variant(description: "GRU reset_before, last state, pre padding") { $0.resetAfter = false; $0.padding = "pre" },
+        Variant(description: "GRU reset_before, average pooling") { $0.resetAfter = false; $0.pooling = .average },
+        Variant(description: "stacked LSTM x2 bidirectional, max pooling, Dense 8") {
+            $0.cell = .lstm; $0.units = [8, 8]; $0.bidirectional = true; $0.pooling = .max; $0.denseUnits = [8]
+        },
+        Variant(description: "stacked GRU x3, last state") { $0.units = [8, 8, 8] },
+        Variant(description: "Bidirectional concat, average pooling") { $0.bidirectional = true; $0.pooling = .average },
+        Variant(description: "Bidirectional sum, last state", mergeMode: .sum) { $0.bidirectional = true },
+        Variant(description: "Bidirectional mul, last state, pre padding", mergeMode: .mul) {
+            $0.cell = .lstm; $0.bidirectional = true; $0.padding = "pre"
+        },
+        Variant(description: "Bidirectional ave, average pooling", mergeMode: .ave) {
+            $0.cell = .simpleRNN; $0.bidirectional = true; $0.pooling = .average
+        },
+        Variant(description: "Bidirectional ave, sequences into max pooling", mergeMode: .ave) {
+            $0.resetAfter = false; $0.bidirectional = true; $0.pooling = .max
+        },
+        Variant(description: "bag branch, GRU average pooling, ag_news softmax") { $0.pooling = .average; $0.bag = true },
+        Variant(description: "bag branch, LSTM last state, IMDB sigmoid", imdb: true) { $0.cell = .lstm; $0.bag = true },
     ]
 
     /// 320 training and 160 test rows of a corpus, spread over each file (so every class
@@ -65,28 +66,16 @@ import TextRNNRuntime
     @Test(arguments: variants)
     func trainerAndRuntimeAgree(_ variant: Variant) throws {
         let (train, test) = try (variant.imdb ? Self.imdb : Self.agNews).get()
-        var config = TrainingConfig()
-        config.cell = variant.cell
-        config.resetAfter = variant.resetAfter
-        config.units = variant.units
-        config.bidirectional = variant.bidirectional
-        config.pooling = variant.pooling
-        config.denseUnits = variant.denseUnits
-        config.padding = variant.padding
-        config.bag = variant.bag
-        config.embeddingDim = 8
-        config.maxTokens = 2000
-        config.sequenceLength = 48
-        config.epochs = 1
-        config.batchSize = 32
-        config.validationSplit = 0
-        config.learningRate = 0.01
+        var config = TrainingIntegrationTests().smallConfig()
+        (config.units, config.bidirectional, config.embeddingDim, config.sequenceLength) = ([8], false, 8, 48)
+        (config.epochs, config.learningRate, config.bag) = (1, 0.01, false)
+        variant.configure(&config)
 
         let session = try TrainingSession(config: config, train: train, log: { _ in })
         let encodedTrain = try session.encode(train), encodedTest = try session.encode(test)
         _ = try session.fit(train: encodedTrain, validation: nil, progress: ProgressReporter(quiet: true),
                             checkpoint: { _ in }, shouldStop: { false })
-        if variant.bag {
+        if config.bag {
             // The bag's C and mix are chosen on held-out training rows.
             let split = train.stratifiedSplit(validationFraction: 0.25, seed: 1)
             try session.fitBag(train: try session.encode(split.train), validation: try session.encode(split.validation), log: { _ in })
