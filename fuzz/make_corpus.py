@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Makes the fuzzing bundles and seed corpora (see fuzz/README.md).
 
-    make_corpus.py CLI OUT_DIR [--data DATA_DIR] [--fixtures FIXTURES_DIR]
+    make_corpus.py CLI OUT_DIR [--data DATA_DIR] [--fixtures FIXTURES_DIR] [--fixture-tool TOOL]
 
-Writes OUT_DIR/bundles/*.textrnn (Keras fixtures imported with `textrnn import-keras-fixture`,
+Writes OUT_DIR/bundles/*.textrnn (Keras fixtures imported with the `textrnn-fixture` developer tool,
 an int8 version made with `textrnn quantize`, a tiny `textrnn train` run on ag_news_mini, and
 variants of one fixture's text pipeline: ngrams 2, HTML breaks, no sequence_length, each
 standardization, pre padding/truncation), then seeds:
@@ -47,6 +47,7 @@ def main() -> None:
     parser.add_argument("cli")
     parser.add_argument("out", type=Path)
     repo = Path(__file__).resolve().parents[1]
+    parser.add_argument("--fixture-tool", default=str(repo / ".build" / "release" / "textrnn-fixture"))
     parser.add_argument("--data", type=Path, default=repo.parent / "shared" / "data")
     parser.add_argument("--fixtures", type=Path, default=repo.parent / "shared" / "fixtures" / "keras")
     options = parser.parse_args()
@@ -59,7 +60,7 @@ def main() -> None:
     for name in fixtures:
         target = bundles_dir / f"{name}.textrnn"
         if not target.exists():
-            run(options.cli, "import-keras-fixture", str(options.fixtures / "models" / f"{name}.json"), "--output", str(target))
+            run(options.fixture_tool, str(options.fixtures / "models" / f"{name}.json"), "--output", str(target))
         bundles.append(target)
     int8 = bundles_dir / "bigru_int8.textrnn"
     if not int8.exists():

@@ -159,12 +159,18 @@ textrnn_status textrnn_predict_batch(const textrnn_model *model, const char *con
 textrnn_status textrnn_predict_ids(const textrnn_model *model, const int32_t *ids, size_t count,
                                    float *probabilities, size_t capacity);
 
-/* The `k` most probable labels of one text, most probable first (ties: lower index first).
- * Writes min(k, label_count) label indices to `labels` and their probabilities to
+/* The `k` most probable labels of one text, most probable first (ties: lower index first; NaN
+ * ranks below every number). Writes min(k, label_count) label indices to `labels` and their probabilities to
  * `probabilities` (each array must hold k entries) and that number to *out_count.
  * k = 0 returns TEXTRNN_ERROR_INVALID_ARGUMENT. */
 textrnn_status textrnn_top_k(const textrnn_model *model, const char *text, size_t text_size,
                              size_t k, size_t *labels, float *probabilities, size_t *out_count);
+
+/* The label textrnn_top_k ranks first, for each of `rows` rows of probabilities (rows x
+ * label_count floats, as textrnn_predict_batch writes them): writes `rows` label indices to
+ * `labels`. Either array may be NULL if rows is 0. */
+textrnn_status textrnn_top_labels(const textrnn_model *model, const float *probabilities, size_t rows,
+                                  size_t *labels);
 
 /* ---- Explanation ------------------------------------------------------------------------- */
 

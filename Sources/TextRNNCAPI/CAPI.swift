@@ -16,7 +16,6 @@
 
 import CTextRNN
 import Glibc
-import Synchronization
 import TextRNNRuntime
 
 // MARK: - Model handle
@@ -320,53 +319,14 @@ private func staticCString(_ string: StaticString) -> UnsafePointer<CChar> {
     }
 }
 
-/// One batch: shared read-only inputs, an atomic work counter and the lowest failing index.
-final class BatchJob: @unchecked Sendable {
-    // Read-only after init, except `next`, `failedIndex` and `failures` (synchronized).
-    let model: Model
+/// The texts of a textrnn_predict_batch call (the caller's arrays, read-only during the call).
+struct CTextBatch: BatchTexts, @unchecked Sendable {
     let texts: UnsafePointer<UnsafePointer<CChar>?>
     let sizes: UnsafePointer<Int>
     let count: Int
-    let output: UnsafeMutablePointer<Float>
-    let labelCount: Int
-    let next = Atomic<Int>(0)
-    /// Lowest failing index so far (Int.max = none); indices above it are skipped.
-    let failedIndex = Atomic<Int>(Int.max)
-    let failures = Mutex<[(Int, TextRNNError)]>([])
 
-    init(model: Model, texts: UnsafePointer<UnsafePointer<CChar>?>, sizes: UnsafePointer<Int>, count: Int,
-         output: UnsafeMutablePointer<Float>, labelCount: Int) {
-        self.model = model
-        self.texts = texts
-        self.sizes = sizes
-        self.count = count
-        self.output = output
-        self.labelCount = labelCount
-    }
-
-    /// Claims texts one at a time until none are left; each thread uses its own scratch.
-    func work() {
-        let scratch = currentThreadState().scratch
-        while true {
-            let index = next.wrappingAdd(1, ordering: .relaxed).oldValue
-            guard index < count else { return }
-            // Every index below a failure was claimed earlier, so the lowest failure is exact.
-            if index > failedIndex.load(ordering: .relaxed) { continue }
-            let row = UnsafeMutableBufferPointer(start: output + index * labelCount, count: labelCount)
-            do throws(TextRNNError) {
-                let bytes = try textBytes(texts[index], sizes[index], "texts[\(index)]")
-                try model.predict(text: bytes, into: row, scratch: scratch)
-            } catch {
-                failures.withLock { $0.append((index, error)) }
-                var current = failedIndex.load(ordering: .relaxed)
-                while index < current {
-                    let (exchanged, original) = failedIndex.compareExchange(
-                        expected: current, desired: index, ordering: .relaxed)
-                    if exchanged { break }
-                    current = original
-                }
-            }
-        }
+    func withText(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>) throws(TextRNNError) -> Void) throws(TextRNNError) {
+        try body(try textBytes(texts[index], sizes[index], "texts[\(index)]"))
     }
 }
 
@@ -396,13 +356,11 @@ let maxBatchThreads = 256
         }
         var workers = unsigned(threads) == 0 ? onlineProcessors() : Int(min(unsigned(threads), UInt(maxBatchThreads)))
         workers = min(workers, count, maxBatchThreads)
-        let job = BatchJob(
-            model: handle.model, texts: texts, sizes: text_sizes, count: count, output: probabilities,
-            labelCount: handle.labelCount)
-        runWorkers(workers) { _ in job.work() }
-        let first = job.failures.withLock { failures in failures.min { $0.0 < $1.0 } }
-        if let (index, error) = first {
-            throw TextRNNError(error.status, "text \(index): \(error.message)")
+        // The calling thread keeps its scratch from call to call; the others are new threads.
+        let scratches = [currentThreadState().scratch] + (1..<workers).map { _ in PredictionScratch() }
+        let batch = CTextBatch(texts: texts, sizes: text_sizes, count: count)
+        if let failure = handle.model.predictBatch(batch, into: probabilities, scratches: scratches) {
+            throw TextRNNError(failure.error.status, "text \(failure.index): \(failure.error.message)")
         }
     }
 }
@@ -429,13 +387,32 @@ let maxBatchThreads = 256
         let values = state.floats
         state.order.removeAll(keepingCapacity: true)
         state.order.append(contentsOf: 0..<labelCount)
-        state.order.sort { a, b in Model.ranks(a, before: b, in: values) }
+        state.order.sort { a, b in LabelOrder.ranks(a, before: b, in: values) }
         let written = Int(min(unsigned(k), UInt(labelCount)))
         for rank in 0..<written {
             labels[rank] = state.order[rank]
             probabilities[rank] = values[state.order[rank]]
         }
         out_count.pointee = written
+    }
+}
+
+@c @implementation public func textrnn_top_labels(
+    _ model: OpaquePointer?, _ probabilities: UnsafePointer<Float>?, _ rows: Int, _ labels: UnsafeMutablePointer<Int>?
+) -> textrnn_status {
+    run("textrnn_top_labels") { () throws(TextRNNError) in
+        let handle = try requireHandle(model)
+        guard rows >= 0 else { throw TextRNNError(.invalidArgument, "rows \(unsigned(rows)) is too large") }
+        guard !rows.multipliedReportingOverflow(by: handle.labelCount).overflow else {
+            throw TextRNNError(.invalidArgument, "rows \(rows) x \(handle.labelCount) labels overflows size_t")
+        }
+        guard rows > 0 else { return }
+        guard let probabilities else { throw TextRNNError(.invalidArgument, "probabilities is NULL but rows is \(rows)") }
+        guard let labels else { throw TextRNNError(.invalidArgument, "labels is NULL but rows is \(rows)") }
+        let width = handle.labelCount
+        for row in 0..<rows {
+            labels[row] = LabelOrder.top(UnsafeBufferPointer(start: probabilities + row * width, count: width))
+        }
     }
 }
 

@@ -38,11 +38,6 @@ enum JSONLine {
     }
 }
 
-/// Label indices by probability in the order textrnn_top_k uses (Model.ranks).
-func rankedLabels(_ probabilities: UnsafeBufferPointer<Float>) -> [Int] {
-    Array(probabilities.indices).sorted { a, b in Model.ranks(a, before: b, in: probabilities) }
-}
-
 extension Int {
     /// 1234567 -> "1,234,567".
     var grouped: String {

@@ -23,13 +23,11 @@ struct EvaluateCommand: ParsableCommand {
         let probabilities = try model.probabilities(for: dataset.texts, threads: max(1, threads))
         let width = model.labelCount
         if model.manifest.output == .multiLabelSigmoid {
-            let predicted = (0..<dataset.count).map { row in (0..<width).filter { probabilities[row * width + $0] >= 0.5 } }
+            let predicted = (0..<dataset.count).map { row in LabelOrder.chosen(probabilities[(row * width)..<((row + 1) * width)]) }
             let metrics = MultiLabelMetrics(trueSets: dataset.labelSets, predictedSets: predicted, labels: model.labels)
             print(json ? metrics.jsonString() : metrics.report(digits: 4))
         } else {
-            let predicted = (0..<dataset.count).map { row in
-                (0..<width).max { probabilities[row * width + $0] < probabilities[row * width + $1] || (probabilities[row * width + $0] == probabilities[row * width + $1] && $0 > $1) }!
-            }
+            let predicted = (0..<dataset.count).map { row in LabelOrder.top(probabilities[(row * width)..<((row + 1) * width)]) }
             let metrics = ClassificationMetrics(trueLabels: dataset.labels, predictedLabels: predicted, labels: model.labels)
             if json {
                 print(metrics.jsonString())

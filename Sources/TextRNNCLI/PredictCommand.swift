@@ -1,5 +1,4 @@
 import ArgumentParser
-import Dispatch
 @preconcurrency import Glibc
 import TextRNNRuntime
 
@@ -62,7 +61,7 @@ struct PredictCommand: ParsableCommand {
         let workers = threads == 0 ? onlineProcessors() : threads
         let batchSize = workers == 1 ? 1 : workers * 32
         let formatter = ResultFormatter(model: model, format: format, topK: topK)
-        let predictor = BatchPredictor(model: model, workers: workers)
+        let scratches = (0..<workers).map { _ in PredictionScratch() }
 
         var lines: [[UInt8]] = []
         var firstLine = 1  // line number of lines[0]
@@ -89,75 +88,24 @@ struct PredictCommand: ParsableCommand {
                 })
             }
             if lines.isEmpty { break }
-            let results = predictor.predict(lines)
+            let width = model.labelCount
+            var probabilities = [Float](repeating: 0, count: lines.count * width)
+            let failed = probabilities.withUnsafeMutableBufferPointer { output in
+                model.predictBatch(ByteBatch(lines), into: output.baseAddress!, scratches: scratches)
+            }
             var output = ""
-            for (index, result) in results.enumerated() {
-                switch result {
-                case .success(let probabilities):
-                    formatter.append(probabilities, to: &output)
-                case .failure(let error):
-                    writeOut(&output)
-                    fflush(stdout)
-                    throw failure("\(inputName):\(firstLine + index): \(error.message)")
-                }
+            for index in 0..<(failed?.index ?? lines.count) {
+                formatter.append(Array(probabilities[(index * width)..<((index + 1) * width)]), to: &output)
             }
             writeOut(&output)
+            if let failed {
+                fflush(stdout)
+                throw failure("\(inputName):\(firstLine + failed.index): \(failed.error.message)")
+            }
             firstLine += lines.count
         }
         fflush(stdout)
     }
-}
-
-/// Predicts a batch of texts on `workers` threads, each with its own scratch; the results do not
-/// depend on the number of workers.
-final class BatchPredictor: @unchecked Sendable {
-    let model: Model
-    let workers: Int
-    private let scratches: [PredictionScratch]
-
-    init(model: Model, workers: Int) {
-        self.model = model
-        self.workers = workers
-        scratches = (0..<workers).map { _ in PredictionScratch() }
-    }
-
-    func predict(_ texts: [[UInt8]]) -> [Result<[Float], TextRNNError>] {
-        let labelCount = model.labelCount
-        var results = [Result<[Float], TextRNNError>](repeating: .success([]), count: texts.count)
-        let used = min(workers, texts.count)
-        results.withUnsafeMutableBufferPointer { results in
-            let slots = Slots(buffer: results)  // each index is written by exactly one worker
-            let run: @Sendable (Int) -> Void = { worker in
-                let scratch = self.scratches[worker]
-                var index = worker
-                while index < texts.count {
-                    var probabilities = [Float](repeating: 0, count: labelCount)
-                    do throws(TextRNNError) {
-                        try texts[index].withUnsafeBufferPointer { text throws(TextRNNError) in
-                            try probabilities.withUnsafeMutableBufferPointer { output throws(TextRNNError) in
-                                try self.model.predict(text: text, into: output, scratch: scratch)
-                            }
-                        }
-                        slots.buffer[index] = .success(probabilities)
-                    } catch {
-                        slots.buffer[index] = .failure(error)
-                    }
-                    index += used
-                }
-            }
-            if used <= 1 {
-                run(0)
-            } else {
-                DispatchQueue.concurrentPerform(iterations: used, execute: run)
-            }
-        }
-        return results
-    }
-}
-
-/// The result slots of one batch, shared by workers that write disjoint indices.
-private struct Slots: @unchecked Sendable {
-    let buffer: UnsafeMutableBufferPointer<Result<[Float], TextRNNError>>
 }
 
 /// Formats one result line.
@@ -177,7 +125,7 @@ struct ResultFormatter {
     }
 
     func append(_ probabilities: [Float], to line: inout String) {
-        let ranked = probabilities.withUnsafeBufferPointer(rankedLabels)
+        let ranked = LabelOrder.ranked(probabilities)
         let best = ranked[0]
         switch format {
         case .tsv:
@@ -186,7 +134,7 @@ struct ResultFormatter {
         case .json:
             line += "{\"label\": \(quotedLabels[best]), \"probability\": \(JSONLine.number(probabilities[best]))"
             if output == .multiLabelSigmoid {
-                let chosen = probabilities.indices.filter { probabilities[$0] >= 0.5 }
+                let chosen = LabelOrder.chosen(probabilities)
                 line += ", \"labels\": [" + chosen.map { quotedLabels[$0] }.joined(separator: ", ") + "]"
             }
             line += ", \"probabilities\": {"

@@ -11,7 +11,6 @@ struct TextRNNCommand: ParsableCommand {
             PredictCommand.self,
             ExplainCommand.self,
             InspectCommand.self,
-            ImportKerasFixtureCommand.self,
             QuantizeCommand.self,
             BenchCommand.self,
         ]

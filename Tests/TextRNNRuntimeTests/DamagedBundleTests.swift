@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import TextRNNTrainer
+import TextRNNTestSupport
 
 @testable import TextRNNRuntime
 
@@ -9,7 +9,7 @@ import TextRNNTrainer
 @Suite struct DamagedBundleTests {
     /// A valid bundle's manifest (as a mutable JSON object) and weights.
     private func validBundle() throws -> ([String: Any], [UInt8]) {
-        let fixture = try KerasModelFixture(contentsOf: fixtureURL("models", "bilstm_lstm_softmax_pre"))
+        let fixture = try KerasModelFixture(contentsOf: KerasFixtures.url("models", "bilstm_lstm_softmax_pre"))
         let (manifest, weights) = try BundleWriter.encode(fixture.bundleContents())
         let json = try #require(try JSONSerialization.jsonObject(with: Data(manifest)) as? [String: Any])
         return (json, weights)

@@ -107,7 +107,7 @@ func expectExplanationMatchesReference(
     let predicted = try model.predict(text: text)
     #expect(explanation.probability == predicted[explanation.label], sourceLocation: sourceLocation)
     if label == nil {
-        #expect(explanation.label == Model.mostProbable(predicted), sourceLocation: sourceLocation)
+        #expect(explanation.label == LabelOrder.top(predicted), sourceLocation: sourceLocation)
     } else {
         #expect(explanation.label == label, sourceLocation: sourceLocation)
     }

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import TextRNNTrainer
+import TextRNNTestSupport
 
 @testable import TextRNNRuntime
 
@@ -9,9 +9,9 @@ import TextRNNTrainer
 typealias RuntimeRecurrentLayer = TextRNNRuntime.RecurrentLayer
 
 @Suite struct LayerFixtureTests {
-    @Test(arguments: fixtureCases("layers"))
+    @Test(arguments: KerasFixtures.cases("layers"))
     func reproducesKerasOutputs(_ name: String) throws {
-        let data = try Data(contentsOf: fixtureURL("layers", name))
+        let data = try Data(contentsOf: KerasFixtures.url("layers", name))
         let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         let config = try #require(json["config"] as? [String: Any])
         let inputs = try #require(json["inputs"] as? [[[Double]]])

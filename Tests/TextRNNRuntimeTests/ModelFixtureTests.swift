@@ -1,15 +1,15 @@
 import Foundation
 import Testing
-import TextRNNTrainer
+import TextRNNTestSupport
 
 @testable import TextRNNRuntime
 
 /// Each Keras model fixture becomes a bundle (through the writer the trainer uses), is loaded
 /// back, and must reproduce Keras's probabilities on the fixture's token ids within 1e-5.
 @Suite struct ModelFixtureTests {
-    @Test(arguments: fixtureCases("models"))
+    @Test(arguments: KerasFixtures.cases("models"))
     func reproducesKerasProbabilities(_ name: String) throws {
-        let fixture = try KerasModelFixture(contentsOf: fixtureURL("models", name))
+        let fixture = try KerasModelFixture(contentsOf: KerasFixtures.url("models", name))
         let (manifest, weights) = try BundleWriter.encode(fixture.bundleContents())
         let model = try manifest.withUnsafeBytes { manifest in
             try weights.withUnsafeBytes { weights in try Model(manifestJSON: manifest, weights: weights) }
@@ -33,7 +33,7 @@ import TextRNNTrainer
     }
 
     @Test func bundleRoundTripsThroughDisk() throws {
-        let fixture = try KerasModelFixture(contentsOf: fixtureURL("models", "bilstm_lstm_softmax_post"))
+        let fixture = try KerasModelFixture(contentsOf: KerasFixtures.url("models", "bilstm_lstm_softmax_post"))
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("textrnn-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -1,7 +1,7 @@
 import Foundation
 import Glibc
 import Testing
-import TextRNNTrainer
+import TextRNNTestSupport
 
 @testable import TextRNNRuntime
 
@@ -10,7 +10,7 @@ import TextRNNTrainer
 /// (docs/robustness.md lists every case and what the caller gets).
 @Suite struct RobustnessTests {
     private func fixtureBundle(_ name: String = "bilstm_lstm_softmax_pre") throws -> BundleContents {
-        try KerasModelFixture(contentsOf: fixtureURL("models", name)).bundleContents()
+        try KerasModelFixture(contentsOf: KerasFixtures.url("models", name)).bundleContents()
     }
 
     private func encode(_ contents: BundleContents) throws -> ([String: Any], [UInt8]) {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TextRNNTestSupport
 import TextRNNRuntime
 @testable import TextRNNTrainer
 
@@ -37,16 +38,16 @@ import TextRNNRuntime
         #expect(dim == config["input_dim"] as! Int)
         let block = try RecurrentBlock(Self.spec(config), inputDim: dim)
         try loadFixtureWeights(json["weights"] as! [String: Any], into: block.store, prefix: "0/")
-        let mask: [Float]? = json["mask"].flatMap { $0 is NSNull ? nil : fixtureNumbers($0).map(Float.init) }
+        let mask: [Float]? = json["mask"].flatMap { $0 is NSNull ? nil : flatten($0).map(Float.init) }
         var rng = SeededGenerator(seed: 3)
-        let out = try block.forward(inputs: fixtureNumbers(inputs).map(Float.init), mask: mask, batch: batch, time: time, rng: &rng)
-        expectMatchesKeras(out, fixtureNumbers(json["outputs"]), "\(name) outputs")
-        let cotangent = fixtureNumbers(json["cotangent"]).map(Float.init)
+        let out = try block.forward(inputs: flatten(inputs).map(Float.init), mask: mask, batch: batch, time: time, rng: &rng)
+        expectMatchesKeras(out, flatten(json["outputs"]), "\(name) outputs")
+        let cotangent = flatten(json["cotangent"]).map(Float.init)
         block.store.zeroGradients()
         let dx = try block.backward(outputGradient: cotangent)
-        expectMatchesKeras(dx, fixtureNumbers(json["grad_inputs"]), "\(name) grad_inputs")
+        expectMatchesKeras(dx, flatten(json["grad_inputs"]), "\(name) grad_inputs")
         for (tensor, value) in json["grad_weights"] as! [String: Any] {
-            expectMatchesKeras(try block.store.gradient(named: "0/" + tensor), fixtureNumbers(value), "\(name) grad \(tensor)")
+            expectMatchesKeras(try block.store.gradient(named: "0/" + tensor), flatten(value), "\(name) grad \(tensor)")
         }
         #expect((json["grad_weights"] as! [String: Any]).count == block.store.tensors.count)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TextRNNTestSupport
 import TextRNNRuntime
 @testable import TextRNNTrainer
 
@@ -25,13 +26,13 @@ import TextRNNRuntime
 
         init(_ name: String) throws {
             json = try KerasFixtures.load("models", name)
-            specs = try (json["layers"] as! [[String: Any]]).map(fixtureLayerSpec)
+            specs = try (json["layers"] as! [[String: Any]]).map(KerasModelFixture.layerSpec)
             let rows = json["token_ids"] as! [[Int]]
             batch = rows.count
             time = rows[0].count
             ids = rows.flatMap { $0.map(Int32.init) }
-            targets = fixtureNumbers(json["labels"]).map(Float.init)
-            guard case .dense(_, let activation) = specs.last! else { throw FixtureMissing("no Dense head") }
+            targets = flatten(json["labels"]).map(Float.init)
+            guard case .dense(_, let activation) = specs.last! else { throw FixtureError("no Dense head") }
             kind = activation == .softmax ? .sparseCategoricalCrossEntropy : .binaryCrossEntropy
         }
 
@@ -52,12 +53,12 @@ import TextRNNRuntime
         let c = try Case(name)
         let net = try c.network()
         let (loss, probabilities) = try c.step(net)
-        expectMatchesKeras(probabilities, fixtureNumbers(c.json["probabilities"]), "\(name) probabilities")
+        expectMatchesKeras(probabilities, flatten(c.json["probabilities"]), "\(name) probabilities")
         expectMatchesKeras([loss], [c.json["loss"] as! Double], "\(name) loss")
         let grads = c.json["grad_weights"] as! [String: Any]
         #expect(Set(grads.keys) == Set(net.store.tensorNames))
         for (tensor, value) in grads {
-            expectMatchesKeras(try net.store.gradient(named: tensor), fixtureNumbers(value), "\(name) grad \(tensor)")
+            expectMatchesKeras(try net.store.gradient(named: tensor), flatten(value), "\(name) grad \(tensor)")
         }
     }
 
@@ -95,7 +96,7 @@ import TextRNNRuntime
             let expected = entry["weights"] as! [String: Any]
             #expect(Set(expected.keys) == Set(net.store.tensorNames))
             for (tensor, value) in expected {
-                expectMatchesKeras(try net.store.tensor(named: tensor), fixtureNumbers(value), "\(name) \(optimizerName) \(tensor)")
+                expectMatchesKeras(try net.store.tensor(named: tensor), flatten(value), "\(name) \(optimizerName) \(tensor)")
             }
         }
     }

@@ -87,15 +87,3 @@ void trk_dequantize_row(const int8_t *q, float scale, int n, float *out);
 #endif
 
 #endif
-
-#ifdef __cplusplus
-extern "C" {
-#endif
-/// CRC-32/IEEE (zlib's crc32) of `n` bytes continuing `crc` (0 to start), with PCLMULQDQ
-/// folding where present (checked against the table version on first use).
-uint32_t trk_crc32(uint32_t crc, const uint8_t *bytes, size_t n);
-/// Index of the first non-finite float in v[0..<n], or -1 when all are finite.
-long trk_first_nonfinite(const float *v, size_t n);
-#ifdef __cplusplus
-}
-#endif

@@ -25,7 +25,7 @@ extension Model {
         for (position, id) in plan.ids.enumerated() { baseline.ids[position] = id }
         var probabilities = [Float](repeating: 0, count: labelCount)
         writeProbabilities(tracedForward(baseline), into: &probabilities)
-        let chosen = label ?? Self.mostProbable(probabilities)
+        let chosen = label ?? LabelOrder.top(probabilities)
         let probability = probabilities[chosen]
 
         let replacement = occlusion.replacementID(in: pipeline.vocabulary)

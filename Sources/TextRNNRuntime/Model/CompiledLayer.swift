@@ -23,8 +23,7 @@ final class ResolvedTensors: @unchecked Sendable {
         let base = storage.bytes.baseAddress
         for tensor in manifest.tensors where tensor.dtype == .float32 {
             let values = UnsafeRawPointer(base! + tensor.offset).assumingMemoryBound(to: Float.self)
-            let bad = trk_first_nonfinite(values, tensor.elementCount)
-            if bad >= 0 {
+            if let bad = firstNonFinite(values, count: tensor.elementCount) {
                 throw TextRNNError(.invalidBundle, "weights: tensor \"\(tensor.name)\" holds a non-finite value at element \(bad)")
             }
             pointers[tensor.name] = values

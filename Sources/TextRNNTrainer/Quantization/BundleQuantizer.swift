@@ -75,10 +75,8 @@ public enum BundleQuantizer {
         let width = floatModel.labelCount
         let multiLabel = floatModel.manifest.output == .multiLabelSigmoid
         func labels(_ p: [Float], _ row: Int) -> [Int] {
-            if multiLabel { return (0..<width).filter { p[row * width + $0] >= 0.5 } }
-            var best = 0
-            for j in 1..<width where p[row * width + j] > p[row * width + best] { best = j }
-            return [best]
+            let values = p[(row * width)..<((row + 1) * width)]
+            return multiLabel ? LabelOrder.chosen(values) : [LabelOrder.top(values)]
         }
         var floatCorrect = 0, int8Correct = 0, same = 0
         var maxDifference = 0.0, sumDifference = 0.0

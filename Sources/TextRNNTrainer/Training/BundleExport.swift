@@ -4,18 +4,7 @@ extension TrainingSession {
     /// The trained model as a bundle: the fitted pipeline, labels, layer graph and every weight
     /// under its LayerSpec tensor name. `training` is stored as the manifest's training metadata.
     public func bundleContents(training: TextRNNRuntime.JSONValue?) throws -> BundleContents {
-        var tensors: [BundleTensor] = []
-        var features = 0
-        for (index, layer) in plan.layers.enumerated() {
-            let (roles, outputFeatures) = Manifest.expectedWeights(of: layer, inputFeatures: features)
-            for (role, shape) in roles {
-                let parts = role.split(separator: "/").map(String.init)
-                let name = parts.count == 2
-                    ? tensorName(layer: index, direction: parts[0], role: parts[1]) : tensorName(layer: index, role: role)
-                tensors.append(BundleTensor(name: name, shape: shape, values: try network.store.tensor(named: name)))
-            }
-            features = outputFeatures
-        }
+        var tensors = try network.bundleTensors()
         if let bag { tensors += bag.tensors }
         let vocabulary = (0..<pipeline.vocabulary.count).map { Array(pipeline.vocabulary.tokenBytes($0)) }
         return BundleContents(
@@ -79,5 +68,24 @@ extension TrainingSession {
         }
         if let metrics { members.append(("metrics", metrics)) }
         return .object(members)
+    }
+}
+
+extension Network {
+    /// Every weight of the layers, under its bundle tensor name, in layer order.
+    public func bundleTensors() throws -> [BundleTensor] {
+        var tensors: [BundleTensor] = []
+        var features = 0
+        for (index, layer) in specs.enumerated() {
+            let (roles, outputFeatures) = Manifest.expectedWeights(of: layer, inputFeatures: features)
+            for (role, shape) in roles {
+                let parts = role.split(separator: "/").map(String.init)
+                let name = parts.count == 2
+                    ? tensorName(layer: index, direction: parts[0], role: parts[1]) : tensorName(layer: index, role: role)
+                tensors.append(BundleTensor(name: name, shape: shape, values: try store.tensor(named: name)))
+            }
+            features = outputFeatures
+        }
+        return tensors
     }
 }

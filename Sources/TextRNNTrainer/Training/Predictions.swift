@@ -13,18 +13,8 @@ public struct Predictions: Sendable {
         labels.reserveCapacity(rows)
         for row in 0..<rows {
             let p = probabilities[(row * width)..<((row + 1) * width)]
-            switch output {
-            case .binarySigmoid:
-                labels.append(p.first! >= 0.5 ? 1 : 0)
-                sets.append([labels.last!])
-            case .softmax:
-                labels.append(p.indices.max { p[$0] < p[$1] || (p[$0] == p[$1] && $0 > $1) }! - row * width)
-                sets.append([labels.last!])
-            case .multiLabelSigmoid:
-                let set = p.indices.filter { p[$0] >= 0.5 }.map { $0 - row * width }
-                sets.append(set)
-                labels.append(set.first ?? (p.indices.max { p[$0] < p[$1] }! - row * width))
-            }
+            labels.append(LabelOrder.top(networkOutput: p, output))
+            sets.append(output == .multiLabelSigmoid ? LabelOrder.chosen(p) : [labels.last!])
         }
         self.labels = labels
         labelSets = sets

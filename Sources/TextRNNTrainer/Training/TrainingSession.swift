@@ -154,7 +154,7 @@ public final class TrainingSession {
             // Robustness (issue 6): a finite last loss does not mean finite weights (the last
             // optimizer step may overflow). Never checkpoint or export non-finite weights.
             let store = network.store
-            if let bad = (0..<store.count).first(where: { !store.parameters[$0].isFinite }) {
+            if let bad = firstNonFinite(store.parameters, count: store.count) {
                 return .diverged("weight \(bad) became \(store.parameters[bad]) in epoch \(epoch + 1); the last checkpoint holds the last good weights (try a lower --learning-rate or --clipnorm)")
             }
             var record = EpochRecord(
@@ -201,14 +201,11 @@ public final class TrainingSession {
         var correct = 0.0
         for row in 0..<batch {
             let p = probabilities[(row * width)..<((row + 1) * width)]
-            switch plan.loss {
-            case .sparseCategoricalCrossEntropy:
-                if p.indices.max(by: { p[$0] < p[$1] })! - row * width == Int(targets[row]) { correct += 1 }
-            case .binaryCrossEntropy:
-                if (p.first! >= 0.5 ? 1 : 0) == targets[row] { correct += 1 }
-            case .multiLabelBinaryCrossEntropy:
-                let truth = targets[(row * width)..<((row + 1) * width)]
-                if zip(p, truth).allSatisfy({ ($0 >= 0.5 ? 1 : 0) == $1 }) { correct += 1 }
+            if plan.loss == .multiLabelBinaryCrossEntropy {
+                let truth = (0..<width).filter { targets[row * width + $0] == 1 }
+                if LabelOrder.chosen(p) == truth { correct += 1 }
+            } else if LabelOrder.top(networkOutput: p, plan.output) == Int(targets[row]) {
+                correct += 1
             }
         }
         return correct

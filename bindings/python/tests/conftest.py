@@ -4,6 +4,7 @@ Environment (all optional):
   TEXTRNN_CLI       the textrnn CLI executable   (default <repo>/.build/release/textrnn-cli)
   TEXTRNN_LIBRARY   libtextrnn.so                (default <repo>/.build/release/libtextrnn.so)
   TEXTRNN_CLASSIFY  a built examples/c/classify  (default: compiled here from classify.c)
+  TEXTRNN_FIXTURE_TOOL  the textrnn-fixture developer tool (default: beside TEXTRNN_LIBRARY)
   TEXTRNN_FIXTURES  the Keras fixtures directory (default <repo>/../shared/fixtures/keras)
   TEXTRNN_DATA      the data directory           (default <repo>/../shared/data)
 Missing binaries or fixtures fail the tests loudly; nothing is skipped.
@@ -27,6 +28,7 @@ REPO = Path(__file__).resolve().parents[3]
 
 CLI = Path(os.environ.get("TEXTRNN_CLI", REPO / ".build" / "release" / "textrnn-cli"))
 LIBRARY = Path(os.environ.get("TEXTRNN_LIBRARY", REPO / ".build" / "release" / "libtextrnn.so"))
+FIXTURE_TOOL = Path(os.environ.get("TEXTRNN_FIXTURE_TOOL", LIBRARY.parent / "textrnn-fixture"))
 FIXTURES = Path(os.environ.get("TEXTRNN_FIXTURES", REPO.parent / "shared" / "fixtures" / "keras"))
 DATA = Path(os.environ.get("TEXTRNN_DATA", REPO.parent / "shared" / "data"))
 
@@ -46,6 +48,11 @@ def _require(path: Path, what: str, hint: str) -> Path:
 @pytest.fixture(scope="session")
 def cli() -> Path:
     return _require(CLI, "textrnn CLI", "swift build -c release, or set TEXTRNN_CLI")
+
+
+@pytest.fixture(scope="session")
+def fixture_tool() -> Path:
+    return _require(FIXTURE_TOOL, "textrnn-fixture", "swift build -c release, or set TEXTRNN_FIXTURE_TOOL")
 
 
 @pytest.fixture(scope="session")
@@ -81,13 +88,13 @@ def run_cli(cli: Path, *args: str, input: bytes | None = None, check: bool = Tru
 
 
 @pytest.fixture(scope="session")
-def bundles(cli, fixture_models, tmp_path_factory) -> Dict[str, Path]:
-    """Every model fixture as a bundle, written by `textrnn import-keras-fixture`."""
+def bundles(fixture_tool, fixture_models, tmp_path_factory) -> Dict[str, Path]:
+    """Every model fixture as a bundle, written by the `textrnn-fixture` developer tool."""
     directory = tmp_path_factory.mktemp("bundles")
     result = {}
     for name, path in fixture_models.items():
         bundle = directory / f"{name}.textrnn"
-        run_cli(cli, "import-keras-fixture", str(path), "--output", str(bundle))
+        run_cli(fixture_tool, str(path), "--output", str(bundle))
         result[name] = bundle
     return result
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ctypes
+import re
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,7 +14,28 @@ import textrnn
 
 
 def test_version(lib):
-    assert textrnn.library_version() == "0.1.0"
+    # The version is written once, in the header; the library and the package must say the same.
+    header = (Path(__file__).resolve().parents[3] / "include" / "textrnn.h").read_text()
+    parts = [re.search(rf"#define TEXTRNN_VERSION_{part} (\d+)", header)[1] for part in ("MAJOR", "MINOR", "PATCH")]
+    string = re.search(r'#define TEXTRNN_VERSION_STRING "([^"]+)"', header)[1]
+    assert string == ".".join(parts)
+    assert textrnn.library_version() == string
+    assert textrnn.__version__ == string
+
+
+def test_top_label_rule_is_the_runtimes(model):
+    # textrnn_top_labels: most probable first, ties to the lower index, NaN below every number.
+    nan = float("nan")
+    rows = np.array([[0.2, 0.5, 0.3], [0.4, 0.2, 0.4], [nan, 0.1, 0.0], [nan, nan, nan], [0.0, nan, 0.0]],
+                    dtype=np.float32)
+    pointer = rows.ctypes.data_as(ctypes.POINTER(ctypes.c_float))
+    assert model._top_labels(pointer, len(rows)) == [1, 0, 1, 0, 0]
+    texts = ["t2 t3 t4", "t5", "", "t9 t9 t2"]
+    probabilities = model.predict_proba(texts)
+    assert list(model.predict(texts)) == [model.labels[i] for i in model._top_labels(
+        probabilities.ctypes.data_as(ctypes.POINTER(ctypes.c_float)), len(texts))]
+    assert [model.predict(text)[0] for text in texts] == list(model.predict(texts))
+    assert [model.top_k(text, 1)[0][0] for text in texts] == list(model.predict(texts))
 
 
 def test_model_information(model):

@@ -1,4 +1,4 @@
-"""The CLI (textrnn predict / inspect / import-keras-fixture) and the C example's error handling."""
+"""The CLI (textrnn predict / inspect), the textrnn-fixture tool and the C example's error handling."""
 
 from __future__ import annotations
 
@@ -110,10 +110,10 @@ def test_inspect(cli, softmax_bundle):
     assert summary["training"]["source"] == "Keras fixture bilstm_lstm_softmax_post"
 
 
-def test_import_keras_fixture_errors(cli, tmp_path):
+def test_fixture_tool_errors(fixture_tool, tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
-    result = run_cli(cli, "import-keras-fixture", str(bad), "--output", str(tmp_path / "x.textrnn"), check=False)
+    result = run_cli(fixture_tool, str(bad), "--output", str(tmp_path / "x.textrnn"), check=False)
     assert result.returncode != 0 and "bad.json" in result.stderr.decode()
 
 

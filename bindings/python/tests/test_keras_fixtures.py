@@ -1,4 +1,4 @@
-"""Acceptance: every case in models/ is turned into a bundle (textrnn import-keras-fixture),
+"""Acceptance: every case in models/ is turned into a bundle (the textrnn-fixture developer tool),
 loaded through the C ABI, and reproduces Keras's probabilities within 1e-5."""
 
 from __future__ import annotations

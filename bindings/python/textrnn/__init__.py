@@ -45,6 +45,8 @@ __all__ = [
     "WordContribution",
 ]
 
+# The package version is the library's, written in include/textrnn.h (tests/test_api.py checks
+# it; pyproject.toml reads this line).
 __version__ = "0.1.0"
 
 Text = Union[str, bytes, bytearray, memoryview]
@@ -162,11 +164,6 @@ _PREDICTED_LABEL = ctypes.c_size_t(-1).value
 _OCCLUSIONS = {"oov": 0, "padding": 1}
 
 
-def _best(probabilities: Sequence[float]) -> int:
-    """The index of the highest probability; ties go to the first label."""
-    return max(range(len(probabilities)), key=lambda i: (probabilities[i], -i))
-
-
 @dataclass(frozen=True)
 class WordContribution:
     """One word of :meth:`Model.explain`: its text, its byte offset and length in the UTF-8
@@ -206,6 +203,7 @@ def _declare(lib: ctypes.CDLL) -> None:
             ctypes.c_int,
             [_model_p, ctypes.c_char_p, _size_t, _size_t, _size_p, _float_p, _size_p],
         ),
+        "textrnn_top_labels": (ctypes.c_int, [_model_p, _float_p, _size_t, _size_p]),
         "textrnn_tokenize": (
             ctypes.c_int,
             [_model_p, ctypes.c_char_p, _size_t, _int32_p, _size_t, _size_p],
@@ -344,22 +342,33 @@ class Model:
     @overload
     def predict(self, texts: Iterable[Text], threads: int = 0) -> Any: ...
 
+    def _top_labels(self, rows: Any, count: int) -> List[int]:
+        """The label the runtime ranks first (textrnn_top_labels: ties to the lower index, NaN
+        last) in each of `count` rows of probabilities at the float pointer `rows`."""
+        labels = (_size_t * max(count, 1))()
+        _check(self._lib.textrnn_top_labels(self._model, rows, count, labels))
+        return labels[:count]
+
     def predict(self, texts: Union[Text, Iterable[Text]], threads: int = 0) -> Any:
-        """The most probable label of each text (ties: the first label), scikit-learn style.
+        """The most probable label of each text (ties: the first label; NaN ranks last, as in
+        :meth:`top_k`), scikit-learn style.
 
         A sequence (or any iterable) of texts gives one label per text: a numpy array of str
-        when numpy is importable, else a list; it is ``classes_[predict_proba(texts).argmax(1)]``.
-        One text (a ``str`` or ``bytes``) gives the pair ``(label, probability)`` for it.
-        `threads`: as in :meth:`predict_proba` (used for sequences only).
+        when numpy is importable, else a list; it is ``classes_[predict_proba(texts).argmax(1)]``
+        for finite probabilities. One text (a ``str`` or ``bytes``) gives the pair
+        ``(label, probability)`` for it. `threads`: as in :meth:`predict_proba` (used for
+        sequences only).
         """
         if isinstance(texts, (str, bytes, bytearray, memoryview)):
-            probabilities = list(self._probabilities(texts))
-            best = _best(probabilities)
+            probabilities = self._probabilities(texts)
+            best = self._top_labels(ctypes.cast(probabilities, _float_p), 1)[0]
             return self.labels[best], probabilities[best]
         rows = self.predict_proba(texts, threads=threads)
         if _np is not None:
-            return self.classes_[rows.argmax(axis=1)]
-        return [self.labels[_best(row)] for row in rows]
+            pointer = rows.ctypes.data_as(_float_p) if len(rows) else None
+            return self.classes_[_np.array(self._top_labels(pointer, len(rows)), dtype=_np.intp)]
+        flat = (ctypes.c_float * max(len(rows) * len(self.labels), 1))(*[p for row in rows for p in row])
+        return [self.labels[best] for best in self._top_labels(ctypes.cast(flat, _float_p), len(rows))]
 
     def predict_one(self, text: Text) -> List[float]:
         """All label probabilities of one text (float32 values as Python floats)."""

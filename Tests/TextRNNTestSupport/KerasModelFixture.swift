@@ -1,6 +1,9 @@
 import Foundation
 import TextRNNRuntime
 
+// Test scaffolding (target TextRNNTestSupport, in no product): the test targets and the
+// textrnn-fixture developer tool read Keras fixtures through this.
+
 /// A model from ../shared/fixtures/keras/models/*.json: Keras's layer list, weights, a batch of
 /// token ids and the probabilities, loss and gradients Keras computed for them.
 public struct KerasModelFixture {
@@ -60,7 +63,7 @@ public struct KerasModelFixture {
     }
 
     /// Keras layer config (as the fixtures write it) -> LayerSpec.
-    static func layerSpec(_ layer: [String: Any]) throws -> LayerSpec {
+    public static func layerSpec(_ layer: [String: Any]) throws -> LayerSpec {
         let className = layer["class"] as? String ?? ""
         func activation(_ key: String, _ fallback: Activation) throws -> Activation {
             guard let name = layer[key] as? String else { return fallback }
@@ -88,7 +91,7 @@ public struct KerasModelFixture {
         }
     }
 
-    static func recurrentSpec(_ layer: [String: Any]) throws -> RecurrentSpec {
+    public static func recurrentSpec(_ layer: [String: Any]) throws -> RecurrentSpec {
         let className = layer["class"] as? String ?? ""
         guard let cell = RecurrentCell(rawValue: className) else { throw FixtureError("not a recurrent layer: \(className)") }
         var spec = RecurrentSpec(cell: cell, units: layer["units"] as? Int ?? 0)
@@ -148,12 +151,4 @@ public func flatten(_ value: Any?) -> [Double] {
     if let number = value as? NSNumber { return [number.doubleValue] }
     if let array = value as? [Any] { return array.flatMap { flatten($0) } }
     return []
-}
-
-/// ../shared/fixtures/keras, or $TEXTRNN_FIXTURES.
-public func kerasFixturesDirectory(repositoryRoot: String) -> URL {
-    if let override = ProcessInfo.processInfo.environment["TEXTRNN_FIXTURES"], !override.isEmpty {
-        return URL(fileURLWithPath: override)
-    }
-    return URL(fileURLWithPath: repositoryRoot).appendingPathComponent("../shared/fixtures/keras").standardizedFileURL
 }

@@ -1,16 +1,17 @@
 import TextRNNRuntime
+@testable import TextRNNTrainer
 
 /// A single recurrent or Bidirectional layer with its own parameters, run on float inputs
 /// [B, T, D] with an optional mask [B, T] and an arbitrary output cotangent: the unit the Keras
 /// layer fixtures and gradient checks exercise outside a Network. Tensor names are those the
 /// layer would have at `layerIndex` in a model ("0/kernel", "0/forward/kernel", ...).
-public final class RecurrentBlock {
-    public let layer: SequenceLayer
-    public let store: ParameterStore
-    public let inputDim: Int
+final class RecurrentBlock {
+    let layer: SequenceLayer
+    let store: ParameterStore
+    let inputDim: Int
     private var batch = 0, time = 0
 
-    public init(_ spec: LayerSpec, inputDim: Int, layerIndex: Int = 0, seed: UInt64 = 0) throws {
+    init(_ spec: LayerSpec, inputDim: Int, layerIndex: Int = 0, seed: UInt64 = 0) throws {
         var layout = ParameterLayout()
         switch spec {
         case .recurrent(let r):
@@ -25,10 +26,10 @@ public final class RecurrentBlock {
         Initializers.initialize(store, lstmLayers: layer.recurrentLayers, seed: seed)
     }
 
-    public var outputDim: Int { layer.outputDim }
+    var outputDim: Int { layer.outputDim }
 
     /// Output [B, T, M] with return_sequences, else [B, M].
-    public func forward(inputs: [Float], mask: [Float]?, batch: Int, time: Int, training: Bool = false, rng: inout SeededGenerator) throws -> [Float] {
+    func forward(inputs: [Float], mask: [Float]?, batch: Int, time: Int, training: Bool = false, rng: inout SeededGenerator) throws -> [Float] {
         guard inputs.count == batch * time * inputDim, mask.map({ $0.count == batch * time }) ?? true else {
             throw NetworkError.shapeMismatch("inputs/mask do not match [\(batch), \(time), \(inputDim)]")
         }
@@ -44,7 +45,7 @@ public final class RecurrentBlock {
 
     /// Backpropagates an output cotangent (shaped like the output) through the last forward; adds
     /// the weight gradients into `store.gradients` and returns the input gradient [B, T, D].
-    public func backward(outputGradient: [Float]) throws -> [Float] {
+    func backward(outputGradient: [Float]) throws -> [Float] {
         guard outputGradient.count == batch * (layer.returnSequences ? time : 1) * outputDim else {
             throw NetworkError.shapeMismatch("output gradient has \(outputGradient.count) values")
         }
