@@ -199,7 +199,7 @@ private func train(
     if let encodedValidation, let validationSet {
         let computed = try TrainingRun.validationMetrics(session, encoded: encodedValidation, dataset: validationSet)
         metrics = computed.json
-        computed.report.split(separator: "\n", omittingEmptySubsequences: false).forEach { log(String($0)) }
+        computed.report.split(separator: "\n").forEach { log(String($0)) }
     }
     let training = session.trainingMetadata(
         dataset: "memory", trainRows: trainSet.count, validationRows: validationSet?.count ?? 0, metrics: metrics, recipe: recipe)

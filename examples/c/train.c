@@ -8,7 +8,7 @@
  * default "{}"), printing the trainer's progress messages and epochs on stderr, and writes the
  * bundle directory OUTPUT.textrnn. It then loads the bundle's bytes with libtextrnn
  * (textrnn_load_from_memory) and prints "LABEL<TAB>PROBABILITY" for each training text, which
- * `textrnn predict OUTPUT.textrnn --format tsv` on the same texts reproduces.
+ * `textrnn predict OUTPUT.textrnn --format tsv` on the same texts reproduces (to the float32).
  *
  *     cc train.c $(pkg-config --cflags --libs textrnn textrnn-trainer)
  */

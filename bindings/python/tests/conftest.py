@@ -3,6 +3,7 @@
 Environment (all optional):
   TEXTRNN_CLI       the textrnn CLI executable   (default <repo>/.build/release/textrnn-cli)
   TEXTRNN_LIBRARY   libtextrnn.so                (default <repo>/.build/release/libtextrnn.so)
+  TEXTRNN_TRAINER_LIBRARY  libtextrnn-trainer.so (default: beside TEXTRNN_LIBRARY)
   TEXTRNN_CLASSIFY  a built examples/c/classify  (default: compiled here from classify.c)
   TEXTRNN_FIXTURES  the Keras fixtures directory (default <repo>/../shared/fixtures/keras)
   TEXTRNN_DATA      the data directory           (default <repo>/../shared/data)
@@ -30,8 +31,11 @@ LIBRARY = Path(os.environ.get("TEXTRNN_LIBRARY", REPO / ".build" / "release" / "
 FIXTURES = Path(os.environ.get("TEXTRNN_FIXTURES", REPO.parent / "shared" / "fixtures" / "keras"))
 DATA = Path(os.environ.get("TEXTRNN_DATA", REPO.parent / "shared" / "data"))
 
-# The bindings must load exactly the library under test.
+TRAINER_LIBRARY = Path(os.environ.get("TEXTRNN_TRAINER_LIBRARY", LIBRARY.parent / "libtextrnn-trainer.so"))
+
+# The bindings must load exactly the libraries under test.
 os.environ["TEXTRNN_LIBRARY"] = str(LIBRARY)
+os.environ["TEXTRNN_TRAINER_LIBRARY"] = str(TRAINER_LIBRARY)
 sys.path.insert(0, str(PYTHON_ROOT))
 
 import textrnn  # noqa: E402
