@@ -101,5 +101,5 @@ def test_bad_input_is_refused():
         textrnn.TextRNNClassifier(**SMALL).fit("just one text", ["a"])
     with pytest.raises(ValueError, match=r"X\[1\] is int"):
         textrnn.TextRNNClassifier(**SMALL).fit(["a", 3], ["x", "y"])
-    with pytest.raises(ValueError, match="3 texts but 2 labels"):
+    with pytest.raises(ValueError, match="X has 3 texts but y has 2 labels"):
         textrnn.TextRNNClassifier(**SMALL).fit(["a", "b", "c"], ["x", "y"])
