@@ -30,6 +30,7 @@ import json
 import logging
 import math
 import os
+import signal
 import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterable, Optional, Sequence, Tuple, Union
@@ -251,9 +252,12 @@ def train(
     train_rows = _Rows(texts, labels, "train")
     validation_rows = _Rows(validation[0], validation[1], "validation") if validation is not None else None
     raised: list = []
+    interrupted = threading.Event()
 
     def forward(raw, _user_data) -> int:
         try:
+            if interrupted.is_set():
+                return 1
             event = _event(raw.contents)
             _log.log(logging.DEBUG if event.kind == "batch" else logging.INFO, "%s", event.message)
             if progress is not None:
@@ -266,11 +270,22 @@ def train(
     callback = _Progress(forward)
     bundle = ctypes.c_void_p()
     error = ctypes.create_string_buffer(_ERROR_CAPACITY)
-    status = lib.textrnn_trainer_train(
-        ctypes.byref(train_rows.data),
-        ctypes.byref(validation_rows.data) if validation_rows is not None else None,
-        config, len(config), callback, None, ctypes.byref(bundle), error, _ERROR_CAPACITY,
-    )
+    # Ctrl-C during training only sets a flag (a KeyboardInterrupt raised inside the C call's
+    # callback could be lost): the callback then stops training, and train() raises it.
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGINT, lambda *_: interrupted.set())
+    try:
+        status = lib.textrnn_trainer_train(
+            ctypes.byref(train_rows.data),
+            ctypes.byref(validation_rows.data) if validation_rows is not None else None,
+            config, len(config), callback, None, ctypes.byref(bundle), error, _ERROR_CAPACITY,
+        )
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    if interrupted.is_set():
+        raised.insert(0, KeyboardInterrupt())
     if raised:
         if status == 0:
             lib.textrnn_trainer_bundle_free(bundle)
