@@ -42,6 +42,7 @@ deps:
 		$(SUDO) apt-get update -qq && \
 		$(SUDO) apt-get install -y -qq libjson-c-dev libopenblas-dev pkg-config patchelf >/dev/null; }
 	@$(PYTHON) -c "import pytest, numpy" 2>/dev/null || $(PYTHON) -m pip install --quiet pytest numpy
+	@$(PYTHON) -c "import sklearn" 2>/dev/null || $(PYTHON) -m pip install --quiet scikit-learn  # TextRNNClassifier tests
 	@$(PYTHON) -c "import importlib.util as u, sys; sys.exit(not (u.find_spec('tensorflow') and u.find_spec('keras')))" || { \
 		echo "installing tensorflow-cpu==$(TENSORFLOW_VERSION)"; $(PYTHON) -m pip install --quiet "tensorflow-cpu==$(TENSORFLOW_VERSION)"; }
 	@command -v java >/dev/null 2>&1 || { echo "installing default-jre-headless (Java for PySpark)"; \

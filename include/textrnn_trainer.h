@@ -38,9 +38,9 @@ extern "C" {
 
 typedef enum textrnn_trainer_status {
     TEXTRNN_TRAINER_OK = 0,
-    TEXTRNN_TRAINER_ERROR_INVALID_ARGUMENT = 1, /* NULL pointer, size mismatch, invalid UTF-8 label */
+    TEXTRNN_TRAINER_ERROR_INVALID_ARGUMENT = 1, /* NULL pointer, size out of range */
     TEXTRNN_TRAINER_ERROR_INVALID_CONFIG = 2,   /* config JSON: syntax, unknown key, value out of range */
-    TEXTRNN_TRAINER_ERROR_INVALID_DATA = 3,     /* rows no model can train on (one label only, ...) */
+    TEXTRNN_TRAINER_ERROR_INVALID_DATA = 3,     /* invalid UTF-8, empty label, rows no model can train on */
     TEXTRNN_TRAINER_ERROR_CANCELLED = 4,        /* the progress callback asked to stop */
     TEXTRNN_TRAINER_ERROR_DIVERGED = 5,         /* the loss became NaN or infinite */
     TEXTRNN_TRAINER_ERROR_IO = 6,               /* textrnn_trainer_bundle_write could not write */
@@ -56,9 +56,10 @@ const char *textrnn_trainer_version(void);
  * VALUE is the default (null: unset). Static storage, NUL-terminated UTF-8. */
 const char *textrnn_trainer_hyperparameters(void);
 
-/* Labelled texts: row i is texts[i] (text_sizes[i] bytes of UTF-8; invalid bytes are tolerated
- * as in textrnn_predict) with the label labels[i] (label_sizes[i] bytes of UTF-8). Labels are
- * ordered as `textrnn train` orders them: all-integer names numerically, others by bytes. */
+/* Labelled texts: row i is texts[i] (text_sizes[i] bytes of UTF-8) with the label labels[i]
+ * (label_sizes[i] bytes of UTF-8, not empty). Invalid UTF-8 is refused, naming the row (as
+ * `textrnn train` refuses it in a data file). A NULL text or label with size 0 is empty. Labels
+ * are ordered as `textrnn train` orders them: all-integer names numerically, others by bytes. */
 typedef struct textrnn_trainer_data {
     const char *const *texts;
     const size_t *text_sizes;

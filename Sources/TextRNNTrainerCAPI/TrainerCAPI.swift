@@ -74,9 +74,9 @@ private func field(
     _ pointers: UnsafePointer<UnsafePointer<CChar>?>, _ sizes: UnsafePointer<Int>, _ row: Int, _ what: String
 ) throws -> UnsafeBufferPointer<UInt8> {
     let size = sizes[row]
-    guard size >= 0 else { throw invalid("\(what) \(row): size \(UInt(bitPattern: size)) is too large") }
+    guard size >= 0 else { throw invalid("\(what)[\(row)]: size \(UInt(bitPattern: size)) is too large") }
     guard let pointer = pointers[row] else {
-        guard size == 0 else { throw invalid("\(what) \(row) is NULL but its size is \(size)") }
+        guard size == 0 else { throw invalid("\(what)[\(row)] is NULL but its size is \(size)") }
         return UnsafeBufferPointer(start: nil, count: 0)
     }
     return UnsafeBufferPointer(start: UnsafeRawPointer(pointer).assumingMemoryBound(to: UInt8.self), count: size)
@@ -95,16 +95,20 @@ private func dataset(_ data: textrnn_trainer_data, _ name: String, labelMap: Lab
     textValues.reserveCapacity(count)
     labelValues.reserveCapacity(count)
     for row in 0..<count {
-        textValues.append(String(decoding: try field(texts, textSizes, row, "\(name) text"), as: UTF8.self))
-        guard let label = String(validating: try field(labels, labelSizes, row, "\(name) label"), as: UTF8.self), !label.isEmpty else {
-            throw invalid("\(name) row \(row): the label is empty or not valid UTF-8")
+        // Invalid UTF-8 is refused, as `textrnn train` refuses it in a data file.
+        guard let text = String(validating: try field(texts, textSizes, row, "\(name).texts"), as: UTF8.self) else {
+            throw TrainerFailure(TEXTRNN_TRAINER_ERROR_INVALID_DATA, "\(name).texts[\(row)] is not valid UTF-8")
+        }
+        textValues.append(text)
+        guard let label = String(validating: try field(labels, labelSizes, row, "\(name).labels"), as: UTF8.self), !label.isEmpty else {
+            throw TrainerFailure(TEXTRNN_TRAINER_ERROR_INVALID_DATA, "\(name).labels[\(row)] is empty or not valid UTF-8")
         }
         labelValues.append(label)
     }
     let map = labelMap ?? LabelMap(fitting: labelValues)
     let indices = try labelValues.enumerated().map { row, label in
         guard let index = map.index(of: label) else {
-            throw TrainerFailure(TEXTRNN_TRAINER_ERROR_INVALID_DATA, "\(name) row \(row): label \"\(label)\" does not occur in the training rows")
+            throw TrainerFailure(TEXTRNN_TRAINER_ERROR_INVALID_DATA, "\(name).labels[\(row)]: \"\(label)\" does not occur in the training rows")
         }
         return [index]
     }

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import re
 import signal
 import subprocess
 import sys
@@ -139,13 +140,15 @@ def test_bad_config_and_data_are_refused_with_their_reason():
     assert caught.value.status_name == "invalid config"
     with pytest.raises(textrnn.TrainingError, match="cell") as caught:
         textrnn.train(texts, labels, cell="transformer")
-    with pytest.raises(textrnn.TrainingError, match='validation row 1: label "maybe" does not occur') as caught:
+    with pytest.raises(textrnn.TrainingError, match=r'validation.labels\[1\]: "maybe" does not occur') as caught:
         textrnn.train(texts, labels, validation=(["so so", "fine"], ["pos", "maybe"]), epochs=1)
     assert caught.value.status_name == "invalid data"
     with pytest.raises(ValueError, match="3 texts but 2 labels"):
         textrnn.train(["a", "b", "c"], ["x", "y"])
-    with pytest.raises(textrnn.TrainingError, match="empty"):
+    with pytest.raises(textrnn.TrainingError, match=r"train.labels\[1\] is empty"):
         textrnn.train(texts, ["pos", ""] * 5)
+    with pytest.raises(textrnn.TrainingError, match=r"train.texts\[2\] is not valid UTF-8"):
+        textrnn.train([b"good", b"bad", b"caf\xe9"] * 4, ["pos", "neg", "pos"] * 4)
 
 
 def test_a_c_program_trains_and_classifies(cli, ag_news, tmp_path):
@@ -167,3 +170,12 @@ def test_a_c_program_trains_and_classifies(cli, ag_news, tmp_path):
 
     assert parsed(trained.stdout) == parsed(run_cli(cli, "predict", str(bundle), str(lines), "--format", "tsv").stdout)
     assert np.array_equal(textrnn.load(bundle).predict_proba(texts), textrnn.train(texts, labels, **CONFIG).predict_proba(texts))
+
+
+def test_trainer_library_exports_its_header_and_needs_no_swift_library():
+    header = (REPO / "include" / "textrnn_trainer.h").read_text()
+    declared = set(re.findall(r"\b(textrnn_trainer_[a-z_]+)\s*\(", header))
+    output = subprocess.run(["nm", "-D", "--defined-only", str(TRAINER_LIBRARY)], capture_output=True, text=True, check=True).stdout
+    assert {line.split()[-1] for line in output.splitlines() if line.strip()} == declared
+    linked = subprocess.run(["ldd", str(TRAINER_LIBRARY)], capture_output=True, text=True, check=True).stdout
+    assert "libswift" not in linked and "libFoundation" not in linked, linked

@@ -18,9 +18,8 @@ without that flag; the defaults are listed in :attr:`TextRNNClassifier.hyperpara
 from __future__ import annotations
 
 import inspect
-import logging
 import sys
-from typing import Any, Dict, Optional, Sequence
+from typing import Any, Dict, Sequence
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -67,7 +66,6 @@ class TextRNNClassifier(ClassifierMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.two_d_array = False
         tags.input_tags.string = True
-        tags.non_deterministic = False
         return tags
 
     def fit(self, X: Sequence[Any], y: Sequence[Any]) -> "TextRNNClassifier":
@@ -115,9 +113,7 @@ class TextRNNClassifier(ClassifierMixin, BaseEstimator):
     # -- pickling: the parameters, classes_ and the bundle's bytes, not the loaded model.
 
     def __getstate__(self) -> Dict[str, Any]:
-        state = super().__getstate__()
-        state = {key: value for key, value in state.items() if key not in ("model_", "_columns")}
-        return state
+        return {key: value for key, value in super().__getstate__().items() if key not in ("model_", "_columns")}
 
     def __setstate__(self, state: Dict[str, Any]) -> None:
         super().__setstate__(state)
