@@ -27,7 +27,7 @@ BUILD_VARIABLES = ("TEXTRNN_SOURCE_DIR", "TEXTRNN_PREBUILT_LIBRARY")
 
 def clean_environment(**extra: str) -> Dict[str, str]:
     """The environment of a user who installed the wheel: no library path, no source checkout."""
-    dropped = ("TEXTRNN_LIBRARY", "LD_LIBRARY_PATH", "PYTHONPATH", "TEXTRNN_CLI", *BUILD_VARIABLES)
+    dropped = ("TEXTRNN_LIBRARY", "TEXTRNN_TRAINER_LIBRARY", "LD_LIBRARY_PATH", "PYTHONPATH", "TEXTRNN_CLI", *BUILD_VARIABLES)
     environment = {key: value for key, value in os.environ.items() if key not in dropped}
     environment.update(extra)
     return environment
