@@ -20,6 +20,9 @@ help:
 	@echo "make build    release build: bin/textrnn, $(BUILD_DIR)/libtextrnn.so, bin/classify, bin/stream"
 	@echo "make install  PREFIX=/usr/local (and DESTDIR): library, header, textrnn.pc, bin/textrnn; after make build"
 	@echo "make uninstall  removes what make install put under the same PREFIX and DESTDIR"
+	@echo "make wheel    dist/textrnn-VERSION-py3-none-manylinux_*.whl: libraries, trainer, CLI, json-c/OpenBLAS vendored"
+	@echo "make dist     dist/textrnn-VERSION-linux-x86_64.tar.gz: bin, lib, include, pkg-config, --help; runs unpacked anywhere"
+	@echo "make test-packaging  wheel and tarball with the Swift toolchain and json-c hidden (slow; root)"
 	@echo "make demo     build, train on IMDB, export a bundle, predict from C, Python and the CLI"
 	@echo "make test     every test: Swift (XCTest/Swift Testing) and Python (pytest, C ABI, C example)"
 	@echo "make accuracy full-dataset training runs (long; results in docs/accuracy.md)"
@@ -43,6 +46,7 @@ deps:
 # Java and PySpark for the Spark example's test.
 test-deps: deps
 	@$(PYTHON) -c "import pytest, numpy" 2>/dev/null || $(PYTHON) -m pip install --quiet pytest numpy
+	@$(PYTHON) -c "import sklearn" 2>/dev/null || $(PYTHON) -m pip install --quiet scikit-learn  # TextRNNClassifier tests
 	@$(PYTHON) -c "import importlib.util as u, sys; sys.exit(not (u.find_spec('tensorflow') and u.find_spec('keras')))" || { \
 		echo "installing tensorflow-cpu==$(TENSORFLOW_VERSION)"; $(PYTHON) -m pip install --quiet "tensorflow-cpu==$(TENSORFLOW_VERSION)"; }
 	@command -v java >/dev/null 2>&1 || { echo "installing default-jre-headless (Java for PySpark)"; \
@@ -71,6 +75,8 @@ $(EXAMPLES): $(BIN)/%: examples/c/%.c include/textrnn.h $(BUILD_DIR)/libtextrnn.
 		-L$(BUILD_DIR) -ltextrnn -Wl,-rpath,'$$ORIGIN/../$(BUILD_DIR)'
 
 include packaging/install.mk
+# make wheel, make dist, make test-packaging (issue 16)
+include packaging/packaging.mk
 
 test: build test-deps test-swift test-python
 

@@ -5,6 +5,8 @@
 // Products
 //   textrnn      libtextrnn.so, the C ABI of include/textrnn.h. It carries the Swift
 //                standard library statically and exports the textrnn_* symbols only.
+//   textrnn-trainer  libtextrnn-trainer.so, the trainer's C ABI of include/textrnn_trainer.h
+//                (training in process, from Python too); exports textrnn_trainer_* only.
 //   textrnn-cli  the command-line tool (`make` installs it as bin/textrnn; SwiftPM does not
 //                allow an executable product with the library's name).
 import PackageDescription
@@ -17,6 +19,37 @@ let numericSettings: [SwiftSetting] = [
     .unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked"], .when(configuration: .release)),
 ]
 
+/// Foundation linked statically: `-static-stdlib` alone leaves out what the static Foundation
+/// archives need (their autolink entries are not read from archive members).
+let staticFoundationFlags = ["-static-stdlib"] + ["CoreFoundation", "_FoundationICU", "_FoundationCollections", "_FoundationCShims", "FoundationEssentials", "FoundationInternationalization", "swiftSynchronization"].map { "-l\($0)" }
+
+/// A C library carrying the Swift standard library statically and exporting the symbols of
+/// its version script only (libtextrnn.so; libtextrnn-trainer.so, which uses Foundation).
+func cLibraryLinkerSettings(exports: String, foundation: Bool = false) -> [LinkerSetting] {
+    [
+        .unsafeFlags((foundation ? staticFoundationFlags : []) + [
+            "-static-stdlib",
+            // lld: gold leaves GOT relocations against (local) Swift metadata symbols in
+            // .dynsym, so `nm -D` would list more than the exported functions.
+            "-use-ld=lld",
+            // Never unloaded by dlclose: per-thread state has pthread key destructors in
+            // these libraries, and the static Swift runtime does not support unloading.
+            "-Xlinker", "-z", "-Xlinker", "nodelete",
+            "-Xlinker", "--version-script=\(packageRoot)\(exports)",
+        ] + (foundation ? [] : leanLibraryFlags)),
+    ]
+}
+
+/// Size (issue 16: stripped libtextrnn.so <= 6 MB; it is mostly the static Swift standard
+/// library, which no section GC can thin as its metadata reaches everything). Packed relative
+/// relocations (DT_RELR, glibc >= 2.36) shrink .rela.dyn from 370 KB to 10 KB; identical code
+/// folding merges the runtime's duplicate C++ functions; no .eh_frame_hdr: nothing unwinds
+/// through this library (Swift errors are values; its C and C++ parts throw no exceptions).
+let leanLibraryFlags = [
+    "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--icf=all", "-Xlinker", "--no-eh-frame-hdr",
+    "-Xlinker", "-O2", "-Xlinker", "--hash-style=gnu",
+]
+
 let package = Package(
     name: "TextRNN",
     products: [
@@ -24,6 +57,8 @@ let package = Package(
         .library(name: "TextRNNRuntime", targets: ["TextRNNRuntime"]),
         .library(name: "TextRNNTrainer", targets: ["TextRNNTrainer"]),
         .executable(name: "textrnn-cli", targets: ["TextRNNCLI"]),
+        // ---- Packaging (issue 16): the trainer's C ABI, include/textrnn_trainer.h.
+        .library(name: "textrnn-trainer", type: .dynamic, targets: ["TextRNNTrainerCAPI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -44,18 +79,7 @@ let package = Package(
             dependencies: ["TextRNNRuntime", "CTextRNN"],
             exclude: ["exports.map"],
             swiftSettings: numericSettings,
-            linkerSettings: [
-                .unsafeFlags([
-                    "-static-stdlib",
-                    // lld: gold leaves GOT relocations against (local) Swift metadata symbols in
-                    // .dynsym, so `nm -D` would list more than textrnn_*.
-                    "-use-ld=lld",
-                    // Never unloaded by dlclose: per-thread state has pthread key destructors in
-                    // this library, and the static Swift runtime does not support unloading.
-                    "-Xlinker", "-z", "-Xlinker", "nodelete",
-                    "-Xlinker", "--version-script=\(packageRoot)Sources/TextRNNCAPI/exports.map",
-                ]),
-            ]
+            linkerSettings: cLibraryLinkerSettings(exports: "Sources/TextRNNCAPI/exports.map")
         ),
         .target(name: "TextRNNTrainer", dependencies: ["TextRNNRuntime", "COpenBLAS"], swiftSettings: numericSettings),
         .executableTarget(
@@ -63,7 +87,17 @@ let package = Package(
             dependencies: [
                 "TextRNNRuntime", "TextRNNTrainer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            // Self-contained (issue 16): runs where no Swift toolchain is installed.
+            linkerSettings: [.unsafeFlags(staticFoundationFlags + ["-use-ld=lld"])]
+        ),
+        // ---- Packaging (issue 16): the trainer's C ABI (libtextrnn-trainer.so).
+        .systemLibrary(name: "CTextRNNTrainer"),
+        .target(
+            name: "TextRNNTrainerCAPI",
+            dependencies: ["TextRNNTrainer", "CTextRNNTrainer"],
+            exclude: ["exports.map"],
+            linkerSettings: cLibraryLinkerSettings(exports: "Sources/TextRNNTrainerCAPI/exports.map", foundation: true)
         ),
         // Test scaffolding, in no product: Keras fixture reading for the test targets and the
         // textrnn-fixture developer tool. The runtime's tests do not build the trainer.

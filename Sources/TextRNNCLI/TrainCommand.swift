@@ -95,14 +95,7 @@ struct HyperparameterOptions: ParsableArguments {
         if let bag { config.bag = bag }
         if let pretrainedVectors { config.pretrainedVectors = pretrainedVectors }
         if let freezeEmbeddings { config.freezeEmbeddings = freezeEmbeddings }
-        if let path = config.pretrainedVectors {
-            // The embedding takes the file's vector size unless the user set one (then they must agree).
-            let dim = try PretrainedVectors.dimension(of: path)
-            if embeddingDim != nil || config.givenKeys.contains("embedding_dim") {
-                guard dim == config.embeddingDim else { throw ValidationError("\(path): vectors have \(dim) dimensions, --embedding-dim is \(config.embeddingDim)") }
-            }
-            config.embeddingDim = dim
-        }
+        do { try config.adoptPretrainedVectorSize(embeddingDimGiven: embeddingDim != nil || config.givenKeys.contains("embedding_dim")) } catch let error as TrainingError { throw ValidationError(error.description) }
         try choice(optimizer, "--optimizer", &config.optimizer)
         if let learningRate { config.learningRate = learningRate }
         if let momentum { config.momentum = momentum }
@@ -154,18 +147,11 @@ struct TrainCommand: ParsableCommand {
         var config = try hyperparameters.resolve()
         let progress = ProgressReporter(quiet: quiet)
         let options = try data.datasetOptions()
-        var trainSet = try DatasetLoader.load(train, options: options)
-        if trainSet.skippedRows > 0 { progress.message("\(train): skipped \(trainSet.skippedRows) bad rows (first: \(trainSet.skipped.first!))") }
-        var validationSet: LabelledDataset? = nil
-        if let validation {
-            validationSet = try DatasetLoader.load(validation, options: options, labelMap: trainSet.labelMap)
-        } else if config.validationSplit > 0 {
-            let split = trainSet.stratifiedSplit(validationFraction: config.validationSplit, seed: config.seed)
-            (trainSet, validationSet) = (split.train, split.validation)
-        }
-        progress.message("train: \(trainSet.count) rows, \(trainSet.classCount) labels; validation: \(validationSet?.count ?? 0) rows")
-        let recipe = DataAwareRecipe(config: &config, texts: trainSet.texts, tokenizer: Tokenizer(config: config.pipelineConfig))
-        recipe.summary.forEach(progress.message)
+        let loadedTrain = try DatasetLoader.load(train, options: options)
+        if loadedTrain.skippedRows > 0 { progress.message("\(train): skipped \(loadedTrain.skippedRows) bad rows (first: \(loadedTrain.skipped.first!))") }
+        let loadedValidation = try validation.map { try DatasetLoader.load($0, options: options, labelMap: loadedTrain.labelMap) }
+        let (trainSet, validationSet, recipe) = TrainingRun.prepare(
+            config: &config, train: loadedTrain, validation: loadedValidation, log: progress.message)
 
         let started = Date()
         var searchTrials: [RecipeSearch.Trial]? = nil
@@ -200,24 +186,9 @@ struct TrainCommand: ParsableCommand {
         var multiLabelMetrics: MultiLabelMetrics? = nil
         var metricsJSON: JSONValue? = nil
         if let encodedValidation, let validationSet {
-            // With the bag, its result from before the regression was refit on these rows.
-            let result = try session.bag?.validationResult ?? { let r = try session.evaluate(encodedValidation); return (r.loss, r.probabilities) }()
-            let predictions = Predictions(probabilities: result.probabilities, width: session.network.outputDim, output: session.plan.output)
-            if session.multiLabel {
-                let computed = MultiLabelMetrics(trueSets: validationSet.labelSets, predictedSets: predictions.labelSets, labels: session.labelNames)
-                multiLabelMetrics = computed
-                metricsJSON = .object([("split", .string("validation")), ("loss", .double(result.loss)),
-                                       ("subset_accuracy", .double(computed.subsetAccuracy)), ("micro_f1", .double(computed.microF1)),
-                                       ("macro_f1", .double(computed.macroF1))])
-                print(computed.report(digits: 4))
-            } else {
-                let computed = ClassificationMetrics(trueLabels: validationSet.labels, predictedLabels: predictions.labels, labels: session.labelNames)
-                metrics = computed
-                metricsJSON = .object([("split", .string("validation")), ("loss", .double(result.loss)),
-                                       ("accuracy", .double(computed.accuracy)), ("macro_f1", .double(computed.macroF1)),
-                                       ("weighted_f1", .double(computed.weightedF1))])
-                print(computed.report(digits: 4))
-            }
+            let computed = try TrainingRun.validationMetrics(session, encoded: encodedValidation, dataset: validationSet)
+            (metrics, multiLabelMetrics, metricsJSON) = (computed.single, computed.multiLabel, computed.json)
+            print(computed.report)
         }
         let training = session.trainingMetadata(
             dataset: train, trainRows: trainSet.count, validationRows: validationSet?.count ?? 0, metrics: metricsJSON, recipe: recipe,
@@ -252,7 +223,7 @@ struct TrainCommand: ParsableCommand {
             train: train, validation: validation, progress: progress,
             checkpoint: { try $0.saveCheckpoint(to: checkpointPath) }, shouldStop: { interruptRequested != 0 })
         signal(SIGINT, SIG_DFL)
-        switch outcome {
+        switch try TrainingRun.settle(session, after: outcome, train: train, validation: validation, log: progress.message) {
         case .interrupted:
             progress.message("interrupted: checkpoint saved to \(checkpointPath); continue with the same command and --resume")
             throw ExitCode(130)
@@ -260,11 +231,8 @@ struct TrainCommand: ParsableCommand {
             // Printed even with --quiet (robustness, issue 6): a failing run must say why.
             FileHandle.standardError.write(Data("stopped: \(reason)\n".utf8))
             throw ExitCode.failure
-        case .earlyStopped(let epoch):
-            progress.message("early stopping: restored the weights of epoch \(epoch)")
-        case .finished:
-            session.restoreBest()
+        case .earlyStopped, .finished:
+            break
         }
-        if session.config.bag { try session.fitBag(train: train, validation: validation, log: progress.message) }
     }
 }

@@ -1,10 +1,12 @@
-"""Build hook of the textrnn wheel: puts libtextrnn.so inside the package.
+"""Build hook of the textrnn wheel: puts the native parts inside the package.
 
-Metadata lives in pyproject.toml. ``build_py`` builds the library with SwiftPM in the TextRNN
-source tree (``bindings/python/../..``, pip builds in place; or ``TEXTRNN_SOURCE_DIR``),
-reusing its ``.build`` so an already built tree installs in seconds, and copies it next to the
-Python modules. Packagers with a library built elsewhere set ``TEXTRNN_PREBUILT_LIBRARY``
-instead. The wheel is tagged for this platform (``py3-none-linux_x86_64``): it holds native
+Metadata lives in pyproject.toml. ``build_py`` builds with SwiftPM in the TextRNN source tree
+(``bindings/python/../..``, pip builds in place; or ``TEXTRNN_SOURCE_DIR``), reusing its
+``.build`` so an already built tree installs in seconds, and copies next to the Python modules:
+libtextrnn.so (inference), libtextrnn-trainer.so (training, textrnn.train) and the CLI as
+``bin/textrnn`` (the ``textrnn`` console command runs it). Packagers with a build made elsewhere
+set ``TEXTRNN_PREBUILT_LIBRARY`` to its libtextrnn.so; the other two are taken from the same
+directory. `make wheel` then vendors json-c and OpenBLAS with auditwheel (manylinux). The wheel is tagged for this platform (``py3-none-linux_x86_64``): it holds native
 code, but no CPython extension, so any Python 3 can load it.
 """
 
@@ -21,6 +23,8 @@ from setuptools.errors import SetupError
 
 LIBRARY_NAME = "libtextrnn.so"
 HERE = Path(__file__).resolve().parent
+# SwiftPM product file -> its place in the package. The library comes first: it names the directory.
+ARTIFACTS = {LIBRARY_NAME: LIBRARY_NAME, "libtextrnn-trainer.so": "libtextrnn-trainer.so", "textrnn-cli": "bin/textrnn"}
 
 
 class LibraryBuildError(SetupError):
@@ -55,11 +59,12 @@ def swift_executable() -> str:
 
 
 def build_library() -> Path:
-    """`swift build -c release --product textrnn` in the source tree; the library's path."""
+    """`swift build -c release` in the source tree (every product: the libraries and the CLI);
+    the path of libtextrnn.so."""
     root = source_tree()
     swift = swift_executable()
-    command = [swift, "build", "-c", "release", "--product", "textrnn"]
-    print(f"building {LIBRARY_NAME}: {' '.join(command)} (in {root})", flush=True)
+    command = [swift, "build", "-c", "release"]
+    print(f"building {LIBRARY_NAME}, the trainer library and the CLI: {' '.join(command)} (in {root})", flush=True)
     if subprocess.run(command, cwd=root).returncode != 0:
         raise LibraryBuildError(f"`{' '.join(command)}` failed in {root} (its output is above)")
     shown = subprocess.run(
@@ -83,17 +88,30 @@ def library_to_package() -> Path:
     return build_library()
 
 
+def artifacts_to_package() -> dict:
+    """Every file of ARTIFACTS (from libtextrnn.so's directory) -> its place in the package."""
+    directory = library_to_package().parent
+    found = {}
+    for product, place in ARTIFACTS.items():
+        path = directory / product
+        if not path.is_file():
+            raise LibraryBuildError(f"{path} not found beside {LIBRARY_NAME}: build every product (`swift build -c release`)")
+        found[path] = place
+    return found
+
+
 class BuildPyWithLibrary(build_py):
-    """build_py that also places libtextrnn.so in the built package."""
+    """build_py that also places the libraries and the CLI in the built package."""
 
     def run(self) -> None:
         # pip builds in place: start from an empty build/lib so no module deleted from the
         # sources lingers in the wheel.
         shutil.rmtree(Path(self.build_lib) / "textrnn", ignore_errors=True)
         super().run()
-        target = Path(self.build_lib) / "textrnn" / LIBRARY_NAME
-        self.mkpath(str(target.parent))
-        self.copy_file(str(library_to_package()), str(target), preserve_mode=True)
+        for source, place in artifacts_to_package().items():
+            target = Path(self.build_lib) / "textrnn" / place
+            self.mkpath(str(target.parent))
+            self.copy_file(str(source), str(target), preserve_mode=True)
 
 
 class NativeDistribution(Distribution):

@@ -4,8 +4,18 @@ import Foundation
 /// Training progress on standard error: a live bar with ETA, loss, accuracy and samples/s on a
 /// terminal; plain periodic lines (about every 10% of an epoch) when redirected to a file.
 public final class ProgressReporter {
+    /// One report, for callers that take progress in process (the trainer's C ABI) rather than
+    /// on standard error: the numbers plus the line that would have been printed.
+    public enum Event {
+        case message(String)
+        case batch(epoch: Int, epochs: Int, batch: Int, batches: Int, loss: Double, accuracy: Double, line: String)
+        case epoch(EpochRecord, epochs: Int, line: String)
+    }
+
     private let interactive: Bool
     private let quiet: Bool
+    /// When set, receives every event instead of standard error (and `quiet` is ignored).
+    private let observer: ((Event) -> Void)?
     private var epoch = 0, epochs = 0, batches = 0, rows = 0
     private var started = DispatchTime.now()
     private var lastPrinted = 0
@@ -14,6 +24,14 @@ public final class ProgressReporter {
     public init(interactive: Bool = isatty(STDERR_FILENO) != 0, quiet: Bool = false) {
         self.interactive = interactive
         self.quiet = quiet
+        self.observer = nil
+    }
+
+    /// Sends every event to `observer` (plain lines, as when standard error is not a terminal).
+    public init(observer: @escaping (Event) -> Void) {
+        self.interactive = false
+        self.quiet = false
+        self.observer = observer
     }
 
     func beginEpoch(_ epoch: Int, of epochs: Int, batches: Int, rows: Int) {
@@ -32,7 +50,10 @@ public final class ProgressReporter {
         let samplesPerSecond = Double(done) * Double(rows) / Double(max(batches, 1)) / max(elapsed, 1e-9)
         let eta = perBatch * Double(batches - batch)
         let stats = String(format: "loss %.4f  acc %.4f  %.0f samples/s", loss, accuracy, samplesPerSecond)
-        if interactive {
+        if let observer {
+            let line = "epoch \(epoch)/\(epochs) batch \(batch)/\(batches)  ETA \(format(eta))  \(stats)"
+            observer(.batch(epoch: epoch, epochs: epochs, batch: batch, batches: batches, loss: loss, accuracy: accuracy, line: line))
+        } else if interactive {
             let width = 30
             let filled = width * batch / max(batches, 1)
             let bar = String(repeating: "=", count: filled) + String(repeating: ".", count: width - filled)
@@ -49,10 +70,12 @@ public final class ProgressReporter {
         if let loss = record.validationLoss, let accuracy = record.validationAccuracy {
             line += String(format: "  val_loss %.4f  val_acc %.4f", loss, accuracy)
         }
+        if let observer { return observer(.epoch(record, epochs: epochs, line: line)) }
         write((interactive ? "\r\u{1B}[2K" : "") + line + "\n")
     }
 
     public func message(_ text: String) {
+        if let observer { return observer(.message(text)) }
         guard !quiet else { return }
         write(text + "\n")
     }

@@ -3,6 +3,7 @@
 Environment (all optional):
   TEXTRNN_CLI       the textrnn CLI executable   (default <repo>/.build/release/textrnn-cli)
   TEXTRNN_LIBRARY   libtextrnn.so                (default <repo>/.build/release/libtextrnn.so)
+  TEXTRNN_TRAINER_LIBRARY  libtextrnn-trainer.so (default: beside TEXTRNN_LIBRARY)
   TEXTRNN_CLASSIFY  a built examples/c/classify  (default: compiled here from classify.c)
   TEXTRNN_FIXTURE_TOOL  the textrnn-fixture developer tool (default: beside TEXTRNN_LIBRARY)
   TEXTRNN_FIXTURES  the Keras fixtures directory (default <repo>/../shared/fixtures/keras)
@@ -32,8 +33,11 @@ FIXTURE_TOOL = Path(os.environ.get("TEXTRNN_FIXTURE_TOOL", LIBRARY.parent / "tex
 FIXTURES = Path(os.environ.get("TEXTRNN_FIXTURES", REPO.parent / "shared" / "fixtures" / "keras"))
 DATA = Path(os.environ.get("TEXTRNN_DATA", REPO.parent / "shared" / "data"))
 
-# The bindings must load exactly the library under test.
+TRAINER_LIBRARY = Path(os.environ.get("TEXTRNN_TRAINER_LIBRARY", LIBRARY.parent / "libtextrnn-trainer.so"))
+
+# The bindings must load exactly the libraries under test.
 os.environ["TEXTRNN_LIBRARY"] = str(LIBRARY)
+os.environ["TEXTRNN_TRAINER_LIBRARY"] = str(TRAINER_LIBRARY)
 sys.path.insert(0, str(PYTHON_ROOT))
 
 import textrnn  # noqa: E402

@@ -1,5 +1,6 @@
-"""The pip-installable package: `pip wheel ./bindings/python` builds libtextrnn.so with SwiftPM
-into a platform wheel that runs in a fresh virtual environment with no variable set."""
+"""The pip-installable package: `pip wheel ./bindings/python` builds libtextrnn.so, the trainer
+library and the CLI with SwiftPM into a platform wheel that runs in a fresh virtual environment
+with no variable set (the manylinux wheel of `make wheel`: packaging/tests, make test-packaging)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ BUILD_VARIABLES = ("TEXTRNN_SOURCE_DIR", "TEXTRNN_PREBUILT_LIBRARY")
 
 def clean_environment(**extra: str) -> Dict[str, str]:
     """The environment of a user who installed the wheel: no library path, no source checkout."""
-    dropped = ("TEXTRNN_LIBRARY", "LD_LIBRARY_PATH", "PYTHONPATH", "TEXTRNN_CLI", *BUILD_VARIABLES)
+    dropped = ("TEXTRNN_LIBRARY", "TEXTRNN_TRAINER_LIBRARY", "LD_LIBRARY_PATH", "PYTHONPATH", "TEXTRNN_CLI", *BUILD_VARIABLES)
     environment = {key: value for key, value in os.environ.items() if key not in dropped}
     environment.update(extra)
     return environment
@@ -66,16 +67,24 @@ def test_wheel_is_platform_specific_and_carries_the_library(wheel):
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
         metadata = archive.read(f"textrnn-{textrnn.__version__}.dist-info/WHEEL").decode()
-        library = archive.read("textrnn/libtextrnn.so")
+        packaged = {place: archive.read(f"textrnn/{place}") for place in ("libtextrnn.so", "libtextrnn-trainer.so", "bin/textrnn")}
     modules = {f"textrnn/{path.name}" for path in (PYTHON_ROOT / "textrnn").glob("*.py")}
     assert {"textrnn/__init__.py", "textrnn/__main__.py", "textrnn/cli.py"} <= modules
     assert modules <= names, f"modules missing from the wheel: {sorted(modules - names)}"
     assert "Root-Is-Purelib: false" in metadata and f"Tag: py3-none-{PLATFORM}" in metadata
-    assert library == (REPO / ".build" / "release" / "libtextrnn.so").read_bytes(), "the wheel holds SwiftPM's build"
+    for place, product in (("libtextrnn.so", "libtextrnn.so"), ("libtextrnn-trainer.so", "libtextrnn-trainer.so"), ("bin/textrnn", "textrnn-cli")):
+        assert packaged[place] == (REPO / ".build" / "release" / product).read_bytes(), f"{place} is not SwiftPM's build"
+    assert "textrnn = textrnn.command:main" in archive_text(wheel, f"textrnn-{textrnn.__version__}.dist-info/entry_points.txt")
     unexpected = [name for name in names if not name.startswith(("textrnn/", "textrnn-"))
                   or name.endswith((".csv", ".swift", ".pyc")) or "tests/" in name]
     assert not unexpected, f"the wheel carries more than the package: {unexpected}"
-    assert wheel.stat().st_size < 20 << 20
+    # Unstripped here (make wheel strips): the CLI and the trainer library carry static Foundation.
+    assert wheel.stat().st_size < 120 << 20
+
+
+def archive_text(wheel: Path, name: str) -> str:
+    with zipfile.ZipFile(wheel) as archive:
+        return archive.read(name).decode()
 
 
 def test_acceptance_line_in_a_fresh_venv(venv_python, imdb_bundle, tmp_path):
@@ -103,6 +112,20 @@ def test_module_predict_from_the_wheel_matches_the_cli(venv_python, cli, imdb_bu
         assert python.stdout == swift.stdout
 
 
+def test_console_command_and_training_from_the_wheel(venv_python, cli, tmp_path):
+    command = venv_python.parent / "textrnn"
+    shown = subprocess.run([str(command), "--help"], cwd=tmp_path, env=clean_environment(), capture_output=True, timeout=60)
+    assert shown.returncode == 0 and shown.stdout == run_cli(cli, "--help").stdout
+    script = ("import textrnn\n"
+              "model = textrnn.train(['good fun', 'bad dull'] * 20, ['pos', 'neg'] * 20, epochs=1, units=[4], embedding_dim=4)\n"
+              "print(model.labels, textrnn.trainer.trainer_library()._name)")
+    trained = subprocess.run([str(venv_python), "-c", script], cwd=tmp_path, env=clean_environment(), capture_output=True,
+                             text=True, timeout=300)
+    assert trained.returncode == 0, trained.stderr
+    labels, library = trained.stdout.rsplit(" ", 1)
+    assert labels == "['neg', 'pos']" and Path(library.strip()).is_relative_to(venv_python.parent.parent)
+
+
 def test_prebuilt_library_needs_no_source_tree_or_toolchain(tmp_path):
     built = pip_wheel(tmp_path, TEXTRNN_PREBUILT_LIBRARY=str(LIBRARY), TEXTRNN_SOURCE_DIR=str(tmp_path / "none"),
                       SWIFT="no-such-swift")
@@ -110,6 +133,7 @@ def test_prebuilt_library_needs_no_source_tree_or_toolchain(tmp_path):
     (wheel,) = tmp_path.glob("textrnn-*.whl")
     with zipfile.ZipFile(wheel) as archive:
         assert archive.read("textrnn/libtextrnn.so") == LIBRARY.read_bytes()
+        assert archive.read("textrnn/libtextrnn-trainer.so") == (LIBRARY.parent / "libtextrnn-trainer.so").read_bytes()
 
 
 def test_missing_source_tree_fails_with_a_clear_message(tmp_path):

@@ -101,26 +101,28 @@ _lib: Optional[ctypes.CDLL] = None
 _lib_lock = threading.Lock()
 
 
-def _candidate_paths() -> List[str]:
+def _candidate_paths(name: str = _LIBRARY_NAME, variable: str = "TEXTRNN_LIBRARY") -> List[str]:
     candidates: List[str] = []
-    env = os.environ.get("TEXTRNN_LIBRARY")
+    env = os.environ.get(variable)
     if env:
         candidates.append(env)
     here = Path(__file__).resolve().parent
-    candidates.append(str(here / _LIBRARY_NAME))
+    candidates.append(str(here / name))
     # bindings/python/textrnn/__init__.py -> the repository root is three levels up.
     for parent in list(here.parents)[:4]:
         if (parent / "Package.swift").is_file():
-            candidates.append(str(parent / ".build" / "release" / _LIBRARY_NAME))
-            candidates.append(str(parent / ".build" / "debug" / _LIBRARY_NAME))
+            candidates.append(str(parent / ".build" / "release" / name))
+            candidates.append(str(parent / ".build" / "debug" / name))
             break
     return candidates
 
 
-def _find_library() -> ctypes.CDLL:
-    env = os.environ.get("TEXTRNN_LIBRARY")
+def _open_library(name: str, variable: str) -> ctypes.CDLL:
+    """The first of `variable` (a file path), `name` next to this package, the source tree's
+    .build and the system loader that loads."""
+    env = os.environ.get(variable)
     errors: List[str] = []
-    for path in _candidate_paths():
+    for path in _candidate_paths(name, variable):
         if os.path.isfile(path):
             try:
                 return ctypes.CDLL(path)
@@ -129,17 +131,20 @@ def _find_library() -> ctypes.CDLL:
                 if env and path == env:
                     break
         elif env and path == env:
-            raise OSError(f"TEXTRNN_LIBRARY={env}: no such file")
+            raise OSError(f"{variable}={env}: no such file")
     if not env:
         try:
-            return ctypes.CDLL(_LIBRARY_NAME)
+            return ctypes.CDLL(name)
         except OSError as error:
-            errors.append(f"{_LIBRARY_NAME}: {error}")
+            errors.append(f"{name}: {error}")
     raise OSError(
-        "cannot load libtextrnn: " + "; ".join(errors or ["not found"]) + " (install the package with"
-        " `pip install ./bindings/python`, build the library with `swift build -c release --product"
-        " textrnn`, or set TEXTRNN_LIBRARY; at run time it needs libjson-c: apt-get install libjson-c5)"
+        f"cannot load {name}: " + "; ".join(errors or ["not found"]) + " (install the textrnn wheel,"
+        f" build it from source with `swift build -c release`, or set {variable})"
     )
+
+
+def _find_library() -> ctypes.CDLL:
+    return _open_library(_LIBRARY_NAME, "TEXTRNN_LIBRARY")
 
 
 _size_t = ctypes.c_size_t
@@ -513,3 +518,23 @@ def load_from_memory(manifest_json: bytes, weights: bytes) -> Model:
         )
     )
     return Model(handle.value, "<memory>")
+
+
+# ---- Training (textrnn.trainer, textrnn.sklearn) ------------------------------------------------
+# Loaded on first use: `import textrnn` loads neither the trainer library nor scikit-learn.
+_LAZY = {
+    "train": "trainer",
+    "hyperparameters": "trainer",
+    "ProgressEvent": "trainer",
+    "TrainingError": "trainer",
+    "TextRNNClassifier": "sklearn",
+}
+__all__ += list(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
