@@ -17,21 +17,21 @@ struct QuantizeCommand: ParsableCommand {
     @Argument(help: "The float bundle directory.") var bundle: String
     @Option(help: "Where to write the int8 bundle (a directory, conventionally NAME.textrnn).") var output: String
     @Option(help: "Labelled data to compare the int8 model with the float model on.") var validation: String?
-    @Option(help: "Worker threads for the comparison.") var threads: Int = 2
+    @OptionGroup var threads: ThreadsOption
     @Flag(help: "Print the result as JSON.") var json = false
     @OptionGroup var dataOptions: DataOptions
 
     func run() throws {
+        do { try OutputCheck.bundle(output) } catch { throw failure(error.message) }
         var dataset: LabelledDataset? = nil
         if let validation {
-            let model: Model
-            do { model = try Model(bundlePath: bundle) } catch { throw CLIError("\(error)") }
+            let model = try loadModel(bundle)
             dataset = try DatasetLoader.load(validation, options: try dataOptions.datasetOptions(), labelMap: LabelMap(names: model.labels))
         }
         let result: BundleQuantizer.Result
         do {
-            result = try BundleQuantizer.quantize(bundle: bundle, output: output, validation: dataset, validationName: validation, threads: max(1, threads))
-        } catch { throw CLIError("\(error)") }
+            result = try BundleQuantizer.quantize(bundle: bundle, output: output, validation: dataset, validationName: validation, threads: threads.workers)
+        } catch let error as TextRNNError { throw failure(error.message) }
         let ratio = Double(result.int8WeightBytes) / Double(max(result.floatWeightBytes, 1))
         if json {
             var fields = [

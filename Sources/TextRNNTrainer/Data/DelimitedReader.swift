@@ -116,16 +116,21 @@ enum DelimitedReader {
                 // The header: its problems are fatal even when skipping bad rows.
                 if let failure { throw failure }
                 var names: [String] = []
-                for field in fields {
-                    switch decode(field, buffer, options.encoding, file: file, scratch: &scratch, what: "header") {
-                    case .success(let name): names.append(name)
-                    case .failure(let error): throw error
+                if options.header {
+                    for field in fields {
+                        switch decode(field, buffer, options.encoding, file: file, scratch: &scratch, what: "header") {
+                        case .success(let name): names.append(name)
+                        case .failure(let error): throw error
+                        }
                     }
+                } else {
+                    names = fields.indices.map { String($0 + 1) }  // columns by number, from 1
                 }
                 func column(_ name: String) throws -> Int {
                     guard let index = names.firstIndex(of: name) else {
                         let list = names.map { "\"\($0)\"" }.joined(separator: ", ")
-                        throw DataError(file: file, line: recordLine, reason: "no column \"\(name)\" in the header (columns: \(list))")
+                        let source = options.header ? "in the header" : "(no header: columns are numbered)"
+                        throw DataError(file: file, line: recordLine, reason: "no column \"\(name)\" \(source) (columns: \(list))")
                     }
                     return index
                 }
@@ -135,7 +140,7 @@ enum DelimitedReader {
                 textColumns = try options.textColumns.map(column)
                 labelColumn = try column(options.labelColumn)
                 columnCount = names.count
-                continue
+                if options.header { continue }
             }
 
             if let failure {
