@@ -3,7 +3,7 @@ import Foundation
 /// What went wrong reading a `--config` file, said in its own terms: which key, what was
 /// expected and what was found, or where the JSON stops being JSON; never Swift's type names.
 enum ConfigErrorText {
-    static func describe(_ error: any Error) -> String {
+    static func describe(_ error: any Error, json: Data) -> String {
         guard let decoding = error as? DecodingError else { return "invalid config: \(error.localizedDescription)" }
         switch decoding {
         case .typeMismatch(let type, let context):
@@ -14,9 +14,11 @@ enum ConfigErrorText {
             return "\(key(context, appending: missing)): missing"
         case .dataCorrupted(let context):
             if context.codingPath.isEmpty {
-                return "not valid JSON: \(position(context))"
+                return "not valid JSON: \(syntaxError(json))"
             }
-            return "\(key(context)): invalid value (\(context.debugDescription.replacingOccurrences(of: "Cannot initialize ", with: "not a valid ")))"
+            // "Cannot initialize Cell from invalid String value lstmx": the value, not the type.
+            let value = context.debugDescription.range(of: "value ").map { " \"\(context.debugDescription[$0.upperBound...])\"" } ?? ""
+            return "\(key(context)): invalid value\(value)"
         @unknown default:
             return "invalid config"
         }
@@ -54,10 +56,20 @@ enum ConfigErrorText {
         return String(rest[..<end])
     }
 
-    /// Where the parser stopped: Foundation's "around line L, column C" when it says so.
-    private static func position(_ context: DecodingError.Context) -> String {
-        let detail = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
-            ?? context.underlyingError.map { "\($0)" } ?? context.debugDescription
-        return detail
+    /// Foundation's complaint with its character offset turned into "line L, column C".
+    private static func syntaxError(_ json: Data) -> String {
+        do { _ = try JSONSerialization.jsonObject(with: json, options: [.fragmentsAllowed]) } catch {
+            var detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)"
+            if let range = detail.range(of: "around character "),
+               let offset = Int(detail[range.upperBound...].prefix { $0.isNumber }) {
+                let before = json.prefix(offset)
+                let line = before.reduce(1) { $0 + ($1 == 0x0A ? 1 : 0) }
+                let column = offset - (before.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0) + 1
+                detail = String(detail[..<range.lowerBound]).trimmingCharacters(in: .whitespaces).lowercased()
+                    + " at line \(line), column \(column)"
+            }
+            return detail
+        }
+        return "unexpected structure"
     }
 }

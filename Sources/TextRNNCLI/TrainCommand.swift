@@ -55,7 +55,7 @@ struct HyperparameterOptions: ParsableArguments {
             guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("\(path): cannot read config file") }
             do { config = try JSONDecoder().decode(TrainingConfig.self, from: data) } catch let error as TrainingError {
                 throw ValidationError("\(path): \(error.description)")
-            } catch { throw ValidationError("\(path): \(ConfigErrorText.describe(error))") }
+            } catch { throw ValidationError("\(path): \(ConfigErrorText.describe(error, json: data))") }
         }
         func sizes(_ text: String, _ flag: String) throws -> [Int] {
             if text.isEmpty || text == "none" { return [] }
@@ -154,6 +154,13 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var hyperparameters: HyperparameterOptions
     @OptionGroup var data: DataOptions
 
+    func validate() throws {
+        if let autotune, parseDuration(autotune) == nil {
+            throw ValidationError("--autotune: expected a duration such as 300s, 5m or 1h, not \"\(autotune)\"")
+        }
+        if let autotuneTrials, autotuneTrials < 1 { throw ValidationError("--autotune-trials must be at least 1") }
+    }
+
     func run() throws {
         try checkOutputs()
         var config = try hyperparameters.resolve()
@@ -178,12 +185,7 @@ struct TrainCommand: ParsableCommand {
         let encodedValidation: EncodedDataset?
         if autotune != nil || autotuneTrials != nil {
             guard let validationSet else { throw ValidationError("--autotune needs validation data: --validation FILE or --validation-split above 0") }
-            var budget: Double? = nil
-            if let autotune {
-                guard let seconds = parseDuration(autotune) else { throw ValidationError("--autotune: expected a duration such as 300s, 5m or 1h, not \"\(autotune)\"") }
-                budget = seconds
-            }
-            if let autotuneTrials, autotuneTrials < 1 { throw ValidationError("--autotune-trials must be at least 1") }
+            let budget = autotune.flatMap(parseDuration)  // checked by validate()
             signal(SIGINT) { _ in interruptRequested = 1 }
             let search = RecipeSearch(base: config, budget: budget, trials: autotuneTrials)
             let (best, trials) = try search.run(

@@ -65,10 +65,10 @@ public enum AtomicFile {
         while written < bytes.count {
             let count = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + written, $0.count - written) }
             if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { throw ioError(path, "write failed") }
+            guard count > 0 else { throw ioError(path, "cannot write") }
             written += count
         }
-        guard fsync(descriptor) == 0 else { throw ioError(path, "fsync failed") }
+        guard fsync(descriptor) == 0 else { throw ioError(path, "cannot write (fsync)") }
     }
 
     static func ioError(_ path: String, _ what: String) -> TextRNNError {

@@ -55,9 +55,9 @@ public enum OutputCheck {
     private static func writableDirectory(_ directory: String, for path: String) throws(TextRNNError) {
         var info = stat()
         guard stat(directory, &info) == 0 else {
-            throw TextRNNError(.io, "\(path): directory \(directory) does not exist")
+            throw TextRNNError(.io, "\(path): cannot write in \(directory): no such directory")
         }
-        guard info.st_mode & S_IFMT == S_IFDIR else { throw TextRNNError(.io, "\(path): \(directory) is not a directory") }
+        guard info.st_mode & S_IFMT == S_IFDIR else { throw TextRNNError(.io, "\(path): cannot write in \(directory): not a directory") }
         guard let (probe, descriptor) = AtomicFile.makeUnique("\(directory)/.textrnn-write-test-", directory: false) else {
             throw TextRNNError(.io, "\(path): cannot write in \(directory): \(String(cString: strerror(errno)))")
         }

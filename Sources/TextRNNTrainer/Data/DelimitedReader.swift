@@ -85,10 +85,17 @@ enum DelimitedReader {
                     if byte == cr, position + 1 < count, buffer[position + 1] == lf {
                         position += 2; line += 1; break record
                     }
-                    failure = DataError(
-                        file: file, line: line,
-                        reason: "unexpected character after the closing quote of field \(fields.count) "
-                            + "(a quote inside a quoted field must be doubled)")
+                    // A quote that spans lines and then meets text was most likely never meant
+                    // to close there: the fault is where it opened.
+                    failure = line == openLine
+                        ? DataError(
+                            file: file, line: line,
+                            reason: "unexpected character after the closing quote of field \(fields.count) "
+                                + "(a quote inside a quoted field must be doubled)")
+                        : DataError(
+                            file: file, line: openLine,
+                            reason: "unterminated quoted field: the quote opened here runs to line \(line), where a quote "
+                                + "is followed by other text (a quote inside a quoted field must be doubled)")
                     // Resynchronize at the next line end.
                     while position < count && buffer[position] != lf { position += 1 }
                     if position < count { position += 1; line += 1 }

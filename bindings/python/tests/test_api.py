@@ -89,11 +89,11 @@ def test_top_k(model):
     assert model.top_k("t2 t9 t20", 1)[0] == model.predict("t2 t9 t20")
 
 
-def test_top_k_zero_is_an_error(model):
-    with pytest.raises(textrnn.TextRNNError) as info:
-        model.top_k("t2", 0)
-    assert info.value.status == textrnn.ERROR_INVALID_ARGUMENT
-    assert "k is 0" in info.value.message
+def test_top_k_below_one_is_a_value_error_whatever_the_value(model):
+    # One rule (the module docstring): a bad argument is a ValueError, 0 and -1 alike.
+    for k in (0, -1):
+        with pytest.raises(ValueError, match="k must be >= 1"):
+            model.top_k("t2", k)
 
 
 def test_tokenize(model):
