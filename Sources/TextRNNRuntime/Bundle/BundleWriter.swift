@@ -130,6 +130,7 @@ public enum BundleWriter {
         let target = OutputCheck.trimmed(path)
         try OutputCheck.bundle(target)
         let temporary = try uniqueDirectory(beside: target, "tmp")
+        chmod(temporary, 0o755)  // mkdtemp makes it private; a bundle is as readable as a file
         do throws(TextRNNError) {
             try AtomicFile.create(weights, at: temporary + "/" + Manifest.defaultWeightsFileName)
             try AtomicFile.create(manifest, at: temporary + "/" + Manifest.manifestFileName)
