@@ -25,7 +25,7 @@ struct EvaluateCommand: ParsableCommand {
         }
         let probabilities = try model.probabilities(for: dataset.texts, threads: threads.workers)
         let width = model.labelCount
-        var result: JSONText
+        var result: JSONValue
         if model.manifest.output == .multiLabelSigmoid {
             let predicted = (0..<dataset.count).map { row in (0..<width).filter { probabilities[row * width + $0] >= threshold.threshold } }
             let metrics = MultiLabelMetrics(trueSets: dataset.labelSets, predictedSets: predicted, labels: model.labels)
@@ -39,7 +39,7 @@ struct EvaluateCommand: ParsableCommand {
             guard json else { return print(metrics.report(digits: 4)) }
             result = metrics.json
         }
-        if case .object(let members) = result { result = .object(members + [("skipped_rows", .integer(dataset.skippedRows))]) }
+        if case .object(let members) = result { result = .object(members + [("skipped_rows", .int(dataset.skippedRows))]) }
         print(result.rendered(indent: 2))
     }
 }

@@ -34,18 +34,18 @@ struct QuantizeCommand: ParsableCommand {
         } catch let error as TextRNNError { throw failure(error.message) }
         let ratio = Double(result.int8WeightBytes) / Double(max(result.floatWeightBytes, 1))
         if json {
-            var fields = [
-                "\"output\": \"\(output)\"", "\"float_weights_bytes\": \(result.floatWeightBytes)",
-                "\"int8_weights_bytes\": \(result.int8WeightBytes)", "\"size_ratio\": \(ratio)",
+            var fields: [(String, JSONValue)] = [
+                ("output", .string(output)), ("float_weights_bytes", .int(result.floatWeightBytes)),
+                ("int8_weights_bytes", .int(result.int8WeightBytes)), ("size_ratio", .double(ratio)),
             ]
             if let a = result.agreement {
                 fields += [
-                    "\"rows\": \(a.rows)", "\"float_accuracy\": \(a.floatAccuracy)", "\"int8_accuracy\": \(a.int8Accuracy)",
-                    "\"label_agreement\": \(a.labelAgreement)", "\"max_probability_difference\": \(a.maxProbabilityDifference)",
-                    "\"mean_probability_difference\": \(a.meanProbabilityDifference)",
+                    ("rows", .int(a.rows)), ("float_accuracy", .double(a.floatAccuracy)), ("int8_accuracy", .double(a.int8Accuracy)),
+                    ("label_agreement", .double(a.labelAgreement)), ("max_probability_difference", .double(a.maxProbabilityDifference)),
+                    ("mean_probability_difference", .double(a.meanProbabilityDifference)),
                 ]
             }
-            print("{" + fields.joined(separator: ", ") + "}")
+            print(JSONValue.object(fields).rendered(indent: 2))
         } else {
             print(String(format: "wrote %@: weights %d bytes (%.1f%% of %d)", output, result.int8WeightBytes, 100 * ratio, result.floatWeightBytes))
             if let a = result.agreement {
