@@ -44,5 +44,5 @@ for line in open("out/reviews.txt", encoding="utf-8"):
 print("top-2:", model.top_k("An instant classic.", 2))
 PY
 echo "== explain: each word's contribution to the predicted label (occlusion)"
-bin/textrnn explain "$BUNDLE" --top 5 "The acting is wonderful but the ending is weak and boring."
+bin/textrnn explain "$BUNDLE" --top-k 5 "The acting is wonderful but the ending is weak and boring."
 echo "== done: bundle $BUNDLE, report out/imdb-report.html"

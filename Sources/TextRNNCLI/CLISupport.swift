@@ -29,7 +29,7 @@ func writeOut(_ text: inout String) {
 
 enum JSONLine {
     /// A JSON string literal.
-    static func string(_ value: String) -> String { JSONText.quote(value) }
+    static func string(_ value: String) -> String { JSONValue.quote(value) }
 
     /// A float32 as the shortest decimal that reads back to the same float32 (Swift's
     /// description), or null when not finite (JSON has no NaN or infinity).

@@ -11,30 +11,34 @@ struct EvaluateCommand: ParsableCommand {
         discussion: "Predictions come from the runtime, exactly as textrnn predict and libtextrnn.so compute them.")
 
     @Argument(help: "The bundle directory.") var bundle: String
-    @Argument(help: "Labelled data (CSV, TSV, JSON Lines, fastText lines or a folder per class).") var data: String
+    @Argument(help: "Labelled data (CSV, TSV, JSON Lines, fastText lines or a folder per class; .gz, or - for standard input).") var data: String
     @Flag(help: "Print the metrics as JSON.") var json = false
-    @Option(help: "Worker threads.") var threads: Int = 2
+    @OptionGroup var threshold: ThresholdOption
+    @OptionGroup var threads: ThreadsOption
     @OptionGroup var dataOptions: DataOptions
 
     func run() throws {
-        let model: Model
-        do { model = try Model(bundlePath: bundle) } catch { throw CLIError("\(error)") }
+        let model = try loadModel(bundle)
         let dataset = try DatasetLoader.load(data, options: try dataOptions.datasetOptions(), labelMap: LabelMap(names: model.labels))
-        let probabilities = try model.probabilities(for: dataset.texts, threads: max(1, threads))
+        if dataset.skippedRows > 0 {
+            printError("\(data): skipped \(dataset.skippedRows) bad rows (first: \(dataset.skipped.first!))")
+        }
+        let probabilities = try model.probabilities(for: dataset.texts, threads: threads.workers)
         let width = model.labelCount
+        var result: JSONValue
         if model.manifest.output == .multiLabelSigmoid {
-            let predicted = (0..<dataset.count).map { row in LabelOrder.chosen(probabilities[(row * width)..<((row + 1) * width)]) }
+            let predicted = (0..<dataset.count).map { row in LabelOrder.chosen(probabilities[(row * width)..<((row + 1) * width)], threshold: threshold.threshold) }
             let metrics = MultiLabelMetrics(trueSets: dataset.labelSets, predictedSets: predicted, labels: model.labels)
-            print(json ? metrics.jsonString() : metrics.report(digits: 4))
+            guard json else { return print(metrics.report(digits: 4)) }
+            result = metrics.json
         } else {
             let predicted = (0..<dataset.count).map { row in LabelOrder.top(probabilities[(row * width)..<((row + 1) * width)]) }
             let metrics = ClassificationMetrics(trueLabels: dataset.labels, predictedLabels: predicted, labels: model.labels)
-            if json {
-                print(metrics.jsonString())
-            } else {
-                print(metrics.report(digits: 4))
-            }
+            guard json else { return print(metrics.report(digits: 4)) }
+            result = metrics.json
         }
+        if case .object(let members) = result { result = .object(members + [("skipped_rows", .int(dataset.skippedRows))]) }
+        print(result.rendered(indent: 2))
     }
 }
 

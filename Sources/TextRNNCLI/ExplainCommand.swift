@@ -14,7 +14,7 @@ struct ExplainCommand: ParsableCommand {
             off by truncation to the sequence length are "unseen" and contribute 0.
             Texts come from the arguments, else one per line of standard input.
               text  the label and its probability, the text with words highlighted (green toward \
-            the label, red away, brighter = stronger; unseen words dimmed), and the --top \
+            the label, red away, brighter = stronger; unseen words dimmed), and the --top-k \
             strongest words. No colour when stdout is not a terminal, NO_COLOR is set, or \
             --color never.
               json  one object per text: {"label", "probability", "words": [{"word", "offset", \
@@ -32,27 +32,36 @@ struct ExplainCommand: ParsableCommand {
     @Argument(help: "Texts to explain; none reads one text per line from standard input.")
     var texts: [String] = []
 
-    @Option(help: "Output format: text or json.")
-    var format: Format = .text
+    @Flag(help: "One JSON object per text instead of highlighted text.")
+    var json = false
+
+    /// Before docs/cli.md: --format text|json.
+    @Option(name: .customLong("format"), help: .hidden)
+    var legacyFormat: Format?
 
     @Option(help: "Explain this label (default: the most probable one).")
     var label: String?
 
-    @Option(help: "How many of the strongest words to list.")
-    var top: Int = 5
+    @Option(name: .customLong("top-k"), help: "How many of the strongest words to list.")
+    var topK: Int = 5
 
-    @Option(help: "Occlusion: oov (default) or padding.")
+    /// Before docs/cli.md: --top.
+    @Option(name: .customLong("top"), help: .hidden)
+    var legacyTop: Int?
+
+    @Option(help: "Occlusion: oov or padding.")
     var occlusion: Occlusion = .oov
 
     @Option(help: "Colour the text output: auto, always or never.")
     var color: Color = .auto
 
-    @Option(help: "Worker threads (0 = one per CPU).")
-    var threads: Int = 0
+    @OptionGroup var threads: ThreadsOption
+
+    var format: Format { json ? .json : legacyFormat ?? .text }
+    var top: Int { legacyTop ?? topK }
 
     func validate() throws {
-        if top < 0 { throw ValidationError("--top must be 0 or more") }
-        if threads < 0 { throw ValidationError("--threads must be 0 or more") }
+        if top < 0 { throw ValidationError("--top-k must be 0 or more") }
     }
 
     func run() throws {
@@ -70,7 +79,7 @@ struct ExplainCommand: ParsableCommand {
             let explanation: Explanation
             do {
                 explanation = try text.withUnsafeBufferPointer { bytes throws(TextRNNError) in
-                    try model.explain(text: bytes, label: labelIndex, occlusion: occlusion, threads: threads)
+                    try model.explain(text: bytes, label: labelIndex, occlusion: occlusion, threads: threads.threads)
                 }
             } catch {
                 throw failure("\(source): \(error.message)")

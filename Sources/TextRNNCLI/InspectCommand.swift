@@ -11,7 +11,7 @@ struct InspectCommand: ParsableCommand {
     @Argument(help: "The bundle directory (NAME.textrnn) or its manifest.json.")
     var bundle: String
 
-    @Flag(help: "Print the summary as JSON.")
+    @Flag(help: "Print the summary as JSON (the training record as stored in the manifest).")
     var json = false
 
     func run() throws {
@@ -99,7 +99,8 @@ struct BundleSummary {
         default:
             var result = ""
             for character in className {
-                if character.isUppercase && !result.isEmpty { result += "_" }
+                // "1D" stays one word: Keras names GlobalMaxPooling1D global_max_pooling1d.
+                if character.isUppercase && !result.isEmpty && !(result.last?.isNumber ?? false) { result += "_" }
                 result += character.lowercased()
             }
             return result
@@ -175,13 +176,10 @@ struct BundleSummary {
         out += "Vocabulary: \(vocabulary.count.grouped) entries (id 0 = padding, id \(vocabulary.oovID) = \(vocabulary.token(Int(vocabulary.oovID)))\(start)); embedding rows: \(model.embeddingRows.grouped)\n"
         let text = manifest.text
         out += "Text pipeline: standardize=\(text.standardize.rawValue), replace_html_breaks=\(text.replaceHTMLBreaks), split=\(text.split.rawValue)\(text.startToken.map { ", start_token=\($0)" } ?? ""), ngrams=\(text.ngrams), sequence_length=\(text.sequenceLength.map(String.init) ?? "none"), padding=\(text.padding.rawValue), truncating=\(text.truncating.rawValue)\n"
-        let mix = dtypeMix.map { "\($0.tensors) \($0.dtype.rawValue) tensors (\(byteText($0.bytes)))" }.joined(separator: ", ")
+        let mix = dtypeMix.map { "\($0.tensors) \($0.dtype.rawValue) tensors (\(byteText($0.bytes, exact: false)))" }.joined(separator: ", ")
         out += "Weights: \(manifest.weightsFile), \(byteText(manifest.weightsLength)), CRC-32 \(hex(manifest.weightsCRC32)); \(mix)\n"
         if let training = manifest.training {
-            out += "Training:\n"
-            for line in training.serialized().split(separator: "\n", omittingEmptySubsequences: false) where !line.isEmpty {
-                out += "  " + line + "\n"
-            }
+            out += "Training:\n" + TrainingSummary.text(training)
         } else {
             out += "Training: (none recorded)\n"
         }

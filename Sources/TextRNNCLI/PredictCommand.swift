@@ -11,9 +11,10 @@ struct PredictCommand: ParsableCommand {
             Reads one text per line (a trailing CR is dropped; any bytes are accepted, invalid \
             UTF-8 included) and writes one line per text, in input order:
               json  {"label": L, "probability": P, "probabilities": {label: p, ...}}
-                    multi-label models add "labels": the labels with p >= 0.5;
+                    multi-label models add "labels": the labels with p >= --threshold;
                     --top-k adds "top_k": [{"label": L, "probability": P}, ...]
-              tsv   LABEL<TAB>PROBABILITY (with --top-k: K label/probability pairs)
+              tsv   LABEL<TAB>PROBABILITY (with --top-k: K label/probability pairs;
+                    multi-label models: one pair per label with p >= --threshold)
             Probabilities are float32, printed so that they read back exactly. On a failing line \
             the command prints the results before it, reports "textrnn: FILE:LINE: reason" on \
             stderr and exits with status 1.
@@ -30,18 +31,27 @@ struct PredictCommand: ParsableCommand {
     @Argument(help: "Input file, one text per line; '-' or nothing reads standard input.")
     var file: String = "-"
 
-    @Option(help: "Output format: json or tsv.")
-    var format: Format = .json
+    @Flag(help: "One JSON object per line (the default).")
+    var json = false
 
-    @Option(name: .customLong("top-k"), help: "Also give the K most probable labels.")
+    @Flag(help: "Tab-separated lines instead of JSON.")
+    var tsv = false
+
+    /// Before docs/cli.md: --format json|tsv.
+    @Option(name: .customLong("format"), help: .hidden)
+    var legacyFormat: Format?
+
+    @Option(name: .customLong("top-k"), help: "Also give the K most probable labels (default: none).")
     var topK: Int?
 
-    @Option(help: "Worker threads (0 = one per CPU).")
-    var threads: Int = 1
+    @OptionGroup var threshold: ThresholdOption
+    @OptionGroup var threads: ThreadsOption
+
+    var format: Format { tsv ? .tsv : legacyFormat ?? .json }
 
     func validate() throws {
         if let topK, topK < 1 { throw ValidationError("--top-k must be at least 1") }
-        if threads < 0 { throw ValidationError("--threads must be 0 or more") }
+        if json && tsv { throw ValidationError("--json and --tsv exclude each other") }
     }
 
     func run() throws {
@@ -58,9 +68,10 @@ struct PredictCommand: ParsableCommand {
         }
         defer { if input != stdin { fclose(input) } }
 
-        let workers = threads == 0 ? onlineProcessors() : threads
+        // Typed lines get their answer at once; batches are for files and pipes.
+        let workers = isatty(fileno(input)) != 0 ? 1 : threads.workers
         let batchSize = workers == 1 ? 1 : workers * 32
-        let formatter = ResultFormatter(model: model, format: format, topK: topK)
+        let formatter = ResultFormatter(model: model, format: format, topK: topK, threshold: threshold.threshold)
         let scratches = (0..<workers).map { _ in PredictionScratch() }
 
         var lines: [[UInt8]] = []
@@ -115,8 +126,10 @@ struct ResultFormatter {
     let output: Manifest.OutputKind
     let format: PredictCommand.Format
     let topK: Int?
+    let threshold: Float
 
-    init(model: Model, format: PredictCommand.Format, topK: Int?) {
+    init(model: Model, format: PredictCommand.Format, topK: Int?, threshold: Float) {
+        self.threshold = threshold
         labels = model.labels
         quotedLabels = model.labels.map(JSONLine.string)
         output = model.manifest.output
@@ -128,13 +141,18 @@ struct ResultFormatter {
         let ranked = LabelOrder.ranked(probabilities)
         let best = ranked[0]
         switch format {
+        case .tsv where output == .multiLabelSigmoid && topK == nil:
+            // The predicted label set: LABEL<TAB>P for each, most probable first.
+            let chosen = Set(LabelOrder.chosen(probabilities, threshold: threshold))
+            let shown = ranked.filter(chosen.contains)
+            line += shown.map { "\(labels[$0])\t\(JSONLine.number(probabilities[$0]))" }.joined(separator: "\t")
         case .tsv:
             let shown = ranked.prefix(topK ?? 1)
             line += shown.map { "\(labels[$0])\t\(JSONLine.number(probabilities[$0]))" }.joined(separator: "\t")
         case .json:
             line += "{\"label\": \(quotedLabels[best]), \"probability\": \(JSONLine.number(probabilities[best]))"
             if output == .multiLabelSigmoid {
-                let chosen = LabelOrder.chosen(probabilities)
+                let chosen = LabelOrder.chosen(probabilities, threshold: threshold)
                 line += ", \"labels\": [" + chosen.map { quotedLabels[$0] }.joined(separator: ", ") + "]"
             }
             line += ", \"probabilities\": {"

@@ -17,35 +17,35 @@ struct QuantizeCommand: ParsableCommand {
     @Argument(help: "The float bundle directory.") var bundle: String
     @Option(help: "Where to write the int8 bundle (a directory, conventionally NAME.textrnn).") var output: String
     @Option(help: "Labelled data to compare the int8 model with the float model on.") var validation: String?
-    @Option(help: "Worker threads for the comparison.") var threads: Int = 2
+    @OptionGroup var threads: ThreadsOption
     @Flag(help: "Print the result as JSON.") var json = false
     @OptionGroup var dataOptions: DataOptions
 
     func run() throws {
+        do { try OutputCheck.bundle(output) } catch { throw failure(error.message) }
         var dataset: LabelledDataset? = nil
         if let validation {
-            let model: Model
-            do { model = try Model(bundlePath: bundle) } catch { throw CLIError("\(error)") }
+            let model = try loadModel(bundle)
             dataset = try DatasetLoader.load(validation, options: try dataOptions.datasetOptions(), labelMap: LabelMap(names: model.labels))
         }
         let result: BundleQuantizer.Result
         do {
-            result = try BundleQuantizer.quantize(bundle: bundle, output: output, validation: dataset, validationName: validation, threads: max(1, threads))
-        } catch { throw CLIError("\(error)") }
+            result = try BundleQuantizer.quantize(bundle: bundle, output: output, validation: dataset, validationName: validation, threads: threads.workers)
+        } catch let error as TextRNNError { throw failure(error.message) }
         let ratio = Double(result.int8WeightBytes) / Double(max(result.floatWeightBytes, 1))
         if json {
-            var fields = [
-                "\"output\": \"\(output)\"", "\"float_weights_bytes\": \(result.floatWeightBytes)",
-                "\"int8_weights_bytes\": \(result.int8WeightBytes)", "\"size_ratio\": \(ratio)",
+            var fields: [(String, JSONValue)] = [
+                ("output", .string(output)), ("float_weights_bytes", .int(result.floatWeightBytes)),
+                ("int8_weights_bytes", .int(result.int8WeightBytes)), ("size_ratio", .double(ratio)),
             ]
             if let a = result.agreement {
                 fields += [
-                    "\"rows\": \(a.rows)", "\"float_accuracy\": \(a.floatAccuracy)", "\"int8_accuracy\": \(a.int8Accuracy)",
-                    "\"label_agreement\": \(a.labelAgreement)", "\"max_probability_difference\": \(a.maxProbabilityDifference)",
-                    "\"mean_probability_difference\": \(a.meanProbabilityDifference)",
+                    ("rows", .int(a.rows)), ("float_accuracy", .double(a.floatAccuracy)), ("int8_accuracy", .double(a.int8Accuracy)),
+                    ("label_agreement", .double(a.labelAgreement)), ("max_probability_difference", .double(a.maxProbabilityDifference)),
+                    ("mean_probability_difference", .double(a.meanProbabilityDifference)),
                 ]
             }
-            print("{" + fields.joined(separator: ", ") + "}")
+            print(JSONValue.object(fields).rendered(indent: 2))
         } else {
             print(String(format: "wrote %@: weights %d bytes (%.1f%% of %d)", output, result.int8WeightBytes, 100 * ratio, result.floatWeightBytes))
             if let a = result.agreement {

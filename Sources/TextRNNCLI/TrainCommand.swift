@@ -55,7 +55,7 @@ struct HyperparameterOptions: ParsableArguments {
             guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("\(path): cannot read config file") }
             do { config = try JSONDecoder().decode(TrainingConfig.self, from: data) } catch let error as TrainingError {
                 throw ValidationError("\(path): \(error.description)")
-            } catch { throw ValidationError("\(path): invalid config: \(error)") }
+            } catch { throw ValidationError("\(path): \(ConfigErrorText.describe(error, json: data))") }
         }
         func sizes(_ text: String, _ flag: String) throws -> [Int] {
             if text.isEmpty || text == "none" { return [] }
@@ -118,6 +118,8 @@ struct HyperparameterOptions: ParsableArguments {
     }
 }
 
+extension ProgressReporter.Level: ExpressibleByArgument {}
+
 /// Set by the SIGINT handler; the training loop checks it between batches.
 nonisolated(unsafe) var interruptRequested: sig_atomic_t = 0
 
@@ -131,21 +133,31 @@ struct TrainCommand: ParsableCommand {
             every epoch to BUNDLE.checkpoint; --resume continues from it. Ctrl-C saves a checkpoint and exits.
             """)
 
-    @Option(help: "Training data: CSV, TSV, JSON Lines, fastText lines or a folder per class.") var train: String
+    @Option(help: "Training data: CSV, TSV, JSON Lines, fastText lines or a folder per class; NAME.gz is decompressed; - reads CSV (or --data-format) from standard input.") var train: String
     @Option(help: "Validation data (default: a stratified --validation-split of the training data).") var validation: String?
     @Option(help: "Where to write the bundle (a directory, conventionally NAME.textrnn).") var output: String
-    @Option(help: "Also write a self-contained HTML report (learning curves, confusion matrix).") var report: String?
+    @Option(help: "Also write a self-contained HTML report (learning curves, confusion matrix) to this file (default: none).") var report: String?
     @Flag(help: "Continue from OUTPUT.checkpoint if it exists.") var resume = false
-    @Flag(help: "Only print the final summary.") var quiet = false
+    @Option(help: "Progress on standard error: bar (live on a terminal, plain lines when redirected), epochs (one line per epoch) or quiet.")
+    var progress: ProgressReporter.Level = .bar
+    @Flag(help: "Only print the final summary (= --progress quiet).") var quiet = false
     @Flag(help: "Write int8 weights (as textrnn quantize), compared with the float model on the validation data.") var quantize = false
-    @Option(help: "Search the recipe space on the validation data for this long (300s, 5m, 1h) and keep the best model.") var autotune: String?
-    @Option(name: .customLong("autotune-trials"), help: "Search exactly this many recipes instead (deterministic).") var autotuneTrials: Int?
+    @Option(help: "Search the recipe space on the validation data for this long (300s, 5m, 1h) and keep the best model (default: no search).") var autotune: String?
+    @Option(name: .customLong("autotune-trials"), help: "Search exactly this many recipes instead (deterministic; default: no search).") var autotuneTrials: Int?
     @OptionGroup var hyperparameters: HyperparameterOptions
     @OptionGroup var data: DataOptions
 
+    func validate() throws {
+        if let autotune, parseDuration(autotune) == nil {
+            throw ValidationError("--autotune: expected a duration such as 300s, 5m or 1h, not \"\(autotune)\"")
+        }
+        if let autotuneTrials, autotuneTrials < 1 { throw ValidationError("--autotune-trials must be at least 1") }
+    }
+
     func run() throws {
+        try checkOutputs()
         var config = try hyperparameters.resolve()
-        let progress = ProgressReporter(quiet: quiet)
+        let progress = ProgressReporter(level: quiet ? .quiet : self.progress)
         let options = try data.datasetOptions()
         let loadedTrain = try DatasetLoader.load(train, options: options)
         if loadedTrain.skippedRows > 0 { progress.message("\(train): skipped \(loadedTrain.skippedRows) bad rows (first: \(loadedTrain.skipped.first!))") }
@@ -159,12 +171,7 @@ struct TrainCommand: ParsableCommand {
         let encodedValidation: EncodedDataset?
         if autotune != nil || autotuneTrials != nil {
             guard let validationSet else { throw ValidationError("--autotune needs validation data: --validation FILE or --validation-split above 0") }
-            var budget: Double? = nil
-            if let autotune {
-                guard let seconds = parseDuration(autotune) else { throw ValidationError("--autotune: expected a duration such as 300s, 5m or 1h, not \"\(autotune)\"") }
-                budget = seconds
-            }
-            if let autotuneTrials, autotuneTrials < 1 { throw ValidationError("--autotune-trials must be at least 1") }
+            let budget = autotune.flatMap(parseDuration)  // checked by validate()
             signal(SIGINT) { _ in interruptRequested = 1 }
             let search = RecipeSearch(base: config, budget: budget, trials: autotuneTrials)
             let (best, trials) = try search.run(
@@ -209,6 +216,16 @@ struct TrainCommand: ParsableCommand {
             ).write(to: report)
             print("wrote \(report)")
         }
+    }
+
+    /// Every path this run writes, checked before any work: a run never fails at its end for a
+    /// path it could have refused at its start, and never replaces what is not a bundle.
+    private func checkOutputs() throws {
+        do {
+            try OutputCheck.bundle(output)
+            try OutputCheck.file(output + ".checkpoint")
+            if let report { try OutputCheck.file(report) }
+        } catch { throw failure(error.message) }
     }
 
     /// One training run of `session`, with checkpoints, resume and Ctrl-C, then the bag branch.

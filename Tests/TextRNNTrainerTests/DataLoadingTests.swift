@@ -150,7 +150,7 @@ struct DataDelimitedTests {
 
         let latin = try DataTestSupport.writeBytes(Array("label,text\npos,\"caf".utf8) + [0xE9] + Array("\n\"\n".utf8), to: dir, "latin.csv")
         #expect(DataTestSupport.errorText { _ = try DatasetLoader.load(latin) }
-            == "\(latin):2: invalid UTF-8 in text (byte 0xE9); use encoding latin1 if the file is Latin-1")
+            == "\(latin):2: invalid UTF-8 in text (byte 0xE9); use --encoding latin1 if the file is Latin-1")
         let decoded = try DatasetLoader.load(latin, options: DatasetOptions(encoding: .latin1))
         #expect(decoded.texts == ["café\n"])
     }
@@ -225,7 +225,7 @@ struct DataOtherFormatTests {
         defer { DataTestSupport.cleanup(dir) }
         let path = try DataTestSupport.writeBytes(Array("{\"text\": \"caf".utf8) + [0xE9] + Array("\", \"label\": \"x\"}\n".utf8), to: dir, "l.jsonl")
         #expect(DataTestSupport.errorText { _ = try DatasetLoader.load(path) }
-            == "\(path):1: invalid UTF-8 (byte 0xE9); use encoding latin1 if the file is Latin-1")
+            == "\(path):1: invalid UTF-8 (byte 0xE9); use --encoding latin1 if the file is Latin-1")
         #expect(try DatasetLoader.load(path, options: DatasetOptions(encoding: .latin1)).texts == ["café"])
     }
 

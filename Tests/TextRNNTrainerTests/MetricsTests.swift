@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TextRNNRuntime
 @testable import TextRNNTrainer
 
 /// Expected values come from scikit-learn 1.9.1:
@@ -64,7 +65,7 @@ struct MetricsTests {
         // Keys keep their order, and the compact form is one line.
         #expect(text.range(of: "\"accuracy\"")!.lowerBound < text.range(of: "\"macro_f1\"")!.lowerBound)
         #expect(!m.jsonString(indent: nil).contains("\n"))
-        #expect(JSONText.quote("a\"b\\c\n\u{1}") == #""a\"b\\c\n\u0001""#)
+        #expect(JSONValue.quote("a\"b\\c\n\u{1}") == #""a\"b\\c\n\u0001""#)
     }
 
     @Test func zeroDivisionAndEmptyInput() {

@@ -4,6 +4,7 @@ import FoundationXML
 #endif
 import Testing
 @testable import TextRNNTrainer
+import TextRNNRuntime
 
 @Suite("HTML report")
 struct ReportTests {
@@ -94,7 +95,7 @@ struct ReportTests {
         let document = try XMLDocument(xmlString: xml, options: [])
         let svgs = try document.nodes(forXPath: "//*[local-name()='svg']")
         #expect(svgs.count == 3)
-        #expect(throws: DataError.self) { try Self.sampleReport().write(to: dir + "/missing/dir/report.html") }
+        #expect(throws: TextRNNError.self) { try Self.sampleReport().write(to: dir + "/missing/dir/report.html") }
         // For looking at the page: TEXTRNN_REPORT_SAMPLE=/path/sample.html also writes it there.
         if let sample = ProcessInfo.processInfo.environment["TEXTRNN_REPORT_SAMPLE"], !sample.isEmpty {
             try Self.sampleReport().write(to: sample)

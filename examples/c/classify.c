@@ -1,7 +1,7 @@
 /*
  * classify - classify a file of texts with a TextRNN bundle through libtextrnn, in batches.
  *
- *     classify BUNDLE [FILE|-]
+ *     classify [--threshold P] BUNDLE [FILE|-]
  *
  * Reads one text per line from FILE (standard input when FILE is absent or "-"), exactly like
  * `textrnn predict`: the line break (LF, or CR LF) is dropped, every other byte is part of the
@@ -9,7 +9,9 @@
  *
  *     {"label": L, "probability": P, "probabilities": {"label": p, ...}}
  *
- * with every float printed as "%.9g" (enough digits for a float32 to read back exactly).
+ * with every float printed as "%.9g" (enough digits for a float32 to read back exactly). For a
+ * multi-label model the line also has "labels": [...], every label whose probability is at least
+ * P (--threshold, default 0.5), as `textrnn predict` prints them.
  *
  * Texts go to textrnn_predict_batch BATCH_LINES at a time, on one thread per CPU. When a batch
  * fails (a text over TEXTRNN_MAX_TEXT_BYTES, say) its texts are classified one by one to find the
@@ -60,6 +62,9 @@ static void print_float(float value) {
     else fputs("null", stdout);
 }
 
+/* The multi-label threshold (--threshold); negative for single-label models. */
+static float label_threshold = -1;
+
 static void print_result(const textrnn_model *model, const float *probabilities, size_t label_count) {
     size_t best = 0; /* ties: the lower index, as textrnn_top_k */
     for (size_t i = 1; i < label_count; i++)
@@ -68,6 +73,17 @@ static void print_result(const textrnn_model *model, const float *probabilities,
     print_json_string(textrnn_label(model, best));
     fputs(", \"probability\": ", stdout);
     print_float(probabilities[best]);
+    if (label_threshold >= 0) {
+        fputs(", \"labels\": [", stdout);
+        int first = 1;
+        for (size_t i = 0; i < label_count; i++) {
+            if (!(probabilities[i] >= label_threshold)) continue;
+            if (!first) fputs(", ", stdout);
+            print_json_string(textrnn_label(model, i));
+            first = 0;
+        }
+        fputs("]", stdout);
+    }
     fputs(", \"probabilities\": {", stdout);
     for (size_t i = 0; i < label_count; i++) {
         if (i) fputs(", ", stdout);
@@ -104,8 +120,19 @@ static void clear_batch(batch *lines) {
 }
 
 int main(int argc, char **argv) {
+    float threshold = 0.5f;
+    if (argc >= 3 && strcmp(argv[1], "--threshold") == 0) {
+        char *end = NULL;
+        threshold = strtof(argv[2], &end);
+        if (end == argv[2] || *end != '\0' || !(threshold >= 0 && threshold <= 1)) {
+            fprintf(stderr, "classify: --threshold must be a number in 0...1, not \"%s\"\n", argv[2]);
+            return 2;
+        }
+        argv += 2;
+        argc -= 2;
+    }
     if (argc < 2 || argc > 3 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-        fprintf(stderr, "usage: classify BUNDLE [FILE|-]  (one text per line in, JSON Lines out)\n");
+        fprintf(stderr, "usage: classify [--threshold P] BUNDLE [FILE|-]  (one text per line in, JSON Lines out)\n");
         return 2;
     }
     const int from_stdin = argc == 2 || strcmp(argv[2], "-") == 0;
@@ -122,6 +149,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     size_t label_count = textrnn_label_count(model);
+    if (textrnn_output(model) == TEXTRNN_OUTPUT_MULTI_LABEL_SIGMOID) label_threshold = threshold;
     float *probabilities = malloc(BATCH_LINES * label_count * sizeof(float));
     if (!probabilities) {
         fprintf(stderr, "classify: out of memory\n");

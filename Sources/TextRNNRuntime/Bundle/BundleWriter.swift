@@ -118,62 +118,60 @@ public enum BundleWriter {
 
     /// Writes the bundle directory at `path` (conventionally NAME.textrnn). The files are written
     /// into a temporary directory beside it and swapped in, so a crash never leaves a
-    /// half-written bundle at `path`.
+    /// half-written bundle at `path`. Only a bundle (or an empty directory) at `path` is replaced;
+    /// anything else there is refused untouched (OutputCheck.bundle).
     public static func write(_ contents: BundleContents, to path: String) throws(TextRNNError) {
+        try OutputCheck.bundle(path)
         let (manifest, weights) = try encode(contents)
         try write(manifest: manifest, weights: weights, to: path)
     }
 
     public static func write(manifest: [UInt8], weights: [UInt8], to path: String) throws(TextRNNError) {
-        var target = path
-        while target.count > 1 && target.hasSuffix("/") { target.removeLast() }
-        let temporary = "\(target).tmp-\(getpid())"
-        try removeBundleDirectory(temporary)
-        guard mkdir(temporary, 0o755) == 0 else { throw ioError(temporary, "cannot create directory") }
+        let target = OutputCheck.trimmed(path)
+        try OutputCheck.bundle(target)
+        let temporary = try uniqueDirectory(beside: target, "tmp")
+        chmod(temporary, 0o755)  // mkdtemp makes it private; a bundle is as readable as a file
         do throws(TextRNNError) {
-            try writeFile(temporary + "/" + Manifest.defaultWeightsFileName, weights)
-            try writeFile(temporary + "/" + Manifest.manifestFileName, manifest)
-            let previous = "\(target).old-\(getpid())"
+            try AtomicFile.create(weights, at: temporary + "/" + Manifest.defaultWeightsFileName)
+            try AtomicFile.create(manifest, at: temporary + "/" + Manifest.manifestFileName)
+            AtomicFile.syncDirectory(temporary)
             var info = stat()
-            let exists = stat(target, &info) == 0
-            if exists {
-                guard rename(target, previous) == 0 else { throw ioError(target, "cannot move the previous bundle aside") }
+            var previous: String? = nil
+            if lstat(target, &info) == 0 {
+                // rename(2) replaces the empty directory made for the purpose: a unique name.
+                let aside = try uniqueDirectory(beside: target, "old")
+                guard rename(target, aside) == 0 else {
+                    rmdir(aside)
+                    throw AtomicFile.ioError(target, "cannot move the previous bundle aside")
+                }
+                previous = aside
             }
             guard rename(temporary, target) == 0 else {
-                let error = ioError(target, "cannot rename \(temporary) into place")
-                if exists { rename(previous, target) }
+                let error = AtomicFile.ioError(target, "cannot rename \(temporary) into place")
+                if let previous { rename(previous, target) }
                 throw error
             }
-            if exists { try removeBundleDirectory(previous) }
+            AtomicFile.syncDirectory(AtomicFile.parentDirectory(of: target))
+            // Held only a bundle's files when checked; anything added since is left in place.
+            if let previous { removeBundleDirectory(previous) }
         } catch {
-            try? removeBundleDirectory(temporary)
+            removeBundleDirectory(temporary)
             throw error
         }
     }
 
-    private static func ioError(_ path: String, _ what: String) -> TextRNNError {
-        TextRNNError(.io, "\(path): \(what): \(String(cString: strerror(errno)))")
-    }
-
-    private static func writeFile(_ path: String, _ bytes: [UInt8]) throws(TextRNNError) {
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw ioError(path, "cannot create") }
-        defer { close(descriptor) }
-        var written = 0
-        while written < bytes.count {
-            let count = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + written, $0.count - written) }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { throw ioError(path, "write failed") }
-            written += count
+    /// A new empty directory named TARGET.KIND-XXXXXX beside `target`.
+    private static func uniqueDirectory(beside target: String, _ kind: String) throws(TextRNNError) -> String {
+        guard let (path, _) = AtomicFile.makeUnique("\(target).\(kind)-", directory: true) else {
+            throw AtomicFile.ioError(target, "cannot create a temporary directory beside it")
         }
-        guard fsync(descriptor) == 0 else { throw ioError(path, "fsync failed") }
+        return path
     }
 
-    /// Removes a bundle directory this writer made (its two files, then the directory).
-    private static func removeBundleDirectory(_ path: String) throws(TextRNNError) {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return }
+    /// Removes a bundle directory this writer made or replaced: its two files, then the
+    /// directory if that left it empty.
+    private static func removeBundleDirectory(_ path: String) {
         for name in [Manifest.manifestFileName, Manifest.defaultWeightsFileName] { unlink(path + "/" + name) }
-        guard rmdir(path) == 0 else { throw ioError(path, "cannot remove") }
+        rmdir(path)
     }
 }

@@ -31,10 +31,11 @@ public enum LabelOrder {
         Array(0..<row.count).sorted { ranks($0, before: $1, in: row) }
     }
 
-    /// A multi-label model's prediction: the labels at or above `multiLabelThreshold`, in index
-    /// order (NaN is never chosen).
-    public static func chosen<Row: RandomAccessCollection<Float>>(_ row: Row) -> [Int] where Row.Index == Int {
-        (0..<row.count).filter { row[row.startIndex + $0] >= multiLabelThreshold }
+    /// A multi-label model's prediction: the labels at or above `threshold` (by default
+    /// `multiLabelThreshold`), in index order (NaN is never chosen).
+    public static func chosen<Row: RandomAccessCollection<Float>>(_ row: Row, threshold: Float = multiLabelThreshold) -> [Int]
+    where Row.Index == Int {
+        (0..<row.count).filter { row[row.startIndex + $0] >= threshold }
     }
 
     /// The top label of one row of a network's output, which for a binary sigmoid model is the

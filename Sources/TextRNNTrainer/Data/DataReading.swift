@@ -53,8 +53,18 @@ enum DataReading {
     @inline(__always)
     static func isASCIISpace(_ byte: UInt8) -> Bool { byte == 0x20 || (byte >= 0x09 && byte <= 0x0D) }
 
-    /// The whole file, or a DataError naming it.
+    /// The path that names standard input.
+    static let standardInput = "-"
+
+    /// How errors name `path`.
+    static func displayName(_ path: String) -> String { path == standardInput ? "<stdin>" : path }
+
+    /// Compressed with gzip, by its name: decompressed as it is read.
+    static func isGzip(_ path: String) -> Bool { path.lowercased().hasSuffix(".gz") }
+
+    /// The whole file ("-": standard input; NAME.gz: decompressed), or a DataError naming it.
     static func readFile(_ path: String) throws -> [UInt8] {
+        if path == standardInput { return try readAll(STDIN_FILENO, name: displayName(path)) }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw DataError(file: path, line: nil, reason: "no such file")
@@ -67,9 +77,14 @@ enum DataReading {
             throw DataError(file: path, line: nil, reason: "cannot open: \(String(cString: strerror(errno)))")
         }
         defer { close(descriptor) }
+        return isGzip(path) ? try gunzip(descriptor, name: path) : try readAll(descriptor, name: path)
+    }
+
+    /// Everything `descriptor` holds until its end.
+    static func readAll(_ descriptor: Int32, name: String) throws -> [UInt8] {
         var info = stat()
         guard fstat(descriptor, &info) == 0 else {
-            throw DataError(file: path, line: nil, reason: "cannot stat: \(String(cString: strerror(errno)))")
+            throw DataError(file: name, line: nil, reason: "cannot stat: \(String(cString: strerror(errno)))")
         }
         // Read the size fstat reports, then whatever else is there (files that grow, pipes).
         var bytes = [UInt8](repeating: 0, count: max(Int(info.st_size), 0) + 1)
@@ -79,12 +94,35 @@ enum DataReading {
             let got = bytes.withUnsafeMutableBytes { read(descriptor, $0.baseAddress! + filled, $0.count - filled) }
             if got < 0 {
                 if errno == EINTR { continue }
-                throw DataError(file: path, line: nil, reason: "read failed: \(String(cString: strerror(errno)))")
+                throw DataError(file: name, line: nil, reason: "read failed: \(String(cString: strerror(errno)))")
             }
             if got == 0 { break }
             filled += got
         }
         bytes.removeLast(bytes.count - filled)
+        return bytes
+    }
+
+    /// The decompressed contents of the gzip file open on `descriptor`, through gzip(1) (a
+    /// Debian essential package, so no library to link).
+    static func gunzip(_ descriptor: Int32, name: String) throws -> [UInt8] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["gzip", "-dc"]
+        process.standardInput = FileHandle(fileDescriptor: descriptor, closeOnDealloc: false)
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        do { try process.run() } catch {
+            throw DataError(file: name, line: nil, reason: "cannot run gzip to decompress it: \(error.localizedDescription)")
+        }
+        let bytes = try readAll(output.fileHandleForReading.fileDescriptor, name: name)
+        let message = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            let reason = String(decoding: message, as: UTF8.self).split(separator: "\n").first.map { $0.replacingOccurrences(of: "gzip: stdin: ", with: "") }
+            throw DataError(file: name, line: nil, reason: "cannot decompress: \(reason ?? "gzip failed")")
+        }
         return bytes
     }
 
@@ -123,7 +161,7 @@ enum DataReading {
             let hex = String(bytes[invalid.offset], radix: 16, uppercase: true)
             return .failure(DataError(
                 file: file, line: line,
-                reason: "invalid UTF-8 in \(what) (byte 0x\(hex)); use encoding latin1 if the file is Latin-1"))
+                reason: "invalid UTF-8 in \(what) (byte 0x\(hex)); use --encoding latin1 if the file is Latin-1"))
         }
     }
 

@@ -12,14 +12,18 @@ public enum DatasetFormat: String, Sendable, CaseIterable {
     case folders
 
     /// The format implied by `path`: a directory is `folders`; otherwise the extension decides
-    /// (.csv, .tsv, .jsonl/.ndjson, .txt/.ft). A missing path is a "no such file" error.
+    /// (.csv, .tsv, .jsonl/.ndjson, .txt/.ft, each optionally followed by .gz); standard input
+    /// ("-") is CSV. A missing path is a "no such file" error.
     public static func detect(path: String) throws -> DatasetFormat {
+        if path == DataReading.standardInput { return .csv }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw DataError(file: path, line: nil, reason: "no such file or directory")
         }
         if isDirectory.boolValue { return .folders }
-        switch (path as NSString).pathExtension.lowercased() {
+        var name = path
+        if DataReading.isGzip(name) { name.removeLast(3) }
+        switch (name as NSString).pathExtension.lowercased() {
         case "csv": return .csv
         case "tsv", "tab": return .tsv
         case "jsonl", "ndjson": return .jsonLines
@@ -49,6 +53,9 @@ public struct DatasetOptions: Sendable {
     /// Drop malformed rows (counted in `skippedRows`, reasons in `skipped`) instead of throwing
     /// on the first one. File-level problems (missing file, bad header) still throw.
     public var skipBadRows: Bool
+    /// CSV/TSV: the first row names the columns; false: every row is data and columns are
+    /// named by number ("1", "2", ...).
+    public var header: Bool = true
 
     public init(
         format: DatasetFormat? = nil, textColumns: [String] = ["text"], labelColumn: String = "label",
@@ -83,11 +90,11 @@ public enum DatasetLoader {
         case .csv, .tsv:
             let bytes = try DataReading.readFile(path)
             let delimiter = format == .csv ? UInt8(ascii: ",") : UInt8(ascii: "\t")
-            try DelimitedReader.read(bytes, file: path, delimiter: delimiter, options: options, into: &collector)
+            try DelimitedReader.read(bytes, file: DataReading.displayName(path), delimiter: delimiter, options: options, into: &collector)
         case .jsonLines:
-            try JSONLinesReader.read(DataReading.readFile(path), file: path, options: options, into: &collector)
+            try JSONLinesReader.read(DataReading.readFile(path), file: DataReading.displayName(path), options: options, into: &collector)
         case .fastText:
-            try FastTextReader.read(DataReading.readFile(path), file: path, options: options, into: &collector)
+            try FastTextReader.read(DataReading.readFile(path), file: DataReading.displayName(path), options: options, into: &collector)
         case .folders:
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
@@ -97,6 +104,10 @@ public enum DatasetLoader {
                 throw DataError(file: path, line: nil, reason: "not a directory (the folders format needs root/<label>/<files>)")
             }
             try FolderReader.read(root: path, options: options, into: &collector)
+        }
+        if collector.rows.isEmpty {
+            let skipped = collector.skippedRows > 0 ? " (\(collector.skippedRows) bad rows skipped, first: \(collector.skipped[0]))" : ""
+            throw DataError(file: DataReading.displayName(path), line: nil, reason: "no data rows\(skipped)")
         }
         return try finish(collector, labelMap: labelMap)
     }

@@ -85,10 +85,17 @@ enum DelimitedReader {
                     if byte == cr, position + 1 < count, buffer[position + 1] == lf {
                         position += 2; line += 1; break record
                     }
-                    failure = DataError(
-                        file: file, line: line,
-                        reason: "unexpected character after the closing quote of field \(fields.count) "
-                            + "(a quote inside a quoted field must be doubled)")
+                    // A quote that spans lines and then meets text was most likely never meant
+                    // to close there: the fault is where it opened.
+                    failure = line == openLine
+                        ? DataError(
+                            file: file, line: line,
+                            reason: "unexpected character after the closing quote of field \(fields.count) "
+                                + "(a quote inside a quoted field must be doubled)")
+                        : DataError(
+                            file: file, line: openLine,
+                            reason: "unterminated quoted field: the quote opened here runs to line \(line), where a quote "
+                                + "is followed by other text (a quote inside a quoted field must be doubled)")
                     // Resynchronize at the next line end.
                     while position < count && buffer[position] != lf { position += 1 }
                     if position < count { position += 1; line += 1 }
@@ -116,16 +123,21 @@ enum DelimitedReader {
                 // The header: its problems are fatal even when skipping bad rows.
                 if let failure { throw failure }
                 var names: [String] = []
-                for field in fields {
-                    switch decode(field, buffer, options.encoding, file: file, scratch: &scratch, what: "header") {
-                    case .success(let name): names.append(name)
-                    case .failure(let error): throw error
+                if options.header {
+                    for field in fields {
+                        switch decode(field, buffer, options.encoding, file: file, scratch: &scratch, what: "header") {
+                        case .success(let name): names.append(name)
+                        case .failure(let error): throw error
+                        }
                     }
+                } else {
+                    names = fields.indices.map { String($0 + 1) }  // columns by number, from 1
                 }
                 func column(_ name: String) throws -> Int {
                     guard let index = names.firstIndex(of: name) else {
                         let list = names.map { "\"\($0)\"" }.joined(separator: ", ")
-                        throw DataError(file: file, line: recordLine, reason: "no column \"\(name)\" in the header (columns: \(list))")
+                        let source = options.header ? "in the header" : "(no header: columns are numbered)"
+                        throw DataError(file: file, line: recordLine, reason: "no column \"\(name)\" \(source) (columns: \(list))")
                     }
                     return index
                 }
@@ -135,7 +147,7 @@ enum DelimitedReader {
                 textColumns = try options.textColumns.map(column)
                 labelColumn = try column(options.labelColumn)
                 columnCount = names.count
-                continue
+                if options.header { continue }
             }
 
             if let failure {

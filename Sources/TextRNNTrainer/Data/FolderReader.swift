@@ -24,7 +24,11 @@ enum FolderReader {
         }
         for label in classes {
             let directory = join(root, label)
-            for path in try files(under: directory) {
+            let paths = try files(under: directory)
+            if paths.isEmpty {
+                try collector.reject(DataError(file: directory, line: nil, reason: "class folder \"\(label)\" holds no files"))
+            }
+            for path in paths {
                 let bytes = try DataReading.readFile(path)
                 let decoded = bytes.withUnsafeBufferPointer { buffer in
                     let skip = DataReading.bomLength(buffer, encoding: options.encoding)

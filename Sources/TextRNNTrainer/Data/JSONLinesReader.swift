@@ -29,7 +29,7 @@ enum JSONLinesReader {
                         let hex = String(slice[bad], radix: 16, uppercase: true)
                         try collector.reject(DataError(
                             file: file, line: line,
-                            reason: "invalid UTF-8 (byte 0x\(hex)); use encoding latin1 if the file is Latin-1"))
+                            reason: "invalid UTF-8 (byte 0x\(hex)); use --encoding latin1 if the file is Latin-1"))
                         continue
                     }
                     slice = UnsafeBufferPointer(rebasing: slice[...])

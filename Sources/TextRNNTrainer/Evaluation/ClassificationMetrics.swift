@@ -1,4 +1,5 @@
 import Foundation
+import TextRNNRuntime
 
 /// Precision, recall and F1 of one class or one average.
 public struct PRF: Sendable, Equatable {
@@ -97,19 +98,19 @@ public struct ClassificationMetrics: Sendable {
     /// Keys: accuracy, macro_precision, macro_recall, macro_f1, weighted_precision,
     /// weighted_recall, weighted_f1, per_class {label: {precision, recall, f1, support}},
     /// confusion_matrix (rows = true), labels, total.
-    public var json: JSONText {
+    public var json: JSONValue {
         .object([
-            ("accuracy", .number(accuracy)),
-            ("macro_precision", .number(macro.precision)),
-            ("macro_recall", .number(macro.recall)),
-            ("macro_f1", .number(macro.f1)),
-            ("weighted_precision", .number(weighted.precision)),
-            ("weighted_recall", .number(weighted.recall)),
-            ("weighted_f1", .number(weighted.f1)),
+            ("accuracy", .double(accuracy)),
+            ("macro_precision", .double(macro.precision)),
+            ("macro_recall", .double(macro.recall)),
+            ("macro_f1", .double(macro.f1)),
+            ("weighted_precision", .double(weighted.precision)),
+            ("weighted_recall", .double(weighted.recall)),
+            ("weighted_f1", .double(weighted.f1)),
             ("per_class", ReportFormat.perClassJSON(labels, perClass, support)),
-            ("confusion_matrix", .array(confusionMatrix.map { .array($0.map { .integer($0) }) })),
+            ("confusion_matrix", .array(confusionMatrix.map { .array($0.map { .int($0) }) })),
             ("labels", .array(labels.map { .string($0) })),
-            ("total", .integer(total)),
+            ("total", .int(total)),
         ])
     }
 
@@ -188,22 +189,22 @@ public struct MultiLabelMetrics: Sendable {
 
     /// Keys: subset_accuracy, hamming_loss, micro_{precision,recall,f1}, macro_f1, weighted_f1,
     /// samples_f1, per_class, confusion_matrices (per class [[tn, fp], [fn, tp]]), labels, rows.
-    public var json: JSONText {
+    public var json: JSONValue {
         .object([
-            ("subset_accuracy", .number(subsetAccuracy)),
-            ("hamming_loss", .number(hammingLoss)),
-            ("micro_precision", .number(micro.precision)),
-            ("micro_recall", .number(micro.recall)),
-            ("micro_f1", .number(micro.f1)),
-            ("macro_precision", .number(macro.precision)),
-            ("macro_recall", .number(macro.recall)),
-            ("macro_f1", .number(macro.f1)),
-            ("weighted_f1", .number(weighted.f1)),
-            ("samples_f1", .number(samples.f1)),
+            ("subset_accuracy", .double(subsetAccuracy)),
+            ("hamming_loss", .double(hammingLoss)),
+            ("micro_precision", .double(micro.precision)),
+            ("micro_recall", .double(micro.recall)),
+            ("micro_f1", .double(micro.f1)),
+            ("macro_precision", .double(macro.precision)),
+            ("macro_recall", .double(macro.recall)),
+            ("macro_f1", .double(macro.f1)),
+            ("weighted_f1", .double(weighted.f1)),
+            ("samples_f1", .double(samples.f1)),
             ("per_class", ReportFormat.perClassJSON(labels, perClass, support)),
-            ("confusion_matrices", .array(confusionMatrices.map { .array($0.map { .array($0.map { .integer($0) }) }) })),
+            ("confusion_matrices", .array(confusionMatrices.map { .array($0.map { .array($0.map { .int($0) }) }) })),
             ("labels", .array(labels.map { .string($0) })),
-            ("rows", .integer(rowCount)),
+            ("rows", .int(rowCount)),
         ])
     }
 
@@ -268,13 +269,13 @@ enum ReportFormat {
         return text
     }
 
-    static func perClassJSON(_ labels: [String], _ values: [PRF], _ support: [Int]) -> JSONText {
+    static func perClassJSON(_ labels: [String], _ values: [PRF], _ support: [Int]) -> JSONValue {
         .object(labels.indices.map { index in
             (labels[index], .object([
-                ("precision", .number(values[index].precision)),
-                ("recall", .number(values[index].recall)),
-                ("f1", .number(values[index].f1)),
-                ("support", .integer(support[index])),
+                ("precision", .double(values[index].precision)),
+                ("recall", .double(values[index].recall)),
+                ("f1", .double(values[index].f1)),
+                ("support", .int(support[index])),
             ]))
         })
     }

@@ -1,4 +1,5 @@
 import Foundation
+import TextRNNRuntime
 
 /// A self-contained HTML page about a training run: learning curves (SVG), the classification
 /// report as a table, a confusion-matrix heat map (SVG) and the hyperparameters. No scripts, no
@@ -103,26 +104,9 @@ public struct HTMLReport: Sendable {
         return html
     }
 
-    /// Writes the page atomically: a temporary file in the same directory, then rename(2), so a
-    /// reader never sees half a report. Errors are `DataError`s naming the path.
+    /// Writes the page atomically (AtomicFile), so a reader never sees half a report.
     public func write(to path: String) throws {
-        try HTMLReport.writeAtomically(Data(render().utf8), to: path)
-    }
-
-    static func writeAtomically(_ data: Data, to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let directory = url.deletingLastPathComponent().path
-        let temporary = directory + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        do {
-            try data.write(to: URL(fileURLWithPath: temporary))
-        } catch {
-            throw DataError(file: path, line: nil, reason: "cannot write: \(error.localizedDescription)")
-        }
-        if rename(temporary, path) != 0 {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary)
-            throw DataError(file: path, line: nil, reason: "cannot replace: \(reason)")
-        }
+        try AtomicFile.write(Array(render().utf8), to: path)
     }
 
     // MARK: - Sections

@@ -1,3 +1,5 @@
+import TextRNNRuntime
+
 /// One epoch of training.
 public struct EpochRecord: Sendable, Equatable, Codable {
     /// 1-based epoch number.
@@ -44,16 +46,16 @@ public struct TrainingHistory: Sendable, Equatable, Codable {
 
     /// `{"epochs": [{"epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds"}]}`
     /// with Keras' key names (the validation keys are null without validation data).
-    public var json: JSONText {
+    public var json: JSONValue {
         .object([
             ("epochs", .array(epochs.map { record in
                 .object([
-                    ("epoch", .integer(record.epoch)),
-                    ("loss", .number(record.trainLoss)),
-                    ("accuracy", .number(record.trainAccuracy)),
-                    ("val_loss", record.validationLoss.map(JSONText.number) ?? .null),
-                    ("val_accuracy", record.validationAccuracy.map(JSONText.number) ?? .null),
-                    ("seconds", .number(record.seconds)),
+                    ("epoch", .int(record.epoch)),
+                    ("loss", .double(record.trainLoss)),
+                    ("accuracy", .double(record.trainAccuracy)),
+                    ("val_loss", record.validationLoss.map(JSONValue.double) ?? .null),
+                    ("val_accuracy", record.validationAccuracy.map(JSONValue.double) ?? .null),
+                    ("seconds", .double(record.seconds)),
                 ])
             }))
         ])

@@ -33,6 +33,9 @@ public enum BundleQuantizer {
         threads: Int = 2
     ) throws -> Result {
         let (manifest, weights) = try Quantization.readBundle(input)
+        if manifest.tensors.contains(where: { $0.dtype == .int8 }) {
+            throw TrainingError("\(input): is already int8; quantize the float32 bundle it came from")
+        }
         var contents = weights.withUnsafeBytes { Quantization.quantizedContents(manifest: manifest, weights: $0) }
         // Encode once without the comparison so the int8 model can be loaded and measured.
         let (firstManifest, int8Weights) = try BundleWriter.encode(contents)

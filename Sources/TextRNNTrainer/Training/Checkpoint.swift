@@ -60,7 +60,7 @@ enum Checkpoint {
         session.best?.parameters.withUnsafeBufferPointer(append)
         let crc = data.withUnsafeBytes { CRC32.checksum($0) }
         withUnsafeBytes(of: crc.littleEndian) { data.append(contentsOf: $0) }
-        try writeAtomically(data, to: path)
+        try AtomicFile.write(Array(data), to: path)
     }
 
     /// Restores `session` (freshly built from the same data and config) from `path`.
@@ -85,7 +85,8 @@ enum Checkpoint {
         expected.epochs = header.config.epochs
         expected.givenKeys = header.config.givenKeys  // how a value was set is not a setting
         guard header.config == expected else {
-            throw TrainingError("\(path): the checkpoint was trained with other settings; resume with the same flags (only --epochs may change)")
+            let changes = settingChanges(from: header.config, to: expected).joined(separator: ", ")
+            throw TrainingError("\(path): the checkpoint was trained with other settings (\(changes)); resume with the same flags (only --epochs may change)")
         }
         guard header.labels == session.labelNames, header.vocabularyCRC32 == vocabularyCRC(session.pipeline.vocabulary) else {
             throw TrainingError("\(path): the checkpoint was trained on other data (labels or vocabulary differ)")
@@ -116,27 +117,20 @@ enum Checkpoint {
         session.epochLoss = (header.epochLossSum, header.epochCorrect, header.epochRows)
         session.epochSeconds = header.epochSeconds
     }
-}
 
-/// Writes `data` to `path` through a temporary file in the same directory, fsynced, then renamed:
-/// readers see the old file or the new one, never a mix. A failure leaves `path` untouched.
-func writeAtomically(_ data: Data, to path: String) throws {
-    let temporary = path + ".tmp-\(getpid())"
-    guard FileManager.default.createFile(atPath: temporary, contents: nil) else {
-        throw TrainingError("\(path): cannot write: \(String(cString: strerror(errno)))")
-    }
-    do {
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: temporary))
-        defer { try? handle.close() }
-        try handle.write(contentsOf: data)
-        try handle.synchronize()
-    } catch {
-        unlink(temporary)
-        throw TrainingError("\(path): cannot write: \(error.localizedDescription)")
-    }
-    guard rename(temporary, path) == 0 else {
-        let reason = String(cString: strerror(errno))
-        unlink(temporary)
-        throw TrainingError("\(path): cannot rename into place: \(reason)")
+    /// "key: checkpoint value, now new value" for each setting that differs.
+    static func settingChanges(from old: TrainingConfig, to new: TrainingConfig) -> [String] {
+        func fields(_ config: TrainingConfig) -> [String: String] {
+            guard let data = try? JSONEncoder().encode(config),
+                  let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
+            return object.mapValues { value in
+                (try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .sortedKeys]))
+                    .map { String(decoding: $0, as: UTF8.self) } ?? "\(value)"
+            }
+        }
+        let (a, b) = (fields(old), fields(new))
+        return Set(a.keys).union(b.keys).sorted().compactMap { key in
+            a[key] == b[key] ? nil : "\(key): checkpoint \(a[key] ?? "unset"), now \(b[key] ?? "unset")"
+        }
     }
 }

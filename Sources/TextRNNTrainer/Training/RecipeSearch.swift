@@ -96,7 +96,7 @@ public struct RecipeSearch {
             var pruned = false, overBudget = false, budgetCut = false
             let bestCurve = best?.curve
             let outcome = try session.fit(
-                train: encodedTrain, validation: encodedValidation, progress: ProgressReporter(interactive: false, quiet: true),
+                train: encodedTrain, validation: encodedValidation, progress: ProgressReporter(interactive: false, level: .quiet),
                 checkpoint: { _ in },
                 shouldStop: {
                     if shouldStop() { return true }

@@ -113,11 +113,11 @@ def test_top_k(model):
     assert model.top_k("t2 t9 t20", 1)[0] == model.predict("t2 t9 t20")
 
 
-def test_top_k_zero_is_an_error(model):
-    with pytest.raises(textrnn.TextRNNError) as info:
-        model.top_k("t2", 0)
-    assert info.value.status == textrnn.ERROR_INVALID_ARGUMENT
-    assert "k is 0" in info.value.message
+def test_top_k_below_one_is_a_value_error_whatever_the_value(model):
+    # One rule (the module docstring): a bad argument is a ValueError, 0 and -1 alike.
+    for k in (0, -1):
+        with pytest.raises(ValueError, match="k must be >= 1"):
+            model.top_k("t2", k)
 
 
 def test_tokenize(model):
@@ -188,3 +188,36 @@ def test_predict_proba_without_numpy(model, monkeypatch):
     assert isinstance(rows, list) and all(isinstance(row, list) for row in rows)
     assert [[np.float32(p) for p in row] for row in rows] == [list(row) for row in expected]
     assert model.predict_proba([]) == []
+
+
+def test_one_error_rule_for_arguments_and_library_failures(model, tmp_path):
+    # Issue 14 item 13, as the module docstring states it: TypeError for a wrong type,
+    # ValueError for a wrong value (the library's own refusals included), TextRNNError for what
+    # goes wrong in the library.
+    assert "TypeError" in textrnn.__doc__ and "ValueError" in textrnn.__doc__
+    for bad in (None, 5, 3.5):
+        with pytest.raises(TypeError, match="texts must be a str, bytes or an iterable"):
+            model.predict(bad)
+        with pytest.raises(TypeError):
+            model.predict_proba(bad)
+    with pytest.raises(TypeError, match="text must be str or bytes"):
+        model.predict([None])
+    for k in ("2", 1.5, None):
+        with pytest.raises(TypeError, match="k must be an int"):
+            model.top_k("t2", k)
+    with pytest.raises(ValueError, match="threads must be >= 0"):
+        model.predict_proba(["t2"], threads=-1)
+    with pytest.raises(TypeError):
+        model.predict_proba(["t2"], threads="2")
+    with pytest.raises(TypeError, match="path must be a str"):
+        textrnn.load(None)
+    with pytest.raises(TypeError, match="manifest_json must be bytes"):
+        textrnn.load_from_memory(5, b"")
+    # A value only the library can judge: a ValueError and a TextRNNError with its status.
+    with pytest.raises(ValueError) as info:
+        model.predict_ids([10 ** 6])
+    assert isinstance(info.value, textrnn.TextRNNArgumentError) and info.value.status == textrnn.ERROR_INVALID_ARGUMENT
+    # Library failures are TextRNNError, not argument errors.
+    with pytest.raises(textrnn.TextRNNError) as failure:
+        textrnn.load(tmp_path / "missing.textrnn")
+    assert not isinstance(failure.value, ValueError)

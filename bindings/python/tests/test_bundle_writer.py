@@ -107,3 +107,51 @@ def test_a_file_in_the_way_is_not_replaced(tmp_path: Path) -> None:
     with pytest.raises(FileExistsError, match="not a bundle directory"):
         write_bundle(target, _contents())
     assert target.read_text() == "not a bundle"
+
+
+def test_the_users_files_beside_the_target_are_never_touched(tmp_path: Path) -> None:
+    # Issue 14 item 3: the old writer emptied PATH.tmp-PID before using it.
+    import os
+
+    target = tmp_path / "model.textrnn"
+    for suffix in ("tmp", "old"):
+        neighbour = tmp_path / f"model.textrnn.{suffix}-{os.getpid()}"
+        neighbour.mkdir()
+        (neighbour / "manifest.json").write_text("keep")
+    write_bundle(target, _contents())
+    write_bundle(target, _contents(bias=1.0))
+    for suffix in ("tmp", "old"):
+        assert (tmp_path / f"model.textrnn.{suffix}-{os.getpid()}" / "manifest.json").read_text() == "keep"
+    assert len(list(tmp_path.iterdir())) == 3
+    assert target.stat().st_mode & 0o777 == 0o755
+
+
+def test_the_target_is_checked_before_any_work(tmp_path: Path) -> None:
+    from textrnn.bundle_writer import check_bundle_target
+
+    with pytest.raises(FileNotFoundError, match="no such directory"):
+        check_bundle_target(tmp_path / "missing" / "m.textrnn")
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(NotADirectoryError, match="not a directory"):
+        check_bundle_target(tmp_path / "file" / "m.textrnn")
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("keep")
+    with pytest.raises(FileExistsError):
+        check_bundle_target(folder)
+    assert check_bundle_target(tmp_path / "new.textrnn/") == tmp_path / "new.textrnn"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "mine"]
+
+
+def test_keras_export_checks_the_target_before_converting(tmp_path: Path) -> None:
+    # No model is even looked at (nor TensorFlow imported) when the path is refused.
+    import textrnn.keras
+
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("keep")
+    with pytest.raises(FileExistsError, match="not a bundle"):
+        textrnn.keras.export(object(), folder)
+    with pytest.raises(FileNotFoundError, match="no such directory"):
+        textrnn.keras.export(object(), tmp_path / "missing" / "m.textrnn")
+    assert (folder / "notes.txt").read_text() == "keep"

@@ -240,3 +240,18 @@ def test_install_refuses_to_run_before_a_build(tmp_path):
     assert result.returncode != 0
     assert f"make install: {tmp_path}/none/libtextrnn.so not found: run make build first" in result.stderr
     assert not (tmp_path / "lib").exists()
+
+
+def test_install_checks_every_destination_before_writing_any(library_path, cli, tmp_path):
+    # Issue 14 item 3: a directory of the user's where a file goes is refused, and nothing else is
+    # installed first (the old rule copied the library, header and .pc, then put the binary
+    # inside the user's directory).
+    stage = tmp_path / "stage"
+    mine = stage / "opt" / "t" / "bin" / "textrnn"
+    mine.mkdir(parents=True)
+    (mine / "notes.txt").write_text("keep")
+    result = make("install", f"DESTDIR={stage}", "PREFIX=/opt/t", *sources(library_path, cli), check=False)
+    assert result.returncode != 0
+    assert f"{mine} exists and is not a file; refusing to replace it (nothing installed)" in result.stderr, result.stderr
+    assert sorted(str(p.relative_to(stage)) for p in stage.rglob("*")) == [
+        "opt", "opt/t", "opt/t/bin", "opt/t/bin/textrnn", "opt/t/bin/textrnn/notes.txt"]

@@ -46,3 +46,25 @@ def test_c_api_guide_covers_every_header_function():
     guide = (REPO / "docs" / "c-api.md").read_text()
     missing = sorted(name for name in _header_functions(REPO) if f"`{name}" not in guide)
     assert not missing, f"docs/c-api.md does not mention {missing}"
+
+
+def _needed_libraries(library_path) -> set[str]:
+    """The short names ("libc", "libjson-c") of the libraries the loader must find."""
+    output = subprocess.run(["readelf", "-d", str(library_path)], capture_output=True, text=True, check=True).stdout
+    names = re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", output)
+    return {re.sub(r"\.so(\.\d+)*$", "", name) for name in names}
+
+
+def test_readme_and_guide_name_every_runtime_dependency(library_path):
+    # README and docs/c-api.md say what the library needs at run time: every NEEDED entry.
+    from conftest import REPO
+
+    needed = {name for name in _needed_libraries(library_path) if not name.startswith("ld-linux")}
+    assert "libjson-c" in needed, needed
+    for document in ("README.md", "docs/c-api.md"):
+        text = (REPO / document).read_text()
+        sentence = re.search(r"depends on\s+(.*?)\.|needs only\s+(.*?)\.", text, re.S)
+        assert sentence, f"{document} does not state the library's dependencies"
+        stated = " ".join(part for part in sentence.groups() if part)
+        missing = sorted(name for name in needed if name.removeprefix("lib") not in stated.replace("\n", " "))
+        assert not missing, f"{document} does not name {missing} among the library's dependencies: {stated!r}"

@@ -4,6 +4,7 @@ every format and option, odd labels and odd input; and fails the same way on bad
 from __future__ import annotations
 
 import csv
+import json
 import os
 import subprocess
 import sys
@@ -13,6 +14,8 @@ from typing import List, Sequence
 import pytest
 
 from conftest import DATA, PYTHON_ROOT, run_cli
+
+import textrnn
 
 OPTIONS = [[], ["--format", "tsv"], ["--top-k", "2"], ["--format", "tsv", "--top-k", "9"], ["--threads", "0"], ["--threads", "3", "--top-k", "1"]]
 
@@ -95,8 +98,26 @@ def test_same_bytes_as_the_cli_for_every_output_kind(cli, bundles, multi_label_b
     }[kind]
     words = ["t2", "t3", "t9", "t17", "sport1", "money2", "tech3", "filler4", "w0", "w1", "w2x", "w3"]
     data = "".join(" ".join(words[(i * j) % len(words)] for j in range(i % 6)) + "\n" for i in range(60)).encode()
-    for options in (["--top-k", "3"], ["--format", "tsv", "--top-k", "2"]):
+    for options in (["--top-k", "3"], ["--format", "tsv", "--top-k", "2"], ["--tsv", "--threshold", "0.3"], ["--threshold", "0.7"]):
         assert_same_output(cli, bundle, data, options, tmp_path)
+
+
+def test_multi_label_sets_follow_the_threshold_in_cli_c_and_python(cli, classify, multi_label_bundle, tmp_path):
+    # Issue 14 item 12: the predicted label set, at any --threshold, the same in every front end.
+    texts = ["sport1 money1 filler2", "tech3", "money2 tech2 sport2", "nothing known"]
+    data = "".join(text + "\n" for text in texts).encode()
+    with textrnn.load(multi_label_bundle) as model:
+        for threshold in ("0.5", "0.2", "0.9"):
+            lines = [json.loads(line) for line in run_cli(cli, "predict", str(multi_label_bundle), "--threshold", threshold, input=data).stdout.splitlines()]
+            expected = [[label for label, p in line["probabilities"].items() if p >= float(threshold)] for line in lines]
+            assert [sorted(line["labels"]) for line in lines] == [sorted(labels) for labels in expected]
+            tsv = run_cli(cli, "predict", str(multi_label_bundle), "--tsv", "--threshold", threshold, input=data).stdout.decode().splitlines()
+            assert [sorted(line.split("\t")[0::2]) if line else [] for line in tsv] == [sorted(labels) for labels in expected]
+            c_lines = subprocess.run([str(classify), "--threshold", threshold, str(multi_label_bundle)], input=data,
+                                     capture_output=True, check=True).stdout.splitlines()
+            assert [json.loads(line)["labels"] for line in c_lines] == [line["labels"] for line in lines]
+            assert [sorted(labels) for labels in model.predict_labels(texts, threshold=float(threshold))] == [sorted(labels) for labels in expected]
+        assert model.predict_labels("tech3", threshold=0.0) == [label for label, _ in model.top_k("tech3", 3)]
 
 
 def test_standard_input_and_empty_input(cli, imdb_bundle):
@@ -135,8 +156,18 @@ def test_a_text_over_the_limit_names_its_line_after_printing_the_ones_before(cli
         assert python.stderr.startswith(prefix) and swift.stderr.startswith(prefix)
 
 
-def test_bad_options_are_refused(imdb_bundle):
-    for options in (["--top-k", "0"], ["--threads", "-1"], ["--format", "xml"]):
-        result = run_module("predict", str(imdb_bundle), *options, input=b"x\n")
-        assert result.returncode == 2 and result.stdout == b""
-        assert options[0].encode() in result.stderr
+def test_bad_options_are_refused_as_the_swift_cli_refuses_them(cli, imdb_bundle):
+    # docs/cli.md: "textrnn: reason", then the usage; exit status 64, in both command lines.
+    for options in (["--top-k", "0"], ["--threads", "-1"], ["--format", "xml"], ["--threshold", "1.5"], ["--json", "--tsv"]):
+        for result in (run_module("predict", str(imdb_bundle), *options, input=b"x\n"),
+                       run_cli(cli, "predict", str(imdb_bundle), *options, input=b"x\n", check=False)):
+            assert result.returncode == 64 and result.stdout == b"", (options, result)
+            assert result.stderr.startswith(b"textrnn: "), result.stderr
+            assert b"sage: " in result.stderr and b"predict" in result.stderr, result.stderr
+
+
+def test_version_of_both_command_lines(cli):
+    swift = run_cli(cli, "--version")
+    python = run_module("--version")
+    assert python.returncode == 0
+    assert swift.stdout == python.stdout == f"textrnn {textrnn.__version__}\n".encode()

@@ -49,7 +49,7 @@ def _checkpoint_epoch(path: Path) -> tuple[int, int]:
 def test_sigkill_mid_epoch_then_resume_reproduces_the_bundle(cli, train_csv, reference_bundle, tmp_path):
     bundle = tmp_path / "killed.textrnn"
     checkpoint = Path(str(bundle) + ".checkpoint")
-    # Not --quiet: with stderr a pipe the trainer prints "epoch E/4 batch B/N" about every 10%.
+    # Not --quiet: with stderr a pipe the trainer prints "Epoch E/4 batch B/N" about every 10%.
     process = subprocess.Popen(
         [str(cli), "train", "--train", str(train_csv), "--output", str(bundle), "--epochs", "4", *FAST],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -57,7 +57,7 @@ def test_sigkill_mid_epoch_then_resume_reproduces_the_bundle(cli, train_csv, ref
     try:
         for line in process.stderr:
             fields = line.split()
-            if len(fields) >= 4 and fields[0] == "epoch" and fields[1] == "3/4" and fields[2] == "batch":
+            if len(fields) >= 4 and fields[0] == "Epoch" and fields[1] == "3/4" and fields[2] == "batch":
                 done, total = map(int, fields[3].split("/"))
                 if done < total:
                     process.send_signal(signal.SIGKILL)
@@ -113,7 +113,7 @@ def test_full_disk_keeps_the_previous_checkpoint(cli, train_csv, reference_bundl
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         for line in process.stderr:
-            if line.startswith("epoch 3/4 batch"):
+            if line.startswith("Epoch 3/4 batch"):
                 process.send_signal(signal.SIGKILL)
                 break
     finally:
@@ -161,7 +161,7 @@ def test_full_tmpfs_keeps_the_previous_checkpoint(cli, train_csv, tmp_path):
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         for line in process.stderr:
-            if line.startswith("epoch 2/4 batch"):
+            if line.startswith("Epoch 2/4 batch"):
                 process.send_signal(signal.SIGKILL)
                 break
     finally:

@@ -11,7 +11,11 @@ Keras 3 models export to bundles with ``textrnn.keras.export`` (a submodule, imp
 own: ``import textrnn`` never loads TensorFlow).
 
 Texts are ``str`` (encoded as UTF-8) or ``bytes`` (passed as is; invalid UTF-8 is tolerated).
-Every failure raises :class:`TextRNNError` carrying the C status and the library's message.
+Errors follow one rule: a bad argument raises ``TypeError`` (wrong type) or ``ValueError`` (wrong
+value), whether Python or the library notices it (the library's own refusals of an argument are
+:class:`TextRNNArgumentError`, both a ``TextRNNError`` and a ``ValueError``); every other
+library failure (a missing or damaged bundle, I/O, limits, memory) raises :class:`TextRNNError`
+carrying the C status and the library's message.
 
 The library is looked up in this order: the environment variable ``TEXTRNN_LIBRARY`` (a file
 path), the ``libtextrnn.so`` next to this package (where an installed wheel has it),
@@ -35,6 +39,7 @@ from typing import Any, Iterable, List, Optional, Sequence, Tuple, Union, overlo
 __all__ = [
     "Model",
     "TextRNNError",
+    "TextRNNArgumentError",
     "load",
     "load_from_memory",
     "library_version",
@@ -92,6 +97,11 @@ class TextRNNError(Exception):
 
     def __repr__(self) -> str:
         return f"TextRNNError(status={self.status}, message={self.message!r})"
+
+
+class TextRNNArgumentError(TextRNNError, ValueError):
+    """The library refused an argument (status ERROR_INVALID_ARGUMENT): a ``ValueError`` too,
+    like every bad argument."""
 
 
 # ---- Library loading --------------------------------------------------------------------------
@@ -249,7 +259,28 @@ def library_version() -> str:
 def _check(status: int) -> None:
     if status != OK:
         message = _library().textrnn_last_error()
-        raise TextRNNError(status, message.decode("utf-8", "replace") if message else "")
+        kind = TextRNNArgumentError if status == ERROR_INVALID_ARGUMENT else TextRNNError
+        raise kind(status, message.decode("utf-8", "replace") if message else "")
+
+
+def _count(value: Any, name: str, minimum: int) -> int:
+    """An int argument (not a bool) of at least `minimum`: TypeError or ValueError otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, not {value}")
+    return value
+
+
+def _texts(texts: Any) -> List[bytes]:
+    """The encoded texts of an iterable of texts: TypeError for anything else."""
+    if isinstance(texts, (str, bytes, bytearray, memoryview)):
+        raise TypeError("expected a sequence of texts; use predict_one for one text")
+    try:
+        items = iter(texts)
+    except TypeError:
+        raise TypeError(f"texts must be a str, bytes or an iterable of them, not {type(texts).__name__}") from None
+    return [_as_bytes(text) for text in items]
 
 
 def _as_bytes(text: Text) -> bytes:
@@ -375,6 +406,26 @@ class Model:
         flat = (ctypes.c_float * max(len(rows) * len(self.labels), 1))(*[p for row in rows for p in row])
         return [self.labels[best] for best in self._top_labels(ctypes.cast(flat, _float_p), len(rows))]
 
+    def predict_labels(self, texts: Union[Text, Iterable[Text]], threshold: float = 0.5, threads: int = 0) -> Any:
+        """The predicted label set of each text: for a multi-label model every label whose
+        probability is at least `threshold` (most probable first; possibly none), otherwise
+        the one most probable label. One text gives one list; a sequence, a list of lists."""
+        if isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
+            raise TypeError(f"threshold must be a number, not {type(threshold).__name__}")
+        if not 0 <= threshold <= 1:
+            raise ValueError(f"threshold must be in 0...1, not {threshold}")
+        from .result_lines import ranked_labels
+
+        def labels(row: Sequence[float]) -> List[str]:
+            ranked = ranked_labels(row)
+            if self.output != "multi_label_sigmoid":
+                return [self.labels[ranked[0]]]
+            return [self.labels[i] for i in ranked if row[i] >= threshold]
+
+        if isinstance(texts, (str, bytes, bytearray, memoryview)):
+            return labels(list(self._probabilities(texts)))
+        return [labels(list(row)) for row in self.predict_proba(texts, threads=threads)]
+
     def predict_one(self, text: Text) -> List[float]:
         """All label probabilities of one text (float32 values as Python floats)."""
         return list(self._probabilities(text))
@@ -383,13 +434,10 @@ class Model:
         """Probabilities for many texts through textrnn_predict_batch: a numpy float32 array of
         shape [len(texts), labels] when numpy is importable, else a list of lists.
         `threads`: worker threads (0 = one per CPU); the result does not depend on it."""
-        if isinstance(texts, (str, bytes, bytearray, memoryview)):
-            raise TypeError("predict_proba takes a sequence of texts; use predict_one for one text")
-        data = [_as_bytes(text) for text in texts]
+        data = _texts(texts)
         count = len(data)
         labels = len(self.labels)
-        if threads < 0:
-            raise ValueError("threads must be >= 0")
+        _count(threads, "threads", 0)
         pointers = (ctypes.c_char_p * max(count, 1))(*data)
         sizes = (ctypes.c_size_t * max(count, 1))(*[len(d) for d in data])
         if _np is not None:
@@ -413,8 +461,10 @@ class Model:
         truncation). Every id must be in [0, embedding rows)."""
         values = list(ids)
         for value in values:
-            if not -(1 << 31) <= int(value) < (1 << 31):
-                raise TextRNNError(ERROR_INVALID_ARGUMENT, f"token id {value} is not an int32")
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError(f"token ids must be ints, not {type(value).__name__}")
+            if not -(1 << 31) <= value < (1 << 31):
+                raise TextRNNArgumentError(ERROR_INVALID_ARGUMENT, f"token id {value} is not an int32")
         array = (ctypes.c_int32 * max(len(values), 1))(*values)
         output = (ctypes.c_float * len(self.labels))()
         _check(
@@ -425,8 +475,7 @@ class Model:
     def top_k(self, text: Text, k: int = 1) -> List[Tuple[str, float]]:
         """The `k` most probable labels of a text, most probable first (ties: lower index
         first), as (label, probability) pairs; fewer when the model has fewer labels."""
-        if k < 0:
-            raise ValueError("k must be >= 1")
+        _count(k, "k", 1)
         data = _as_bytes(text)
         slots = max(k, 1)
         indices = (ctypes.c_size_t * slots)()
@@ -478,8 +527,7 @@ class Model:
                 raise ValueError(f"label {index} is outside 0..{len(self.labels) - 1}")
         if occlusion not in _OCCLUSIONS:
             raise ValueError(f"occlusion must be one of {sorted(_OCCLUSIONS)}, not {occlusion!r}")
-        if threads < 0:
-            raise ValueError("threads must be >= 0")
+        _count(threads, "threads", 0)
         count = ctypes.c_size_t(0)
         args = (self._model, data, len(data), index, _OCCLUSIONS[occlusion], threads)
         _check(self._lib.textrnn_explain(*args, None, 0, ctypes.byref(count), None, None))
@@ -499,6 +547,8 @@ class Model:
 
 def load(path: Union[str, os.PathLike]) -> Model:
     """Loads the bundle directory at `path` (NAME.textrnn, or its manifest.json)."""
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, not {type(path).__name__}")
     lib = _library()
     raw = os.fsencode(path)
     handle = _model_p()
@@ -508,6 +558,9 @@ def load(path: Union[str, os.PathLike]) -> Model:
 
 def load_from_memory(manifest_json: bytes, weights: bytes) -> Model:
     """Loads a bundle from the bytes of its manifest.json and weights file."""
+    for name, value in (("manifest_json", manifest_json), ("weights", weights)):
+        if not isinstance(value, (bytes, bytearray, memoryview)):
+            raise TypeError(f"{name} must be bytes, not {type(value).__name__}")
     lib = _library()
     manifest = bytes(manifest_json)
     weight_bytes = bytes(weights)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-__all__ = ["Tensor", "BundleContents", "encode_bundle", "write_bundle", "TENSOR_ALIGNMENT"]
+__all__ = ["Tensor", "BundleContents", "encode_bundle", "write_bundle", "check_bundle_target", "TENSOR_ALIGNMENT"]
 
 FORMAT_NAME = "textrnn-bundle"
 FORMAT_VERSION = 1
@@ -136,10 +137,24 @@ def encode_bundle(contents: BundleContents) -> Tuple[bytes, bytes]:
 
 
 def _write_file(path: Path, data: bytes) -> None:
-    with open(path, "wb") as handle:
+    with open(path, "xb") as handle:
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
+
+
+def _sync_directory(path: Path) -> None:
+    """Makes renames inside `path` durable (best effort: some file systems refuse it)."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
 
 
 def _is_replaceable_bundle(path: Path) -> bool:
@@ -150,38 +165,64 @@ def _is_replaceable_bundle(path: Path) -> bool:
 
 
 def _remove_bundle(path: Path) -> None:
+    """Removes a bundle directory this writer made or replaced: its two files, then the
+    directory if that left it empty (anything added since stays)."""
     for name in (MANIFEST_FILE, WEIGHTS_FILE):
         (path / name).unlink(missing_ok=True)
-    path.rmdir()
+    try:
+        path.rmdir()
+    except OSError:
+        pass
+
+
+def check_bundle_target(path: Union[str, os.PathLike]) -> Path:
+    """Checks, before any work, that a bundle can be written at `path` (as ``textrnn train``
+    does, docs/cli.md): it is absent, an empty directory or a bundle, and its directory exists
+    and is writable. Returns the normalized path; raises FileExistsError, FileNotFoundError,
+    NotADirectoryError or PermissionError naming it otherwise."""
+    target = Path(os.fspath(path).rstrip("/") or "/")
+    if (target.exists() or target.is_symlink()) and not _is_replaceable_bundle(target):
+        raise FileExistsError(f"{target}: exists and is not a bundle directory; refusing to replace it")
+    parent = target.parent
+    if not parent.exists():
+        raise FileNotFoundError(f"{target}: cannot write in {parent}: no such directory")
+    if not parent.is_dir():
+        raise NotADirectoryError(f"{target}: cannot write in {parent}: not a directory")
+    try:
+        probe = tempfile.NamedTemporaryFile(dir=parent, prefix=".textrnn-write-test-")
+    except OSError as error:
+        raise PermissionError(f"{target}: cannot write in {parent}: {error.strerror}") from None
+    probe.close()
+    return target
 
 
 def write_bundle(path: Union[str, os.PathLike], contents: BundleContents) -> Path:
     """Writes the bundle directory at `path` (conventionally NAME.textrnn) and returns it.
 
-    The files go into ``PATH.tmp-PID`` first and are renamed into place; an existing bundle at
-    `path` is replaced, but any other file or directory there is refused (never deleted)."""
+    The target is checked first (:func:`check_bundle_target`): an existing bundle at `path` is
+    replaced, any other file or directory there is refused (never deleted). The files go into a
+    new temporary directory beside it, fsynced, and are renamed into place."""
+    target = check_bundle_target(path)
     manifest, weights = encode_bundle(contents)
-    target = Path(os.fspath(path).rstrip("/") or "/")
-    if target.exists() and not _is_replaceable_bundle(target):
-        raise FileExistsError(f"{target}: exists and is not a bundle directory; refusing to replace it")
-    temporary = target.with_name(f"{target.name}.tmp-{os.getpid()}")
-    if temporary.exists():
-        _remove_bundle(temporary)
-    temporary.mkdir()
+    temporary = Path(tempfile.mkdtemp(prefix=f"{target.name}.tmp-", dir=target.parent))
+    os.chmod(temporary, 0o755)  # mkdtemp makes it private; a bundle is as readable as a file
     try:
         _write_file(temporary / WEIGHTS_FILE, weights)
         _write_file(temporary / MANIFEST_FILE, manifest)
-        previous = target.with_name(f"{target.name}.old-{os.getpid()}")
-        replacing = target.exists()
-        if replacing:
+        _sync_directory(temporary)
+        previous = None
+        if target.exists():
+            # rename(2) replaces the empty directory made for the purpose: a unique name.
+            previous = Path(tempfile.mkdtemp(prefix=f"{target.name}.old-", dir=target.parent))
             os.rename(target, previous)
         try:
             os.rename(temporary, target)
         except OSError:
-            if replacing:
+            if previous is not None:
                 os.rename(previous, target)
             raise
-        if replacing:
+        _sync_directory(target.parent)
+        if previous is not None:
             _remove_bundle(previous)
     except BaseException:
         if temporary.exists():

@@ -1,8 +1,9 @@
 """``python -m textrnn``: the runtime half of the ``textrnn`` command line, for machines that
 have the wheel but not the Swift CLI.
 
-``python -m textrnn predict BUNDLE [FILE|-] [--format json|tsv] [--top-k K] [--threads N]``
-takes the arguments of ``textrnn predict`` and writes the same bytes to stdout.
+``python -m textrnn predict BUNDLE [FILE|-] [--json|--tsv] [--top-k K] [--threshold P] [--threads N]``
+takes the arguments of ``textrnn predict`` and writes the same bytes to stdout; errors read
+"textrnn: reason" as the Swift CLI's (docs/cli.md).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import re
 import sys
 from typing import BinaryIO, Iterator, List, Optional, Sequence
 
-from . import Model, TextRNNError, load
+from . import Model, TextRNNError, __version__, load
 from .result_lines import ResultFormatter
 
 __all__ = ["main"]
@@ -24,9 +25,10 @@ Classify texts, one per line.
 Reads one text per line (a trailing CR is dropped; any bytes are accepted, invalid UTF-8
 included) and writes one line per text, in input order:
   json  {"label": L, "probability": P, "probabilities": {label: p, ...}}
-        multi-label models add "labels": the labels with p >= 0.5;
+        multi-label models add "labels": the labels with p >= --threshold;
         --top-k adds "top_k": [{"label": L, "probability": P}, ...]
-  tsv   LABEL<TAB>PROBABILITY (with --top-k: K label/probability pairs)
+  tsv   LABEL<TAB>PROBABILITY (with --top-k: K label/probability pairs;
+        multi-label models: one pair per label with p >= --threshold)
 Probabilities are float32, printed so that they read back exactly. On a failing line the
 command prints the results before it, reports "textrnn: FILE:LINE: reason" on stderr and
 exits with status 1. The output is byte for byte that of `textrnn predict`.
@@ -58,9 +60,28 @@ def _integer_at_least(name: str, minimum: int):
     return parse
 
 
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--threshold must be a number, not {text!r}") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError("--threshold must be in 0...1")
+    return value
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with the CLI's error convention: "textrnn: reason", the usage, exit status 64."""
+
+    def error(self, message: str):  # type: ignore[override]
+        sys.stderr.write(f"textrnn: {message}\n{self.format_usage()}")
+        sys.exit(64)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m textrnn", description="TextRNN runtime commands.")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser = _Parser(prog="python -m textrnn", description="TextRNN runtime commands.")
+    parser.add_argument("--version", action="version", version=f"textrnn {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     predict = commands.add_parser(
         "predict",
         help="Classify texts, one per line.",
@@ -69,9 +90,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     predict.add_argument("bundle", help="The bundle directory (NAME.textrnn) or its manifest.json.")
     predict.add_argument("file", nargs="?", default="-", help="Input file, one text per line; '-' or nothing reads standard input.")
-    predict.add_argument("--format", choices=["json", "tsv"], default="json", help="Output format: json or tsv.")
-    predict.add_argument("--top-k", type=_integer_at_least("--top-k", 1), help="Also give the K most probable labels.")
-    predict.add_argument("--threads", type=_integer_at_least("--threads", 0), default=1, help="Worker threads (0 = one per CPU).")
+    formats = predict.add_mutually_exclusive_group()
+    formats.add_argument("--json", dest="format", action="store_const", const="json", help="One JSON object per line (the default).")
+    formats.add_argument("--tsv", dest="format", action="store_const", const="tsv", help="Tab-separated lines instead of JSON.")
+    # Before docs/cli.md: --format json|tsv.
+    formats.add_argument("--format", dest="format", choices=["json", "tsv"], help=argparse.SUPPRESS)
+    predict.add_argument("--top-k", type=_integer_at_least("--top-k", 1), help="Also give the K most probable labels (default: none).")
+    predict.add_argument("--threshold", type=_probability, default=0.5,
+                         help="Multi-label models: predict every label whose probability is at least this (default: 0.5).")
+    predict.add_argument("--threads", type=_integer_at_least("--threads", 0), default=0,
+                         help="Worker threads (0 = one per CPU); results do not depend on it (default: 0).")
+    predict.set_defaults(format="json")
     return parser
 
 
@@ -97,7 +126,8 @@ def _batches(lines: Iterator[bytes], size: int) -> Iterator[List[bytes]]:
 
 
 def _predict(model: Model, stream: BinaryIO, input_name: str, formatter: ResultFormatter, threads: int, out: BinaryIO) -> None:
-    workers = threads or max(os.cpu_count() or 1, 1)
+    # Typed lines get their answer at once; batches are for files and pipes (as the Swift CLI).
+    workers = 1 if stream.isatty() else threads or max(os.cpu_count() or 1, 1)
     # One text at a time on one thread keeps interactive use line by line, as the Swift CLI.
     batch_size = 1 if workers == 1 else workers * 32
     interactive = out.isatty()
@@ -127,7 +157,7 @@ def _run_predict(arguments: argparse.Namespace, out: BinaryIO) -> None:
     except TextRNNError as error:
         raise _Failure(_reason(error)) from None
     with model:
-        formatter = ResultFormatter(model.labels, model.output, arguments.format, arguments.top_k)
+        formatter = ResultFormatter(model.labels, model.output, arguments.format, arguments.top_k, arguments.threshold)
         if arguments.file == "-":
             _predict(model, sys.stdin.buffer, "<stdin>", formatter, arguments.threads, out)
             return

@@ -44,7 +44,7 @@ from ._keras_head import check_head_argument
 from ._keras_imdb import from_imdb_word_index
 from ._keras_layers import convert_layers
 from ._keras_text import PIPELINE_OPTIONS, from_text_vectorization, from_vocabulary
-from .bundle_writer import BundleContents, write_bundle
+from .bundle_writer import BundleContents, check_bundle_target, write_bundle
 
 __all__ = ["export", "KerasExportError"]
 
@@ -143,6 +143,7 @@ def export(
     the bundle cannot reproduce exactly, before writing anything.
     """
     check_head_argument(head)
+    check_bundle_target(path)  # before any work: a refused path costs no conversion
     keras = _import_keras()
     if isinstance(model, keras.Model) and not model.built:
         raise KerasExportError("the model is not built, so it has no weights yet; give it a keras.Input or call it on data", model)

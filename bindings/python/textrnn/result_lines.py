@@ -49,7 +49,7 @@ def ranked_labels(probabilities: Sequence[float]) -> List[int]:
 class ResultFormatter:
     """Formats one line per text: ``json`` or ``tsv`` (see ``python -m textrnn predict -h``)."""
 
-    def __init__(self, labels: Sequence[str], output: str, format: str, top_k: Optional[int]) -> None:
+    def __init__(self, labels: Sequence[str], output: str, format: str, top_k: Optional[int], threshold: float = 0.5) -> None:
         if format not in ("json", "tsv"):
             raise ValueError(f"format must be json or tsv, not {format!r}")
         self.labels = list(labels)
@@ -57,17 +57,22 @@ class ResultFormatter:
         self.multi_label = output == "multi_label_sigmoid"
         self.format = format
         self.top_k = top_k
+        self.threshold = threshold
 
     def line(self, probabilities: Sequence[float]) -> str:
         """The line (with its newline) for one text's probabilities (float32 values)."""
         ranked = ranked_labels(probabilities)
+        if self.format == "tsv" and self.multi_label and self.top_k is None:
+            # The predicted label set, most probable first.
+            shown = [i for i in ranked if probabilities[i] >= self.threshold]
+            return "\t".join(f"{self.labels[i]}\t{json_number(probabilities[i])}" for i in shown) + "\n"
         if self.format == "tsv":
             shown = ranked[: self.top_k or 1]
             return "\t".join(f"{self.labels[i]}\t{json_number(probabilities[i])}" for i in shown) + "\n"
         best = ranked[0]
         parts = [f'{{"label": {self.quoted[best]}, "probability": {json_number(probabilities[best])}']
         if self.multi_label:
-            chosen = [self.quoted[i] for i, p in enumerate(probabilities) if p >= 0.5]
+            chosen = [self.quoted[i] for i, p in enumerate(probabilities) if p >= self.threshold]
             parts.append(', "labels": [' + ", ".join(chosen) + "]")
         entries = (f"{self.quoted[i]}: {json_number(p)}" for i, p in enumerate(probabilities))
         parts.append(', "probabilities": {' + ", ".join(entries) + "}")

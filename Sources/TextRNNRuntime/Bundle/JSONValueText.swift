@@ -1,15 +1,6 @@
-/// A tiny ordered JSON builder for reports (keys keep the order they are given in).
-public indirect enum JSONText: Sendable, Equatable {
-    case number(Double)
-    case integer(Int)
-    case string(String)
-    case bool(Bool)
-    case null
-    case array([JSONText])
-    case object([(String, JSONText)])
-
-    public static func == (lhs: JSONText, rhs: JSONText) -> Bool { lhs.rendered() == rhs.rendered() }
-
+/// JSON text written in Swift, for results and reports (metrics, history, command output);
+/// manifests go through json-c (`serialized()`, JSONWriter.swift) for their stable bytes.
+extension JSONValue {
     /// Compact (`indent` nil) or indented JSON text.
     public func rendered(indent: Int? = nil) -> String {
         var output = ""
@@ -21,10 +12,10 @@ public indirect enum JSONText: Sendable, Equatable {
         let newline = indent.map { "\n" + String(repeating: " ", count: $0 * (level + 1)) } ?? ""
         let closing = indent.map { "\n" + String(repeating: " ", count: $0 * level) } ?? ""
         switch self {
-        case .number(let value):
+        case .double(let value):
             output += value.isFinite ? (value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) + ".0" : "\(value)") : "null"
-        case .integer(let value): output += String(value)
-        case .string(let value): output += JSONText.quote(value)
+        case .int(let value): output += String(value)
+        case .string(let value): output += JSONValue.quote(value)
         case .bool(let value): output += value ? "true" : "false"
         case .null: output += "null"
         case .array(let items):
@@ -43,7 +34,7 @@ public indirect enum JSONText: Sendable, Equatable {
             for (index, member) in members.enumerated() {
                 if index > 0 { output += "," }
                 output += newline
-                output += JSONText.quote(member.0)
+                output += JSONValue.quote(member.0)
                 output += indent == nil ? ":" : ": "
                 member.1.write(into: &output, indent: indent, level: level + 1)
             }

@@ -1,0 +1,112 @@
+import TextRNNRuntime
+
+/// The Training section of `inspect`: the manifest's free-form `training` record as a Keras-style
+/// summary (data, validation metrics, history table, hyperparameters on a few lines, anything
+/// else as key: value). `inspect --json` gives the record as stored.
+enum TrainingSummary {
+    static let width = 100
+
+    static func text(_ training: JSONValue) -> String {
+        guard case .object(let members) = training else { return "  " + compact(training) + "\n" }
+        var out = ""
+        var shown: Set<String> = []
+        if let dataset = training["dataset"]?.stringValue {
+            var line = "  Data: \(dataset)"
+            if let train = training["train_rows"]?.doubleValue, let validation = training["validation_rows"]?.doubleValue {
+                line += " (\(Int(train).grouped) training rows, \(Int(validation).grouped) validation rows)"
+            }
+            out += line + "\n"
+            shown.formUnion(["dataset", "train_rows", "validation_rows"])
+        }
+        if case .object(let metrics)? = training["metrics"] {
+            let split = training["metrics"]?["split"]?.stringValue ?? "validation"
+            let figures = metrics.filter { $0.0 != "split" }.map { "\($0.0) \(decimal($0.1))" }
+            out += "  Metrics (\(split) data): " + figures.joined(separator: "  ") + "\n"
+            shown.insert("metrics")
+        }
+        if case .array(let epochs)? = training["history"], !epochs.isEmpty {
+            out += history(epochs)
+            shown.insert("history")
+        }
+        if case .object(let settings)? = training["hyperparameters"] {
+            out += wrapped("  Hyperparameters: ", settings.map { "\($0.0)=\(compact($0.1))" })
+            shown.insert("hyperparameters")
+        }
+        for (key, value) in members where !shown.contains(key) {
+            if case .array(let items) = value, items.contains(where: { if case .object = $0 { return true }; return false }) {
+                out += "  \(key):\n"
+                for item in items {
+                    guard case .object(let inner) = item else { out += "    - \(compact(item))\n"; continue }
+                    out += wrapped("    - ", inner.map { "\($0.0)=\(compact($0.1))" })
+                }
+            } else if case .object(let inner) = value {
+                out += wrapped("  \(key): ", inner.map { "\($0.0)=\(compact($0.1))" })
+            } else {
+                out += wrapped("  \(key): ", [compact(value)])
+            }
+        }
+        return out
+    }
+
+    /// Keras's fit() history as a table: one row per epoch.
+    static func history(_ epochs: [JSONValue]) -> String {
+        let columns = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy"].filter { column in
+            epochs.contains { if case .null? = $0[column] { return false }; return $0[column] != nil }
+        }
+        var out = "  History:\n    " + columns.map { pad($0, 12) }.joined().trimmingTrailingSpaces() + "\n"
+        for epoch in epochs {
+            out += "    " + columns.map { pad(epoch[$0].map(decimal) ?? "", 12) }.joined().trimmingTrailingSpaces() + "\n"
+        }
+        return out
+    }
+
+    /// Lines of at most `width` characters: `head` then the items, comma-separated.
+    static func wrapped(_ head: String, _ items: [String]) -> String {
+        var out = ""
+        var line = head
+        let indent = String(repeating: " ", count: 4)
+        for (index, item) in items.enumerated() {
+            let piece = item + (index < items.count - 1 ? "," : "")
+            if line.count + piece.count + 1 > width && line.count > head.count && line != indent {
+                out += line.trimmingTrailingSpaces() + "\n"
+                line = indent
+            }
+            line += (line == head || line == indent ? "" : " ") + piece
+        }
+        return out + line + "\n"
+    }
+
+    /// A value on one line; numbers as the float32 they were stored from when that reads back
+    /// exactly (0.0020000000949949026 -> 0.002).
+    static func compact(_ value: JSONValue) -> String {
+        switch value {
+        case .null: return "none"
+        case .bool(let flag): return flag ? "true" : "false"
+        case .int(let number): return String(number)
+        case .double(let number):
+            let single = Float(number)
+            return Double(single) == number ? single.description : number.description
+        case .string(let text): return text
+        case .array(let items): return "[" + items.map(compact).joined(separator: ", ") + "]"
+        case .object(let members): return "{" + members.map { "\($0.0): \(compact($0.1))" }.joined(separator: ", ") + "}"
+        }
+    }
+
+    /// Metrics: four decimals, as Keras prints them.
+    static func decimal(_ value: JSONValue) -> String {
+        if case .double(let number) = value { return String(format: "%.4f", number) }
+        return compact(value)
+    }
+
+    private static func pad(_ text: String, _ width: Int) -> String {
+        text + String(repeating: " ", count: max(1, width - text.count))
+    }
+}
+
+extension String {
+    func trimmingTrailingSpaces() -> String {
+        var text = self
+        while text.hasSuffix(" ") { text.removeLast() }
+        return text
+    }
+}
