@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,6 +16,22 @@ import textrnn
 
 def test_version(lib):
     assert textrnn.library_version() == "0.1.0"
+
+
+@pytest.mark.parametrize("requested, expected", [("portable", "portable"), ("avx2", "avx2-fma")])
+def test_kernels_names_the_level_in_use(library_path, requested, expected):
+    # Each in a fresh process: the level is chosen once. TEXTRNN_KERNELS can only lower it.
+    def level(requested):
+        env = {k: v for k, v in os.environ.items() if k != "TEXTRNN_KERNELS"}
+        env.update(TEXTRNN_LIBRARY=str(library_path), PYTHONPATH=str(Path(textrnn.__file__).parent.parent))
+        if requested:
+            env["TEXTRNN_KERNELS"] = requested
+        script = "import textrnn; print(textrnn.kernels())"
+        return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True).stdout.strip()
+
+    best, got = level(None), level(requested)
+    assert best in ("portable", "avx2-fma", "avx512", "avx512-vnni")
+    assert got == (best if best == "portable" else expected)
 
 
 def test_model_information(model):
