@@ -66,7 +66,8 @@ int trk_set_kernel_level(int level) {
     return level;
 }
 
-int trk_kernel_level(void) {
+/// The process-wide level: set, or chosen once from the CPU and TEXTRNN_KERNELS.
+static int process_level(void) {
     int level = __atomic_load_n(&use_level, __ATOMIC_RELAXED);
     if (level >= 0) return level;
     level = trk_cpu_level();
@@ -79,12 +80,39 @@ int trk_kernel_level(void) {
     return trk_set_kernel_level(level);
 }
 
+// Per-thread levels, for tests that run every level while other tests run in parallel. Only
+// while some thread has one is the thread-local variable read at all (TLS in a shared
+// library costs a call): predictions never pay for it.
+static int thread_overrides = 0;
+static _Thread_local int thread_level = -1;
+
+int trk_set_thread_kernel_level(int level) {
+    if (level < 0) {
+        if (thread_level >= 0) __atomic_fetch_sub(&thread_overrides, 1, __ATOMIC_RELAXED);
+        thread_level = -1;
+        return process_level();
+    }
+    int cpu = trk_cpu_level();
+    if (level > cpu) level = cpu;
+    if (thread_level < 0) __atomic_fetch_add(&thread_overrides, 1, __ATOMIC_RELAXED);
+    thread_level = level;
+    return level;
+}
+
+int trk_kernel_level(void) {
+    if (__atomic_load_n(&thread_overrides, __ATOMIC_RELAXED) && thread_level >= 0) return thread_level;
+    return process_level();
+}
+
 const char *trk_kernel_name(void) {
     static const char *names[] = {"portable", "avx2-fma", "avx512", "avx512-vnni"};
     return names[trk_kernel_level()];
 }
 
-#define LEVEL (__builtin_expect(use_level >= 0, 1) ? use_level : trk_kernel_level())
+#define LEVEL                                                                                    \
+    (__builtin_expect(__atomic_load_n(&thread_overrides, __ATOMIC_RELAXED) == 0 && use_level >= 0, 1) \
+         ? use_level                                                                             \
+         : trk_kernel_level())
 
 // MARK: - float matrix-vector
 

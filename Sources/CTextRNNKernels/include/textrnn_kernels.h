@@ -20,6 +20,9 @@ int trk_cpu_level(void);
 int trk_kernel_level(void);
 /// Sets the level in use (clamped to what the CPU supports); returns the level now in use.
 int trk_set_kernel_level(int level);
+/// For tests: the level on the calling thread only, over the process-wide one (clamped; a
+/// negative level clears it). Returns the level now in use on this thread.
+int trk_set_thread_kernel_level(int level);
 const char *trk_kernel_name(void);
 
 /// y[0..<n] += x[0..<k] · W, with W row-major, row i at w + i * ldw.
