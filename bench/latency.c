@@ -8,7 +8,8 @@
  * texts in batches of B on T threads (best of R passes). On a shared machine, wall-clock numbers
  * include waiting for a core: latency_text_cpu_p50_ms (thread CPU time per call) and
  * throughput_docs_per_cpu_s (texts per second of process CPU time; x T = throughput on T idle
- * cores) measure the work itself. --dump-ids writes each text's ids as
+ * cores) measure the work itself. "kernels" is the SIMD level that ran (textrnn_kernels();
+ * TEXTRNN_KERNELS=avx2 etc. forces a lower one). --dump-ids writes each text's ids as
  * int32 (count, then ids) for the ONNX Runtime peer (bench/onnx_peer.py).
  * Build: cc -O2 -Iinclude bench/latency.c -o latency -L DIR -ltextrnn -Wl,-rpath,DIR */
 #define _POSIX_C_SOURCE 200809L
@@ -157,12 +158,12 @@ int main(int argc, char **argv) {
         if (t < best) best = t;
         if (c < bestCPU) bestCPU = c;
     }
-    printf("{\"bundle\": \"%s\", \"texts\": %zu, \"mean_tokens\": %.1f, \"load_to_first_prediction_ms\": %.3f, "
+    printf("{\"bundle\": \"%s\", \"kernels\": \"%s\", \"texts\": %zu, \"mean_tokens\": %.1f, \"load_to_first_prediction_ms\": %.3f, "
            "\"latency_text_p50_ms\": %.4f, \"latency_text_p99_ms\": %.4f, \"latency_text_mean_ms\": %.4f, "
            "\"latency_ids_p50_ms\": %.4f, \"latency_ids_p99_ms\": %.4f, "
            "\"throughput_docs_per_s\": %.1f, \"threads\": %zu, \"batch\": %zu, "
            "\"latency_text_cpu_p50_ms\": %.4f, \"throughput_docs_per_cpu_s\": %.1f, \"load_to_first_prediction_cpu_ms\": %.3f}\n",
-           bundle, count, tokens / count, loads[2] * 1e3, percentile(lat, n, 0.5) * 1e3, percentile(lat, n, 0.99) * 1e3,
+           bundle, textrnn_kernels(), count, tokens / count, loads[2] * 1e3, percentile(lat, n, 0.5) * 1e3, percentile(lat, n, 0.99) * 1e3,
            mean / n * 1e3, percentile(latIDs, n, 0.5) * 1e3, percentile(latIDs, n, 0.99) * 1e3, count / best, threads, batch,
            percentile(latCPU, n, 0.5) * 1e3, count / bestCPU, loadsCPU[2] * 1e3);
     textrnn_free(model);

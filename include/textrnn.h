@@ -64,6 +64,11 @@ extern "C" {
  * TEXTRNN_VERSION_STRING to detect a header/library mismatch. */
 const char *textrnn_version(void);
 
+/* The SIMD kernel level predictions run at: "portable", "avx2-fma", "avx512" or "avx512-vnni".
+ * The best this CPU has, or lower if the environment variable TEXTRNN_KERNELS (read once, at
+ * the first use) asks for portable, avx2 or avx512. Static storage; never NULL. */
+const char *textrnn_kernels(void);
+
 /* ---- Status ------------------------------------------------------------------------------- */
 
 typedef enum textrnn_status {

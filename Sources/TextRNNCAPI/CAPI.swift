@@ -15,6 +15,7 @@
 // No Foundation here: the library carries the Swift standard library only.
 
 import CTextRNN
+import CTextRNNKernels
 import Glibc
 import TextRNNRuntime
 
@@ -194,6 +195,10 @@ private func staticCString(_ string: StaticString) -> UnsafePointer<CChar> {
 
 @c @implementation public func textrnn_version() -> UnsafePointer<CChar>! {
     versionString
+}
+
+@c @implementation public func textrnn_kernels() -> UnsafePointer<CChar>! {
+    trk_kernel_name()
 }
 
 @c @implementation public func textrnn_status_string(_ value: textrnn_status) -> UnsafePointer<CChar>! {

@@ -5,7 +5,8 @@ import TextRNNTestSupport
 @testable import TextRNNRuntime
 
 /// Each Keras layer fixture (one recurrent layer, possibly Bidirectional, on float inputs) run
-/// through the runtime's RuntimeRecurrentLayer must reproduce Keras's outputs within 1e-5.
+/// through the runtime's RuntimeRecurrentLayer must reproduce Keras's outputs within 1e-5, at
+/// every kernel level.
 typealias RuntimeRecurrentLayer = TextRNNRuntime.RecurrentLayer
 
 @Suite struct LayerFixtureTests {
@@ -49,25 +50,27 @@ typealias RuntimeRecurrentLayer = TextRNNRuntime.RecurrentLayer
                 inputBias: bias, recurrentBias: split ? bias + width : nil), zeroOutputForMask: zeroOutputForMask)
         }
 
-        for (row, sequence) in inputs.enumerated() {
-            let steps = sequence.count
-            let input = sequence.flatMap { $0.map(Float.init) }
-            let mask: [UInt8]? = masks.map { $0[row].map { UInt8($0) } }
-            let want = flatten(expected[row])
-            var got: [Float]
-            if let mergeMode {
-                var backwardSpec = spec
-                backwardSpec.goBackwards = true
-                // Inside Bidirectional, Keras zeroes the outputs at masked steps.
-                let forward = try layer(spec, prefix: "forward/", zeroOutputForMask: true)
-                let backward = try layer(backwardSpec, prefix: "backward/", zeroOutputForMask: true)
-                got = try runBidirectional(forward, backward, mergeMode, input, mask, steps)
-            } else {
-                got = run(try layer(spec, prefix: ""), input, mask, steps)
-            }
-            #expect(got.count == want.count, "\(name) row \(row)")
-            for (a, e) in zip(got, want) {
-                #expect(close(Double(a), e), "\(name) row \(row): \(got) vs Keras \(want)")
+        try atEveryKernelLevel { level in
+            for (row, sequence) in inputs.enumerated() {
+                let steps = sequence.count
+                let input = sequence.flatMap { $0.map(Float.init) }
+                let mask: [UInt8]? = masks.map { $0[row].map { UInt8($0) } }
+                let want = flatten(expected[row])
+                var got: [Float]
+                if let mergeMode {
+                    var backwardSpec = spec
+                    backwardSpec.goBackwards = true
+                    // Inside Bidirectional, Keras zeroes the outputs at masked steps.
+                    let forward = try layer(spec, prefix: "forward/", zeroOutputForMask: true)
+                    let backward = try layer(backwardSpec, prefix: "backward/", zeroOutputForMask: true)
+                    got = try runBidirectional(forward, backward, mergeMode, input, mask, steps)
+                } else {
+                    got = run(try layer(spec, prefix: ""), input, mask, steps)
+                }
+                #expect(got.count == want.count, "\(name) [\(level)] row \(row)")
+                for (a, e) in zip(got, want) {
+                    #expect(close(Double(a), e), "\(name) [\(level)] row \(row): \(got) vs Keras \(want)")
+                }
             }
         }
     }

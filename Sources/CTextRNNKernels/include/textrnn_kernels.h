@@ -20,6 +20,9 @@ int trk_cpu_level(void);
 int trk_kernel_level(void);
 /// Sets the level in use (clamped to what the CPU supports); returns the level now in use.
 int trk_set_kernel_level(int level);
+/// For tests: the level on the calling thread only, over the process-wide one (clamped; a
+/// negative level clears it). Returns the level now in use on this thread.
+int trk_set_thread_kernel_level(int level);
 const char *trk_kernel_name(void);
 
 /// y[0..<n] += x[0..<k] · W, with W row-major, row i at w + i * ldw.
@@ -41,11 +44,12 @@ void trk_gemv_f32s8(const float *x, int k, const int8_t *w, int ldw, int n, cons
 /// Bytes of the packed form of an int8 [k, n] matrix: ceil(k / 4) * 4 * n.
 size_t trk_packed_size(int k, int n);
 /// Packs int8 W [k, n] (row stride ldw) as [ceil(k/4)][n][4] (zero rows pad k) and writes
-/// colsum[j] = Σ_i W[i][j].
+/// colsum[j] = Σ_i W[i][j]. The scheme's values are -127...127: a -128 is packed as -127.
 void trk_pack_s8(const int8_t *w, int k, int ldw, int n, int8_t *packed, int32_t *colsum);
 
 /// y[j] += wscale[j] * Σ_i x[i] · W[i][j] with x quantized per call: s = max|x| / 127,
-/// q_i = round(x_i / s). Integer dot products (VNNI where present) on the packed W.
+/// q_i = round(x_i / s). Exact integer dot products on the packed W (VNNI vpdpbusd; without
+/// VNNI, vpmaddubsw on |q| and sign-adjusted weights; portable C), so every level agrees.
 /// xq: scratch of at least ceil(k/4)*4 bytes; acc: scratch of n int32.
 void trk_gemv_q8(const float *x, int k, const int8_t *packed, const int32_t *colsum, const float *wscale, int n,
                  float *y, uint8_t *xq, int32_t *acc);

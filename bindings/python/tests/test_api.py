@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import ctypes
+import os
 import re
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -36,6 +39,22 @@ def test_top_label_rule_is_the_runtimes(model):
         probabilities.ctypes.data_as(ctypes.POINTER(ctypes.c_float)), len(texts))]
     assert [model.predict(text)[0] for text in texts] == list(model.predict(texts))
     assert [model.top_k(text, 1)[0][0] for text in texts] == list(model.predict(texts))
+
+
+@pytest.mark.parametrize("requested, expected", [("portable", "portable"), ("avx2", "avx2-fma")])
+def test_kernels_names_the_level_in_use(library_path, requested, expected):
+    # Each in a fresh process: the level is chosen once. TEXTRNN_KERNELS can only lower it.
+    def level(requested):
+        env = {k: v for k, v in os.environ.items() if k != "TEXTRNN_KERNELS"}
+        env.update(TEXTRNN_LIBRARY=str(library_path), PYTHONPATH=str(Path(textrnn.__file__).parent.parent))
+        if requested:
+            env["TEXTRNN_KERNELS"] = requested
+        script = "import textrnn; print(textrnn.kernels())"
+        return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True).stdout.strip()
+
+    best, got = level(None), level(requested)
+    assert best in ("portable", "avx2-fma", "avx512", "avx512-vnni")
+    assert got == (best if best == "portable" else expected)
 
 
 def test_model_information(model):

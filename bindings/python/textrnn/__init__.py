@@ -43,6 +43,7 @@ __all__ = [
     "load",
     "load_from_memory",
     "library_version",
+    "kernels",
     "OUTPUT_SOFTMAX",
     "OUTPUT_BINARY_SIGMOID",
     "OUTPUT_MULTI_LABEL_SIGMOID",
@@ -195,6 +196,7 @@ class WordContribution:
 def _declare(lib: ctypes.CDLL) -> None:
     signatures = {
         "textrnn_version": (ctypes.c_char_p, []),
+        "textrnn_kernels": (ctypes.c_char_p, []),
         "textrnn_status_string": (ctypes.c_char_p, [ctypes.c_int]),
         "textrnn_last_error": (ctypes.c_char_p, []),
         "textrnn_load": (ctypes.c_int, [ctypes.c_char_p, ctypes.POINTER(_model_p)]),
@@ -254,6 +256,12 @@ def library() -> ctypes.CDLL:
 def library_version() -> str:
     """libtextrnn's version, "MAJOR.MINOR.PATCH"."""
     return _library().textrnn_version().decode()
+
+
+def kernels() -> str:
+    """The SIMD kernel level predictions run at ("portable", "avx2-fma", "avx512", "avx512-vnni");
+    TEXTRNN_KERNELS=portable|avx2|avx512, set before the first prediction, asks for a lower one."""
+    return _library().textrnn_kernels().decode()
 
 
 def _check(status: int) -> None:

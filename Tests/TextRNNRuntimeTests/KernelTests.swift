@@ -1,0 +1,133 @@
+import CTextRNNKernels
+import Foundation
+import Testing
+import TextRNNTrainer
+
+/// Every SIMD kernel level against the portable C one, on sizes with tails in both dimensions
+/// (k rows not a multiple of 4 or 8, n columns not a multiple of 8, 16, 32 or 64), a row stride
+/// wider than n, and nothing written past n.
+@Suite struct KernelTests {
+    /// (k inputs, n outputs): 1×1, odd, exactly one block, one block and a tail, the P1 step.
+    static let sizes = [(1, 1), (3, 7), (4, 8), (5, 33), (17, 65), (7, 71), (33, 64), (63, 257), (64, 256), (130, 97), (64, 1), (2, 300)]
+
+    struct Case {
+        let k: Int, n: Int, ldw: Int
+        var x: [Float], w: [Float], w8: [Int8], scales: [Float], initial: [Float]
+        var packed: [Int8], sums: [Int32]
+
+        init(k: Int, n: Int, seed: UInt64) {
+            var generator = SeededGenerator(seed: seed)
+            self.k = k
+            self.n = n
+            ldw = n + 3
+            x = (0..<k).map { _ in generator.uniform() * 3 }
+            if k > 2 { x[2] = -10 }  // the largest magnitude, negative: quantizes to -127
+            w = (0..<(k * ldw)).map { _ in generator.uniform() }
+            // Every int8 value, -128 included (packing reads it as -127 at every level).
+            w8 = (0..<(k * ldw)).map { _ in Int8(truncatingIfNeeded: Int(generator.next() % 256)) }
+            scales = (0..<n).map { _ in 0.01 * (1.5 + generator.uniform()) }
+            initial = (0..<n).map { _ in generator.uniform() }
+            packed = [Int8](repeating: 0, count: trk_packed_size(Int32(k), Int32(n)))
+            sums = [Int32](repeating: 0, count: n)
+            trk_pack_s8(w8, Int32(k), Int32(ldw), Int32(n), &packed, &sums)
+        }
+
+        /// Bound on the rounding difference between two summation orders of x · W (float W).
+        func floatTolerance(_ weights: [Float]) -> Float {
+            let mass = x.map(abs).reduce(0, +) * (weights.map(abs).max() ?? 0)
+            return 1e-6 * (mass + 1)
+        }
+    }
+
+    enum Kernel: CaseIterable { case gemvFrom, gemvAccumulate, gemvInt8Weights, gemvQuantized, gemvQuantizedFrom }
+
+    /// The kernel's output for `c` at the level in use, with a sentinel after the n outputs.
+    static func run(_ kernel: Kernel, _ c: Case) -> [Float] {
+        var y = c.initial + [Float.nan]
+        var scratch = [UInt8](repeating: 0, count: (c.k + 3) / 4 * 4 + 64)
+        var accumulators = [Int32](repeating: 0, count: c.n)
+        switch kernel {
+        case .gemvFrom:
+            var out = [Float](repeating: 7, count: c.n) + [Float.nan]
+            trk_gemv_f32_from(c.initial, c.x, Int32(c.k), c.w, Int32(c.ldw), Int32(c.n), &out)
+            return out
+        case .gemvAccumulate: trk_gemv_f32(c.x, Int32(c.k), c.w, Int32(c.ldw), Int32(c.n), &y)
+        case .gemvInt8Weights: trk_gemv_f32s8(c.x, Int32(c.k), c.w8, Int32(c.ldw), Int32(c.n), c.scales, &y)
+        case .gemvQuantized:
+            trk_gemv_q8(c.x, Int32(c.k), c.packed, c.sums, c.scales, Int32(c.n), &y, &scratch, &accumulators)
+        case .gemvQuantizedFrom:
+            var out = [Float](repeating: 7, count: c.n) + [Float.nan]
+            trk_gemv_q8_from(c.initial, c.x, Int32(c.k), c.packed, c.sums, c.scales, Int32(c.n), &out, &scratch, &accumulators)
+            return out
+        }
+        return y
+    }
+
+    @Test(arguments: Kernel.allCases)
+    func matrixVectorKernelsMatchPortable(_ kernel: Kernel) {
+        let cases = Self.sizes.enumerated().map { Case(k: $1.0, n: $1.1, seed: UInt64($0) + 1) }
+        var reference: [[Float]] = []
+        atEveryKernelLevel { level in
+            for (index, c) in cases.enumerated() {
+                let y = Self.run(kernel, c)
+                #expect(y[c.n].isNaN, "\(kernel) [\(level)] k \(c.k) n \(c.n): wrote past n")
+                if level == "portable" { reference.append(y); continue }
+                let tolerance: Float = switch kernel {
+                case .gemvFrom, .gemvAccumulate: c.floatTolerance(c.w)
+                // Integer dot products are exact at every level; only the float scaling rounds.
+                case .gemvInt8Weights, .gemvQuantized, .gemvQuantizedFrom: c.floatTolerance(c.w8.map { Float($0) * 0.03 })
+                }
+                let worst = zip(y.prefix(c.n), reference[index]).map { abs($0 - $1) }.max() ?? 0
+                #expect(worst <= tolerance, "\(kernel) [\(level)] k \(c.k) n \(c.n): differs from portable by \(worst)")
+            }
+        }
+    }
+
+    @Test func quantizedZeroInputAddsNothing() {
+        let c = Case(k: 13, n: 19, seed: 9)
+        var zero = c
+        zero.x = [Float](repeating: 0, count: c.k)
+        atEveryKernelLevel { level in
+            #expect(Array(Self.run(.gemvQuantizedFrom, zero).prefix(c.n)) == c.initial, "[\(level)]")
+            #expect(Array(Self.run(.gemvQuantized, zero).prefix(c.n)) == c.initial, "[\(level)]")
+        }
+    }
+
+    @Test func activationsMatchDoublePrecision() {
+        var generator = SeededGenerator(seed: 5)
+        for n in [1, 7, 8, 9, 17, 64, 67] {
+            let v = (0..<(40 * n)).map { _ in generator.uniform() * 20 }
+            atEveryKernelLevel { level in
+                var s = v, t = v
+                trk_sigmoid(&s, Int32(s.count))
+                trk_tanh(&t, Int32(t.count))
+                let sigmoidError = zip(s, v).map { abs(Double($0) - 1 / (1 + exp(-Double($1)))) }.max()!
+                let tanhError = zip(t, v).map { abs(Double($0) - tanh(Double($1))) }.max()!
+                #expect(sigmoidError < 1e-6 && tanhError < 1e-6, "n \(n) [\(level)]: sigmoid \(sigmoidError), tanh \(tanhError)")
+            }
+        }
+    }
+
+    @Test func lstmGatesMatchTheFormula() {
+        var generator = SeededGenerator(seed: 6)
+        for units in [1, 5, 8, 13, 64] {
+            let z = (0..<(4 * units)).map { _ in generator.uniform() * 6 }
+            let c0 = (0..<units).map { _ in generator.uniform() * 2 }
+            func sigmoid(_ x: Float) -> Double { 1 / (1 + exp(-Double(x))) }
+            atEveryKernelLevel { level in
+                var gates = z, c = c0, h = [Float](repeating: 0, count: units)
+                trk_lstm_gates(&gates, &c, &h, Int32(units))
+                for j in 0..<units {
+                    let cell = sigmoid(z[units + j]) * Double(c0[j]) + sigmoid(z[j]) * tanh(Double(z[2 * units + j]))
+                    let out = sigmoid(z[3 * units + j]) * tanh(cell)
+                    #expect(abs(Double(c[j]) - cell) < 2e-6 && abs(Double(h[j]) - out) < 2e-6, "units \(units) [\(level)] j \(j)")
+                }
+            }
+        }
+    }
+}
+
+extension SeededGenerator {
+    /// Uniform in [-1, 1).
+    mutating func uniform() -> Float { 2 * nextUnitFloat() - 1 }
+}
