@@ -14,6 +14,7 @@ struct TextRNNCommand: ParsableCommand {
             ImportKerasFixtureCommand.self,
             QuantizeCommand.self,
             BenchCommand.self,
+            HyperparametersCommand.self,
         ]
     )
 }

@@ -179,7 +179,7 @@ public final class TrainingSession {
     /// patience, restore_best_weights=True). Lower is better: accuracy is negated.
     private func updateEarlyStopping(_ record: EpochRecord) -> StopReason? {
         guard config.earlyStopping > 0 else { return nil }
-        let value = config.monitor == "val_accuracy"
+        let value = config.monitor == .valAccuracy
             ? -(record.validationAccuracy ?? record.trainAccuracy) : (record.validationLoss ?? record.trainLoss)
         if best == nil || value < best!.value {
             best = (record.epoch, value, network.store.allParameters)
