@@ -136,10 +136,12 @@ struct TrainCommand: ParsableCommand {
         var metrics: ClassificationMetrics? = nil
         var multiLabelMetrics: MultiLabelMetrics? = nil
         var metricsJSON: JSONValue? = nil
+        var validationProbabilities: [Float]? = nil
         if let encodedValidation, let validationSet {
             // With the bag, its result from before the regression was refit on these rows.
             let result = try session.bag?.validationResult ?? { let r = try session.evaluate(encodedValidation); return (r.loss, r.probabilities) }()
             let predictions = Predictions(probabilities: result.probabilities, width: session.network.outputDim, output: session.plan.output)
+            validationProbabilities = result.probabilities
             if session.multiLabel {
                 let computed = MultiLabelMetrics(trueSets: validationSet.labelSets, predictedSets: predictions.labelSets, labels: session.labelNames)
                 multiLabelMetrics = computed
@@ -167,11 +169,12 @@ struct TrainCommand: ParsableCommand {
         print(String(format: "trained %d epochs in %.1f s (%.0f samples/s); wrote %@", session.history.epochs.count, seconds,
                      Double(trainSet.count * session.history.epochs.count) / max(seconds, 1e-9), output))
         if let report {
-            let hyperparameterTable: [(String, String)] = session.hyperparameterSummary
-                + recipe.choices.map { ("chosen: \($0.key)", "\($0.value) (\($0.reason))") }
-            try HTMLReport(
-                title: "TextRNN training report", subtitle: ["data: \(train)", "bundle: \(output)"], history: session.history,
-                metrics: metrics, multiLabelMetrics: multiLabelMetrics, hyperparameters: hyperparameterTable
+            let source = validation ?? (validationSet == nil ? "no validation data"
+                : String(format: "validation split (a stratified %g%% of the training data)", config.validationSplit * 100))
+            try HTMLReport.training(
+                session: session, recipe: recipe, dataset: train, bundle: output,
+                data: DataSummary(train: trainSet, validation: validationSet, validationSource: source), metrics: metrics,
+                multiLabelMetrics: multiLabelMetrics, validationLabels: validationSet?.labels, probabilities: validationProbabilities
             ).write(to: report)
             print("wrote \(report)")
         }
