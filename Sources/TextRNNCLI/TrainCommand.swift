@@ -52,7 +52,7 @@ struct HyperparameterOptions: ParsableArguments {
             }
             return (lines + [line]).joined(separator: "\n")
         }
-        return "\nHYPERPARAMETERS (--config FILE takes the same names with underscores as JSON keys):\n"
+        return "\nHYPERPARAMETERS (--config FILE: the same names with underscores as JSON keys):\n"
             + Hyperparameter.all.map { row in
                 let values = row.choices.map { $0.joined(separator: "|") } ?? row.type
                 let valid = row.range == nil ? "" : " Valid: \(row.expected)."
