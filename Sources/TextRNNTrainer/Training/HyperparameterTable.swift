@@ -59,6 +59,9 @@ extension Hyperparameter {
                            valid: { $0 >= 1 && $0 <= 10_000 }, defaultRule: DataAwareRecipe.epochsRule),
             Hyperparameter("batch_size", \.batchSize, "Texts per training step.", range: "in 1...65536", valid: { $0 >= 1 && $0 <= 65_536 }),
             Hyperparameter("class_weight", \.classWeight, "Weight the loss of each class (balanced: by inverse frequency, as scikit-learn)."),
+            Hyperparameter("label_smoothing", \.labelSmoothing,
+                           "Soften the training targets as Keras label_smoothing: y(1 - e) + e/classes (binary: + e/2).",
+                           range: "in [0, 1)", valid: rate),
             Hyperparameter("bucket_by_length", \.bucketByLength, "Group batches by text length (faster; exact, padding is masked)."),
             // Validation and control
             Hyperparameter("validation_split", \.validationSplit, "Fraction of the training data held out (stratified) when no --validation file.",

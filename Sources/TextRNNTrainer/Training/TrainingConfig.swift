@@ -61,6 +61,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public var epochs: Int = 10
     public var batchSize: Int = 64
     public var classWeight: ClassWeight = .none
+    public var labelSmoothing: Float = 0
     /// Group batches by length so padding costs no time (exact: padding is masked).
     public var bucketByLength: Bool = true
 
