@@ -1,5 +1,6 @@
 import ArgumentParser
 import TextRNNRuntime
+import TextRNNTrainer
 
 /// `textrnn inspect BUNDLE`: a Keras-style summary of a bundle.
 struct InspectCommand: ParsableCommand {
@@ -176,8 +177,14 @@ struct BundleSummary {
         let mix = dtypeMix.map { "\($0.tensors) \($0.dtype.rawValue) tensors (\(byteText($0.bytes)))" }.joined(separator: ", ")
         out += "Weights: \(manifest.weightsFile), \(byteText(manifest.weightsLength)), CRC-32 \(hex(manifest.weightsCRC32)); \(mix)\n"
         if let training = manifest.training {
+            // Hyperparameters one per line as flags take them (the trainer's table), then the rest as recorded.
+            if let record = training["hyperparameters"] {
+                out += "Hyperparameters:\n" + Hyperparameter.summary(of: record).map { "  \($0.0) \($0.1)\n" }.joined()
+            }
+            var rest = training
+            if case .object(let members) = training { rest = .object(members.filter { $0.0 != "hyperparameters" }) }
             out += "Training:\n"
-            for line in training.serialized().split(separator: "\n", omittingEmptySubsequences: false) where !line.isEmpty {
+            for line in rest.serialized().split(separator: "\n", omittingEmptySubsequences: false) where !line.isEmpty {
                 out += "  " + line + "\n"
             }
         } else {

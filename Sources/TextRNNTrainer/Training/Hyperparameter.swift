@@ -75,6 +75,27 @@ public struct Hyperparameter {
     public func json(_ config: TrainingConfig) -> JSONValue { value(config).json }
     public func text(_ config: TrainingConfig) -> String { value(config).text }
 
+    /// A manifest's `training.hyperparameters` record as (flag, value) pairs, values written as
+    /// the flags take them (`inspect`); the table's rows first, in its order, then keys it does
+    /// not know (an older or newer trainer's) as recorded.
+    public static func summary(of record: JSONValue) -> [(String, String)] {
+        guard case .object(let members) = record else { return [] }
+        func text(_ value: JSONValue) -> String {
+            switch value {
+            case .null: "none"
+            case .bool(let flag): "\(flag)"
+            case .int(let number): "\(number)"
+            case .double(let number): "\(number)"
+            case .string(let string): string
+            case .array(let items): items.isEmpty ? "none" : items.map(text).joined(separator: ",")
+            case .object: value.serialized()
+            }
+        }
+        let known = all.compactMap { row in members.first { $0.0 == row.name }.map { (row.flag, text($0.1)) } }
+        let names = Set(all.map(\.name))
+        return known + members.filter { !names.contains($0.0) }.map { ($0.0, text($0.1)) }
+    }
+
     /// The row named `name`, or nil.
     public static func named(_ name: String) -> Hyperparameter? { all.first { $0.name == name } }
 
