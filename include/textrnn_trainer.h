@@ -50,10 +50,11 @@ typedef enum textrnn_trainer_status {
 /* The library's version, "MAJOR.MINOR.PATCH" (that of textrnn.h). Static storage. */
 const char *textrnn_trainer_version(void);
 
-/* The hyperparameters textrnn_trainer_train accepts, as a JSON array of
- * {"name": KEY, "default": VALUE} in a stable order. KEY is a key of the config JSON, which is
- * exactly the `textrnn train --config FILE` format (the same snake_case names as the flags);
- * VALUE is the default (null: unset). Static storage, NUL-terminated UTF-8. */
+/* The hyperparameters textrnn_trainer_train accepts: the trainer's hyperparameter table as a
+ * JSON array, in a stable order, of {"name": KEY, "flag", "type", "default": VALUE, "help",
+ * and where they apply "choices", "range", "default_rule", "recorded"}. KEY is a key of the
+ * config JSON, which is exactly the `textrnn train --config FILE` format (the flags' names with
+ * underscores); VALUE is the default (null: unset). Static storage, NUL-terminated UTF-8. */
 const char *textrnn_trainer_hyperparameters(void);
 
 /* Labelled texts: row i is texts[i] (text_sizes[i] bytes of UTF-8) with the label labels[i]

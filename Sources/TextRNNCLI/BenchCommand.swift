@@ -52,8 +52,8 @@ struct BenchWorkload {
         var c = TrainingConfig()
         c.maxTokens = 10_000
         c.sequenceLength = sequenceLength
-        c.padding = "post"
-        c.truncating = "post"
+        c.padding = .post
+        c.truncating = .post
         c.cell = cell
         c.units = units
         c.bidirectional = bidirectional

@@ -1,5 +1,6 @@
 import ArgumentParser
 import TextRNNRuntime
+import TextRNNTrainer
 
 /// `textrnn inspect BUNDLE`: a Keras-style summary of a bundle.
 struct InspectCommand: ParsableCommand {

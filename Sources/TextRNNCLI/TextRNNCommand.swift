@@ -17,6 +17,7 @@ struct TextRNNCommand: ParsableCommand {
             InspectCommand.self,
             QuantizeCommand.self,
             BenchCommand.self,
+            HyperparametersCommand.self,
         ]
     )
 

@@ -3,118 +3,61 @@ import Foundation
 import TextRNNRuntime
 import TextRNNTrainer
 
-/// The flags of `textrnn train` that set hyperparameters. Each is optional: unset flags keep the
-/// value from `--config` or the default. Names follow the Keras argument names.
+/// The flags of `textrnn train` that set hyperparameters: one per row of the trainer's table
+/// (`Hyperparameter.all`), `--NAME VALUE` or `--NAME=VALUE`, over `--config FILE`'s keys. Unset
+/// flags keep the config file's value or the default; the data-aware recipe chooses only the
+/// hyperparameters neither sets.
 struct HyperparameterOptions: ParsableArguments {
-    @Option(help: "JSON file with hyperparameters (same snake_case keys as these flags); flags override it.")
+    @Option(help: "JSON file with hyperparameters (the names below with underscores: {\"cell\": \"lstm\"}); flags override it.")
     var config: String?
-    @Option(help: "Recurrent cell: lstm, gru or simple-rnn.") var cell: String?
-    @Option(help: "Units of each recurrent layer, comma-separated (64,32 stacks two).") var units: String?
-    @Option(help: "Wrap each recurrent layer in Bidirectional: true or false.") var bidirectional: Bool?
-    @Option(name: .customLong("embedding-dim")) var embeddingDim: Int?
-    @Option(name: .customLong("max-tokens"), help: "Vocabulary size including padding and [UNK] (Keras max_tokens).") var maxTokens: Int?
-    @Option(name: .customLong("min-count"), help: "Drop tokens seen fewer times in the training texts.") var minCount: Int?
-    @Option(help: "Add bigrams to the vocabulary and sequences: true or false (= --ngrams 2).") var bigrams: Bool?
-    @Option(help: "Keras ngrams: 1 (words), 2 (+ bigrams) or 3 (+ trigrams).") var ngrams: Int?
-    @Option(name: .customLong("sequence-length"), help: "Token ids per text (0: 95th percentile of training lengths).") var sequenceLength: Int?
-    @Option(help: "Padding side: pre or post.") var padding: String?
-    @Option(help: "Truncation side: pre (keep the end) or post (keep the start).") var truncating: String?
-    @Option(help: "Standardization: lower_and_strip_punctuation, lower, strip_punctuation or none.") var standardize: String?
-    @Option(name: .customLong("replace-html-breaks"), help: "Turn <br /> into spaces: true or false.") var replaceHTMLBreaks: Bool?
-    @Option(help: "Pooling over time after the last recurrent layer: last, max or average.") var pooling: String?
-    @Option(name: .customLong("dense-units"), help: "Hidden ReLU Dense layers before the output, comma-separated.") var denseUnits: String?
-    @Option(help: "Dropout on recurrent inputs (Keras dropout).") var dropout: Float?
-    @Option(name: .customLong("recurrent-dropout")) var recurrentDropout: Float?
-    @Option(name: .customLong("embedding-dropout"), help: "SpatialDropout1D rate on the embeddings.") var embeddingDropout: Float?
-    @Option(name: .customLong("dense-dropout"), help: "Dropout before each Dense layer.") var denseDropout: Float?
-    @Option(name: .customLong("reset-after"), help: "GRU reset_after: true or false.") var resetAfter: Bool?
-    @Option(help: "Add a TF-IDF bag-of-n-grams branch, mixed with the network on the validation data: true or false.") var bag: Bool?
-    @Option(name: .customLong("pretrained-vectors"), help: "Initialize the embedding from a .vec file (word2vec/GloVe/fastText text; header optional); sets --embedding-dim.") var pretrainedVectors: String?
-    @Option(name: .customLong("freeze-embeddings"), help: "Keep the embedding as initialized: true or false.") var freezeEmbeddings: Bool?
-    @Option(help: "Optimizer: adam, rmsprop or sgd.") var optimizer: String?
-    @Option(name: .customLong("learning-rate")) var learningRate: Float?
-    @Option(help: "Momentum (SGD, RMSprop).") var momentum: Float?
-    @Option(help: "Nesterov momentum (SGD): true or false.") var nesterov: Bool?
-    @Option(help: "Clip gradients by global norm (Keras global_clipnorm).") var clipnorm: Float?
-    @Option(help: "Learning-rate schedule: constant, exponential or cosine.") var schedule: String?
-    @Option(name: .customLong("decay-rate"), help: "Exponential schedule: factor per epoch.") var decayRate: Float?
-    @Option(name: .customLong("warmup-steps"), help: "Linear learning-rate warm-up steps.") var warmupSteps: Int?
-    @Option var epochs: Int?
-    @Option(name: .customLong("batch-size")) var batchSize: Int?
-    @Option(name: .customLong("class-weight"), help: "none or balanced.") var classWeight: String?
-    @Option(name: .customLong("bucket-by-length"), help: "Group batches by length (faster, exact): true or false.") var bucketByLength: Bool?
-    @Option(name: .customLong("validation-split"), help: "Fraction of the training data held out (stratified) when no --validation file.") var validationSplit: Double?
-    @Option(name: .customLong("early-stopping"), help: "Stop after this many epochs without a better validation loss (0: off); restores the best weights.") var earlyStopping: Int?
-    @Option(help: "What early stopping watches: val_loss or val_accuracy.") var monitor: String?
-    @Option var seed: UInt64?
-    @Option(help: "Threads for training and encoding.") var threads: Int?
+    @Argument(parsing: .allUnrecognized, help: ArgumentHelp("Hyperparameter flags (listed below).", valueName: "--name value"))
+    var flags: [String] = []
 
     func resolve() throws -> TrainingConfig {
-        var config = TrainingConfig()
-        if let path = self.config {
-            guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("\(path): cannot read config file") }
-            do { config = try JSONDecoder().decode(TrainingConfig.self, from: data) } catch let error as TrainingError {
-                throw ValidationError("\(path): \(error.description)")
-            } catch { throw ValidationError("\(path): \(ConfigErrorText.describe(error, json: data))") }
-        }
-        func sizes(_ text: String, _ flag: String) throws -> [Int] {
-            if text.isEmpty || text == "none" { return [] }
-            let values = text.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-            guard values.count == text.split(separator: ",").count else { throw ValidationError("\(flag): expected comma-separated integers, not \"\(text)\"") }
-            return values
-        }
-        func choice<T: RawRepresentable & CaseIterable>(_ text: String?, _ flag: String, _ target: inout T) throws where T.RawValue == String {
-            guard let text else { return }
-            guard let value = T(rawValue: text) else {
-                throw ValidationError("\(flag) must be one of \(T.allCases.map(\.rawValue).joined(separator: ", ")), not \"\(text)\"")
+        do {
+            var config = try self.config.map(TrainingConfig.init(configFile:)) ?? TrainingConfig()
+            var words = flags[...]
+            while let word = words.popFirst() {
+                guard word.hasPrefix("--") else { throw TrainingError("unexpected argument \"\(word)\"") }
+                var name = String(word.dropFirst(2)), value: String
+                if let equals = name.firstIndex(of: "=") {
+                    value = String(name[name.index(after: equals)...])
+                    name = String(name[..<equals])
+                } else {
+                    guard let next = words.popFirst() else { throw TrainingError("\(word) needs a value") }
+                    value = next
+                }
+                let key = name.replacingOccurrences(of: "-", with: "_")
+                guard Hyperparameter.named(key) != nil else { throw TrainingError("unknown option --\(name) (see textrnn train --help)") }
+                try config.set(key, to: value)
             }
-            target = value
+            try config.resolve()
+            return config
+        } catch let error as TrainingError {
+            throw ValidationError(error.description)
         }
-        try choice(cell, "--cell", &config.cell)
-        if let units { config.units = try sizes(units, "--units") }
-        if let bidirectional { config.bidirectional = bidirectional }
-        if let embeddingDim { config.embeddingDim = embeddingDim }
-        if let maxTokens { config.maxTokens = maxTokens }
-        if let minCount { config.minCount = minCount }
-        if let bigrams { config.bigrams = bigrams }
-        if let ngrams { config.ngrams = ngrams }
-        if let sequenceLength { config.sequenceLength = sequenceLength }
-        if let padding { config.padding = padding }
-        if let truncating { config.truncating = truncating }
-        if let standardize { config.standardize = standardize }
-        if let replaceHTMLBreaks { config.replaceHTMLBreaks = replaceHTMLBreaks }
-        try choice(pooling, "--pooling", &config.pooling)
-        if pooling != nil { config.givenKeys.insert("pooling") }
-        if epochs != nil { config.givenKeys.insert("epochs") }
-        if let denseUnits { config.denseUnits = try sizes(denseUnits, "--dense-units") }
-        if let dropout { config.dropout = dropout }
-        if let recurrentDropout { config.recurrentDropout = recurrentDropout }
-        if let embeddingDropout { config.embeddingDropout = embeddingDropout }
-        if let denseDropout { config.denseDropout = denseDropout }
-        if let resetAfter { config.resetAfter = resetAfter }
-        if let bag { config.bag = bag }
-        if let pretrainedVectors { config.pretrainedVectors = pretrainedVectors }
-        if let freezeEmbeddings { config.freezeEmbeddings = freezeEmbeddings }
-        do { try config.adoptPretrainedVectorSize(embeddingDimGiven: embeddingDim != nil || config.givenKeys.contains("embedding_dim")) } catch let error as TrainingError { throw ValidationError(error.description) }
-        try choice(optimizer, "--optimizer", &config.optimizer)
-        if let learningRate { config.learningRate = learningRate }
-        if let momentum { config.momentum = momentum }
-        if let nesterov { config.nesterov = nesterov }
-        if let clipnorm { config.clipnorm = clipnorm }
-        try choice(schedule, "--schedule", &config.schedule)
-        if let decayRate { config.decayRate = decayRate }
-        if let warmupSteps { config.warmupSteps = warmupSteps }
-        if let epochs { config.epochs = epochs }
-        if let batchSize { config.batchSize = batchSize }
-        try choice(classWeight, "--class-weight", &config.classWeight)
-        if let bucketByLength { config.bucketByLength = bucketByLength }
-        if let validationSplit { config.validationSplit = validationSplit }
-        if let earlyStopping { config.earlyStopping = earlyStopping }
-        if let monitor { config.monitor = monitor }
-        if let seed { config.seed = seed }
-        if let threads { config.threads = threads }
-        do { try config.validate() } catch let error as TrainingError { throw ValidationError(error.description) }
-        return config
+    }
+
+    /// The help section listing every hyperparameter flag with its values, default and range,
+    /// wrapped here (ArgumentParser would wrap it without the indentation).
+    static var helpSection: String {
+        func wrap(_ text: String, indent: String = "        ", width: Int = 79) -> String {
+            var lines: [String] = [], line = indent
+            for word in text.split(separator: " ") {
+                if line.count > indent.count && line.count + 1 + word.count > width {
+                    lines.append(line)
+                    line = indent
+                }
+                line += (line.count > indent.count ? " " : "") + word
+            }
+            return (lines + [line]).joined(separator: "\n")
+        }
+        return "\nHYPERPARAMETERS (--config FILE: the same names with underscores as JSON keys):\n"
+            + Hyperparameter.all.map { row in
+                let values = row.choices.map { $0.joined(separator: "|") } ?? row.type
+                let valid = row.range == nil ? "" : " Valid: \(row.expected)."
+                return "  \(row.flag) <\(values)>\n" + wrap("\(row.help) Default: \(row.defaultText).\(valid)")
+            }.joined(separator: "\n")
     }
 }
 
@@ -131,7 +74,8 @@ struct TrainCommand: ParsableCommand {
             Reads labelled text, fits a vocabulary on the training data only, trains, evaluates on the \
             validation data and writes BUNDLE (a directory NAME.textrnn). A checkpoint is written after \
             every epoch to BUNDLE.checkpoint; --resume continues from it. Ctrl-C saves a checkpoint and exits.
-            """)
+
+            """ + HyperparameterOptions.helpSection)
 
     @Option(help: "Training data: CSV, TSV, JSON Lines, fastText lines or a folder per class; NAME.gz is decompressed; - reads CSV (or --data-format) from standard input.") var train: String
     @Option(help: "Validation data (default: a stratified --validation-split of the training data).") var validation: String?
@@ -192,9 +136,11 @@ struct TrainCommand: ParsableCommand {
         var metrics: ClassificationMetrics? = nil
         var multiLabelMetrics: MultiLabelMetrics? = nil
         var metricsJSON: JSONValue? = nil
+        var validationProbabilities: [Float]? = nil
         if let encodedValidation, let validationSet {
             let computed = try TrainingRun.validationMetrics(session, encoded: encodedValidation, dataset: validationSet)
             (metrics, multiLabelMetrics, metricsJSON) = (computed.single, computed.multiLabel, computed.json)
+            validationProbabilities = computed.probabilities
             print(computed.report)
         }
         let training = session.trainingMetadata(
@@ -208,11 +154,12 @@ struct TrainCommand: ParsableCommand {
         print(String(format: "trained %d epochs in %.1f s (%.0f samples/s); wrote %@", session.history.epochs.count, seconds,
                      Double(trainSet.count * session.history.epochs.count) / max(seconds, 1e-9), output))
         if let report {
-            let hyperparameterTable: [(String, String)] = session.hyperparameterSummary
-                + recipe.choices.map { ("chosen: \($0.key)", "\($0.value) (\($0.reason))") }
-            try HTMLReport(
-                title: "TextRNN training report", subtitle: ["data: \(train)", "bundle: \(output)"], history: session.history,
-                metrics: metrics, multiLabelMetrics: multiLabelMetrics, hyperparameters: hyperparameterTable
+            let source = validation ?? (validationSet == nil ? "no validation data"
+                : String(format: "validation split (a stratified %g%% of the training data)", config.validationSplit * 100))
+            try HTMLReport.training(
+                session: session, recipe: recipe, dataset: train, bundle: output,
+                data: DataSummary(train: trainSet, validation: validationSet, validationSource: source), metrics: metrics,
+                multiLabelMetrics: multiLabelMetrics, validationLabels: validationSet?.labels, probabilities: validationProbabilities
             ).write(to: report)
             print("wrote \(report)")
         }

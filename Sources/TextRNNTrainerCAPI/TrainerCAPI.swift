@@ -123,8 +123,7 @@ private func config(_ json: UnsafePointer<CChar>?, _ size: Int) throws -> Traini
     var config: TrainingConfig
     do {
         config = try JSONDecoder().decode(TrainingConfig.self, from: Data(bytes: json, count: size))
-        try config.adoptPretrainedVectorSize(embeddingDimGiven: config.givenKeys.contains("embedding_dim"))
-        try config.validate()
+        try config.resolve()
     } catch let error as TrainingError {
         throw TrainerFailure(TEXTRNN_TRAINER_ERROR_INVALID_CONFIG, error.description)
     } catch let error as DataError {
@@ -214,7 +213,7 @@ private func train(
 // MARK: - Entry points
 
 nonisolated(unsafe) private let versionString: UnsafePointer<CChar> = UnsafePointer(strdup(TextRNNVersion.string)!)
-nonisolated(unsafe) private let hyperparameterString: UnsafePointer<CChar> = UnsafePointer(strdup(HyperparameterList.json)!)
+nonisolated(unsafe) private let hyperparameterString: UnsafePointer<CChar> = UnsafePointer(strdup(Hyperparameter.tableJSON.rendered())!)
 
 @c @implementation public func textrnn_trainer_version() -> UnsafePointer<CChar>! {
     versionString

@@ -132,6 +132,7 @@ import TextRNNRuntime
         let loss: LossKind
         var options = TrainingOptions()
         var sampleWeights: [Float]? = nil
+        var labelSmoothing: Float = 0
         var testDescription: String { name }
     }
 
@@ -157,6 +158,15 @@ import TextRNNRuntime
                         options: TrainingOptions(embeddingDropout: 0.3, recurrentDropout: [1: RecurrentDropout(dropout: 0.2, recurrentDropout: 0.3), 2: RecurrentDropout(dropout: 0.2)],
                                                  denseDropout: [3: 0.3, 4: 0.25]),
                         sampleWeights: [0.5, 2, 1, 1.5]),
+            NetworkCase(name: "LSTM → average pool → softmax, label smoothing 0.2 (SCE)",
+                        layers: [embed, seq, .globalAveragePooling, .dense(units: 3, activation: .softmax)],
+                        loss: .sparseCategoricalCrossEntropy, labelSmoothing: 0.2),
+            NetworkCase(name: "GRU → average pool → sigmoid, label smoothing 0.3 (BCE)",
+                        layers: [embed, gruSeq, .globalAveragePooling, .dense(units: 1, activation: .sigmoid)],
+                        loss: .binaryCrossEntropy, labelSmoothing: 0.3),
+            NetworkCase(name: "BiGRU → average pool → 3 sigmoids, label smoothing 0.1 (multi-label)",
+                        layers: [embed, bi, .globalAveragePooling, .dense(units: 3, activation: .sigmoid)],
+                        loss: .multiLabelBinaryCrossEntropy, labelSmoothing: 0.1),
         ]
     }()
 
@@ -179,7 +189,8 @@ import TextRNNRuntime
         func evaluate() throws -> Double {
             var dropoutRNG = SeededGenerator(seed: 42)
             return Double(try net.lossAndGradients(tokenIds: ids, batch: B, time: T, targets: targets, loss: c.loss,
-                                                   sampleWeights: c.sampleWeights, training: training, rng: &dropoutRNG).loss)
+                                                   sampleWeights: c.sampleWeights, labelSmoothing: c.labelSmoothing, training: training,
+                                                   rng: &dropoutRNG).loss)
         }
         _ = try evaluate()
         let grads = net.store.allGradients

@@ -107,7 +107,7 @@ import TextRNNRuntime
         config.cell = .lstm
         config.units = [16, 8]
         config.sequenceLength = 200
-        config.padding = "pre"
+        config.padding = .pre
         config.epochs = 1
         config.pooling = .max
         let (session, _) = try train(config, slice)

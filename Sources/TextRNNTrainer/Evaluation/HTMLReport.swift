@@ -13,6 +13,15 @@ public struct HTMLReport: Sendable {
     public var multiLabelMetrics: MultiLabelMetrics?
     /// Shown in this order.
     public var hyperparameters: [(String, String)]
+    /// Rows and label distribution of the training and validation data.
+    public var data: DataSummary?
+    /// What the metrics were computed on; the headline numbers say so.
+    public var evaluatedOn = "validation data"
+    /// The epoch whose weights the model kept, and what early stopping watched (nil: off).
+    public var keptEpoch: Int?
+    public var monitor: String?
+    /// For a binary task: ROC and precision-recall curves on the evaluated rows.
+    public var binaryCurves: BinaryCurves?
 
     public init(
         title: String, subtitle: [String] = [], history: TrainingHistory? = nil, metrics: ClassificationMetrics? = nil,
@@ -69,6 +78,7 @@ public struct HTMLReport: Sendable {
             """
         for line in subtitle { html += "<p class=\"sub\">\(escape(line))</p>\n" }
         html += summary()
+        if let data { html += dataTable(data) }
         if let history, !history.epochs.isEmpty {
             html += "<h2>Learning curves</h2>\n<div class=\"charts\">\n"
             html += HTMLReport.lineChart(
@@ -78,7 +88,7 @@ public struct HTMLReport: Sendable {
                     ("validation", "#ff7f0e", history.epochs.map(\.validationLoss)),
                 ])
             html += HTMLReport.lineChart(
-                title: "Accuracy", yLabel: "accuracy", epochs: history.epochs.map(\.epoch),
+                title: "Accuracy", yLabel: "accuracy", epochs: history.epochs.map(\.epoch), bounds: 0...1,
                 series: [
                     ("train", "#1f77b4", history.epochs.map(\.trainAccuracy)),
                     ("validation", "#ff7f0e", history.epochs.map(\.validationAccuracy)),
@@ -91,6 +101,17 @@ public struct HTMLReport: Sendable {
             html += "<h2>Confusion matrix</h2>\n<p class=\"sub\">Rows: true class; columns: predicted class; "
                 + "colour: share of the row (recall); numbers: counts.</p>\n<div class=\"scroll\">\n"
                 + HTMLReport.heatMap(metrics.confusionMatrix, labels: metrics.labels) + "</div>\n"
+        }
+        if let binaryCurves, let positive = metrics?.labels.last {
+            html += "<h2>ROC and precision-recall curves</h2>\n<p class=\"sub\">On the \(escape(evaluatedOn)); positive class: "
+                + "\(escape(positive)).</p>\n<div class=\"charts\">\n"
+            html += HTMLReport.curveChart(
+                title: "ROC (AUC \(format(binaryCurves.rocAUC, 4)))", xLabel: "false positive rate", yLabel: "true positive rate",
+                points: binaryCurves.roc, diagonal: true)
+            html += HTMLReport.curveChart(
+                title: "Precision-recall (AP \(format(binaryCurves.averagePrecision, 4)))", xLabel: "recall", yLabel: "precision",
+                points: binaryCurves.precisionRecall, diagonal: false)
+            html += "</div>\n"
         }
         if let multiLabelMetrics { html += "<h2>Classification report (multi-label)</h2>\n" + multiLabelTable(multiLabelMetrics) }
         if !hyperparameters.isEmpty {
@@ -114,10 +135,10 @@ public struct HTMLReport: Sendable {
     private func summary() -> String {
         var items: [String] = []
         if let metrics {
-            items.append("accuracy <b>\(format(metrics.accuracy, 4))</b>")
+            items.append("validation accuracy <b>\(format(metrics.accuracy, 4))</b>")
             items.append("macro F1 <b>\(format(metrics.macroF1, 4))</b>")
             items.append("weighted F1 <b>\(format(metrics.weightedF1, 4))</b>")
-            items.append("evaluated on <b>\(metrics.total)</b> rows")
+            items.append("evaluated on <b>\(metrics.total)</b> rows of the \(escape(evaluatedOn))")
         }
         if let multi = multiLabelMetrics {
             items.append("subset accuracy <b>\(format(multi.subsetAccuracy, 4))</b>")
@@ -127,6 +148,10 @@ public struct HTMLReport: Sendable {
         if let history, !history.epochs.isEmpty {
             items.append("epochs <b>\(history.epochs.count)</b>")
             items.append("training time <b>\(format(history.totalSeconds, 1)) s</b>")
+            if let keptEpoch {
+                let how = monitor.map { keptEpoch < history.epochs.count ? " (best \($0); early stopping restored it)" : " (best \($0))" } ?? " (the last)"
+                items.append("weights kept from epoch <b>\(keptEpoch)</b>\(escape(how))")
+            }
         }
         guard !items.isEmpty else { return "" }
         return "<div class=\"summary\">" + items.map { "<span>\($0)</span>" }.joined() + "</div>\n"
@@ -137,14 +162,25 @@ public struct HTMLReport: Sendable {
             + "<th class=\"num\">loss</th><th class=\"num\">accuracy</th><th class=\"num\">val loss</th>"
             + "<th class=\"num\">val accuracy</th><th class=\"num\">seconds</th></tr>\n"
         for record in history.epochs {
+            let kept = record.epoch == keptEpoch
             let cells = [
                 String(record.epoch), format(record.trainLoss, 4), format(record.trainAccuracy, 4),
                 record.validationLoss.map { format($0, 4) } ?? "", record.validationAccuracy.map { format($0, 4) } ?? "",
                 format(record.seconds, 1),
             ]
-            html += "<tr>" + cells.map { "<td class=\"num\">\($0)</td>" }.joined() + "</tr>\n"
+            html += "<tr\(kept ? " class=\"avg\" title=\"weights kept\"" : "")>" + cells.map { "<td class=\"num\">\($0)</td>" }.joined() + "</tr>\n"
         }
         return html + "</table>\n</details>\n"
+    }
+
+    private func dataTable(_ data: DataSummary) -> String {
+        var html = "<h2>Data</h2>\n<p class=\"sub\">\(data.trainRows) training rows; \(data.validationRows) validation rows "
+            + "(\(escape(data.validationSource))).</p>\n<table>\n<tr><th>label</th><th class=\"num\">train</th><th class=\"num\">validation</th></tr>\n"
+        for (index, label) in data.labels.enumerated() {
+            html += "<tr><td>\(escape(label))</td><td class=\"num\">\(data.trainCounts[index])</td>"
+                + "<td class=\"num\">\(data.validationCounts[index])</td></tr>\n"
+        }
+        return html + "</table>\n"
     }
 
     private func reportHeader() -> String {
@@ -192,7 +228,10 @@ public struct HTMLReport: Sendable {
 
     /// A line chart of per-epoch values; nil values (no validation) are left out, and a series
     /// without any value is not drawn.
-    static func lineChart(title: String, yLabel: String, epochs: [Int], series: [(String, String, [Double?])]) -> String {
+    /// `bounds`: values the quantity can take (accuracy: 0...1); the axis stays inside them.
+    static func lineChart(
+        title: String, yLabel: String, epochs: [Int], bounds: ClosedRange<Double>? = nil, series: [(String, String, [Double?])]
+    ) -> String {
         let width = 520.0, height = 320.0
         let left = 64.0, right = 20.0, top = 52.0, bottom = 52.0
         let plotWidth = width - left - right, plotHeight = height - top - bottom
@@ -200,7 +239,9 @@ public struct HTMLReport: Sendable {
         let values = drawn.flatMap { $0.2.compactMap { $0 } }.filter(\.isFinite)
         var low = values.min() ?? 0, high = values.max() ?? 1
         if high - low < 1e-9 { low -= 0.5; high += 0.5 }
-        let ticks = niceTicks(low: low, high: high)
+        if let bounds { (low, high) = (max(low, bounds.lowerBound), min(high, bounds.upperBound)) }
+        var ticks = niceTicks(low: low, high: high)
+        if let bounds { ticks = ticks.filter { bounds.contains($0) } }
         low = min(low, ticks.first ?? low)
         high = max(high, ticks.last ?? high)
         let firstEpoch = Double(epochs.first ?? 1), lastEpoch = Double(epochs.last ?? 1)
@@ -260,6 +301,35 @@ public struct HTMLReport: Sendable {
         }
         return svg + "</svg>\n"
     }
+
+    /// A curve in the unit square (ROC, precision-recall), with the chance diagonal for ROC.
+    static func curveChart(title: String, xLabel: String, yLabel: String, points: [(x: Double, y: Double)], diagonal: Bool) -> String {
+        let size = 300.0, left = 64.0, top = 40.0, width = left + size + 24, height = top + size + 52
+        func x(_ value: Double) -> Double { left + value * size }
+        func y(_ value: Double) -> Double { top + (1 - value) * size }
+        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" "
+            + "viewBox=\"0 0 \(Int(width)) \(Int(height))\" font-family=\"Helvetica, Arial, sans-serif\" role=\"img\" aria-label=\"\(escape(title))\">\n"
+        svg += "<rect x=\"0\" y=\"0\" width=\"\(Int(width))\" height=\"\(Int(height))\" fill=\"#ffffff\"/>\n"
+        svg += "<text x=\"\(f(left + size / 2))\" y=\"22\" text-anchor=\"middle\" font-size=\"15\" font-weight=\"600\">\(escape(title))</text>\n"
+        for tick in stride(from: 0.0, through: 1.0001, by: 0.2) {
+            svg += "<line x1=\"\(f(left))\" y1=\"\(f(y(tick)))\" x2=\"\(f(left + size))\" y2=\"\(f(y(tick)))\" stroke=\"#e5e7eb\"/>\n"
+            svg += "<text x=\"\(f(left - 6))\" y=\"\(f(y(tick) + 4))\" text-anchor=\"end\" font-size=\"11\" fill=\"#444\">\(format(tick, 1))</text>\n"
+            svg += "<text x=\"\(f(x(tick)))\" y=\"\(f(top + size + 18))\" text-anchor=\"middle\" font-size=\"11\" fill=\"#444\">\(format(tick, 1))</text>\n"
+        }
+        svg += "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(size))\" height=\"\(f(size))\" fill=\"none\" stroke=\"#444\"/>\n"
+        if diagonal {
+            svg += "<line x1=\"\(f(x(0)))\" y1=\"\(f(y(0)))\" x2=\"\(f(x(1)))\" y2=\"\(f(y(1)))\" stroke=\"#aaaaaa\" stroke-dasharray=\"4 4\"/>\n"
+        }
+        svg += "<text x=\"\(f(left + size / 2))\" y=\"\(f(height - 12))\" text-anchor=\"middle\" font-size=\"12\">\(escape(xLabel))</text>\n"
+        svg += "<text x=\"16\" y=\"\(f(top + size / 2))\" text-anchor=\"middle\" font-size=\"12\" "
+            + "transform=\"rotate(-90 16 \(f(top + size / 2)))\">\(escape(yLabel))</text>\n"
+        svg += "<polyline class=\"curve\" fill=\"none\" stroke=\"\(curveColour)\" stroke-width=\"3\" points=\""
+            + points.map { "\(f(x($0.x))),\(f(y($0.y)))" }.joined(separator: " ") + "\"/>\n"
+        return svg + "</svg>\n"
+    }
+
+    /// The ROC and precision-recall curves' colour (used nowhere else on the page).
+    static let curveColour = "#9467bd"
 
     /// The confusion matrix as a heat map: counts in the cells, colour = count / row total.
     static func heatMap(_ matrix: [[Int]], labels: [String]) -> String {

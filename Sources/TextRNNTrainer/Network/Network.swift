@@ -187,7 +187,7 @@ public final class Network {
     /// probabilities. `targets`: class ids [B] (sparse CE), 0/1 [B] (binary) or [B, N] (multi-label).
     public func lossAndGradients(
         tokenIds: [Int32], batch: Int, time: Int, targets: [Float], loss kind: LossKind,
-        sampleWeights: [Float]? = nil, training: Bool = true, rng: inout SeededGenerator
+        sampleWeights: [Float]? = nil, labelSmoothing: Float = 0, training: Bool = true, rng: inout SeededGenerator
     ) throws -> (loss: Float, probabilities: [Float]) {
         guard head.activation == kind.outputActivation else {
             throw NetworkError.invalidArchitecture("\(kind) needs a \(kind.outputActivation) output layer, not \(head.activation)")
@@ -204,7 +204,7 @@ public final class Network {
                 let w = sampleWeights
                 return w.withUnsafeOptionalBuffer { wp in
                     crossEntropy(kind, logits: logits, probabilities: p.baseAddress!, batch: batch, outputs: outputDim,
-                                 targets: y.baseAddress!, sampleWeights: wp, logitGradient: dz)
+                                 targets: y.baseAddress!, sampleWeights: wp, labelSmoothing: labelSmoothing, logitGradient: dz)
                 }
             }
         }

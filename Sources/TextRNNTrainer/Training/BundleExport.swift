@@ -12,32 +12,14 @@ extension TrainingSession {
             tensors: tensors, training: training, bag: bag?.features.spec)
     }
 
-    /// The deterministic part of a run, for the manifest: hyperparameters and per-epoch numbers
-    /// (no wall-clock times, so the same seed gives the same bytes).
+    /// The deterministic part of a run, for the manifest: every hyperparameter the table records
+    /// there (enough to train the bundle again) and per-epoch numbers (no wall-clock times, so
+    /// the same seed gives the same bytes).
     public func trainingMetadata(
         dataset: String, trainRows: Int, validationRows: Int, metrics: TextRNNRuntime.JSONValue?, recipe: DataAwareRecipe? = nil,
         autotune: TextRNNRuntime.JSONValue? = nil
     ) -> TextRNNRuntime.JSONValue {
-        let config = self.config
-        var hyperparameters: [(String, TextRNNRuntime.JSONValue)] = [
-            ("cell", .string(config.cell.rawValue)), ("units", .array(config.units.map { .int($0) })),
-            ("bidirectional", .bool(config.bidirectional)), ("embedding_dim", .int(config.embeddingDim)),
-            ("pooling", .string(config.pooling.rawValue)), ("dense_units", .array(config.denseUnits.map { .int($0) })),
-            ("max_tokens", .int(config.maxTokens)), ("min_count", .int(config.minCount)), ("ngrams", .int(max(config.ngrams, config.bigrams ? 2 : 1))),
-            ("dropout", .double(Double(config.dropout))), ("recurrent_dropout", .double(Double(config.recurrentDropout))),
-            ("embedding_dropout", .double(Double(config.embeddingDropout))), ("dense_dropout", .double(Double(config.denseDropout))),
-            ("optimizer", .string(config.optimizer.rawValue)), ("learning_rate", .double(Double(config.learningRate))),
-            ("schedule", .string(config.schedule.rawValue)), ("epochs", .int(config.epochs)), ("batch_size", .int(config.batchSize)),
-            ("validation_split", .double(config.validationSplit)), ("early_stopping", .int(config.earlyStopping)),
-            ("monitor", .string(config.monitor)),
-            ("seed", .int(Int(truncatingIfNeeded: config.seed))), ("threads", .int(config.threads)),
-        ]
-        if let clip = config.clipnorm { hyperparameters.append(("clipnorm", .double(Double(clip)))) }
-        hyperparameters.append(("bag", .bool(config.bag)))
-        if let path = config.pretrainedVectors {
-            hyperparameters.append(("pretrained_vectors", .string(path)))
-            hyperparameters.append(("freeze_embeddings", .bool(config.freezeEmbeddings)))
-        }
+        let hyperparameters = Hyperparameter.all.filter { $0.recorded.contains(.manifest) }.map { ($0.name, $0.json(config)) }
         var members: [(String, TextRNNRuntime.JSONValue)] = [
             ("dataset", .string(dataset)), ("train_rows", .int(trainRows)), ("validation_rows", .int(validationRows)),
             ("hyperparameters", .object(hyperparameters)),
@@ -49,6 +31,7 @@ extension TrainingSession {
                 ])
             })),
         ]
+        if let keptEpoch { members.append(("kept_epoch", .int(keptEpoch))) }
         if let recipe, !recipe.choices.isEmpty {
             members.append(("recipe", .array(recipe.choices.map { choice in
                 .object([("key", .string(choice.key)), ("value", .string(choice.value)), ("reason", .string(choice.reason))])

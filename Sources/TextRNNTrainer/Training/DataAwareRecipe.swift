@@ -17,17 +17,20 @@ public struct DataAwareRecipe: Sendable {
     /// Below this many training texts an epoch has few steps: allow more epochs (early stopping
     /// still ends training when validation loss stops improving).
     static let smallDatasetRows = 5000
+    /// How the recipe chooses each, for help and the docs (the table's `defaultRule`).
+    static let poolingRule = "max, or average when the median training text is over \(longTextTokens) tokens"
+    static let epochsRule = "10, or 20 with fewer than \(smallDatasetRows) training texts"
 
     public init(config: inout TrainingConfig, texts: [String], tokenizer: Tokenizer) {
         let counts = TrainingSession.sortedTokenCounts(texts, tokenizer: tokenizer)
         let median = counts.isEmpty ? 0 : counts[counts.count / 2]
-        if !config.givenKeys.contains("pooling") {
+        if !config.isGiven(\.pooling) {
             let long = median > Self.longTextTokens
             config.pooling = long ? .average : .max
             choices.append(Choice(key: "pooling", value: config.pooling.rawValue,
                                   reason: "median text is \(median) tokens (\(long ? ">" : "≤") \(Self.longTextTokens))"))
         }
-        if !config.givenKeys.contains("epochs") && texts.count < Self.smallDatasetRows {
+        if !config.isGiven(\.epochs) && texts.count < Self.smallDatasetRows {
             config.epochs = 20
             choices.append(Choice(key: "epochs", value: "20", reason: "\(texts.count) training texts (< \(Self.smallDatasetRows)); early stopping ends sooner"))
         }

@@ -76,10 +76,8 @@ extension TrainingConfig {
 
     public var pipelineConfig: TextPipelineConfig {
         TextPipelineConfig(
-            standardize: TextPipelineConfig.Standardize(rawValue: standardize) ?? .lowerAndStripPunctuation,
-            replaceHTMLBreaks: replaceHTMLBreaks, ngrams: max(ngrams, bigrams ? 2 : 1),
-            sequenceLength: sequenceLength > 0 ? sequenceLength : nil,
-            padding: padding == "pre" ? .pre : .post, truncating: truncating == "pre" ? .pre : .post,
+            standardize: standardize, replaceHTMLBreaks: replaceHTMLBreaks, ngrams: max(ngrams, bigrams ? 2 : 1),
+            sequenceLength: sequenceLength > 0 ? sequenceLength : nil, padding: padding, truncating: truncating,
             startToken: startToken ? Vocabulary.startToken : nil)
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import TextRNNRuntime
 
 /// Labels from probabilities [rows, width] as the network emits them (one value per row for a
@@ -25,20 +26,17 @@ extension TrainingSession {
     public func saveCheckpoint(to path: String) throws { try Checkpoint.save(self, to: path) }
     public func restoreCheckpoint(from path: String) throws { try Checkpoint.restore(self, from: path) }
 
-    /// Hyperparameters as label/value pairs for reports.
+    /// Every hyperparameter the table records in the report, then what training derived from
+    /// them (vocabulary, sequence length, the bag branch's fit), as label/value pairs.
     public var hyperparameterSummary: [(String, String)] {
-        let c = config
-        return [
-            ("cell", c.cell.rawValue), ("units", c.units.map(String.init).joined(separator: ",")),
-            ("bidirectional", "\(c.bidirectional)"), ("embedding_dim", "\(c.embeddingDim)"), ("pooling", c.pooling.rawValue),
-            ("dense_units", c.denseUnits.map(String.init).joined(separator: ",")), ("vocabulary", "\(pipeline.vocabulary.count)"),
-            ("sequence_length", "\(pipeline.config.sequenceLength ?? 0) (\(pipeline.config.padding.rawValue))"),
-            ("bigrams", "\(c.bigrams)"), ("dropout", "\(c.dropout)"), ("recurrent_dropout", "\(c.recurrentDropout)"),
-            ("embedding_dropout", "\(c.embeddingDropout)"), ("optimizer", c.optimizer.rawValue),
-            ("learning_rate", "\(c.learningRate)"), ("schedule", c.schedule.rawValue), ("clipnorm", c.clipnorm.map { "\($0)" } ?? "none"),
-            ("epochs", "\(c.epochs)"), ("batch_size", "\(c.batchSize)"), ("early_stopping", "\(c.earlyStopping)"),
-            ("seed", "\(c.seed)"), ("threads", "\(c.threads)"),
-            ("bag", bag.map { "\($0.features.spec.features) features, \($0.weighting.rawValue) weights, " + String(format: "C %g, mix %.1f", $0.c, $0.mix) } ?? "off"),
+        Hyperparameter.all.filter { $0.recorded.contains(.report) }.map { ($0.name, $0.text(config)) } + [
+            ("fitted vocabulary", "\(pipeline.vocabulary.count)"),
+            ("fitted sequence_length", "\(pipeline.config.sequenceLength ?? 0)"),
+            ("fitted bag", bag.map { "\($0.features.spec.features) features, \($0.weighting.rawValue) weights, " + String(format: "C %g, mix %.1f", $0.c, $0.mix) } ?? "off"),
         ]
     }
+
+    /// The epoch whose weights the model holds: the best monitored one when early stopping
+    /// tracked one, else the last.
+    public var keptEpoch: Int? { best?.epoch ?? history.epochs.last?.epoch }
 }

@@ -41,19 +41,19 @@ public struct RecipeSearch {
         var config = base
         guard number > 1 else { return config }
         var rng = SeededGenerator(seed: base.seed).split(UInt64(number))
-        func pick<T>(_ key: String, _ options: [T], _ apply: (T) -> Void) {
-            guard !base.givenKeys.contains(key) else { return }
-            apply(options[Int(rng.nextUnitFloat() * Float(options.count)) % options.count])
+        func pick<T>(_ path: WritableKeyPath<TrainingConfig, T>, _ options: [T]) {
+            guard !base.isGiven(path) else { return }
+            config[keyPath: path] = options[Int(rng.nextUnitFloat() * Float(options.count)) % options.count]
         }
-        pick("cell", [TrainingConfig.Cell.gru, .lstm]) { config.cell = $0 }
-        pick("units", [[32], [64], [48]]) { config.units = $0 }
-        pick("embedding_dim", [64, 96, 128]) { config.embeddingDim = $0 }
-        pick("pooling", [TrainingConfig.Pooling.max, .average]) { config.pooling = $0 }
-        pick("embedding_dropout", [Float(0.2), 0.3, 0.5]) { config.embeddingDropout = $0 }
-        pick("dropout", [Float(0.1), 0.2, 0.3]) { config.dropout = $0 }
-        pick("dense_dropout", [Float(0.3), 0.5]) { config.denseDropout = $0 }
-        pick("learning_rate", [Float(0.001), 0.002, 0.003]) { config.learningRate = $0 }
-        pick("schedule", [TrainingConfig.Schedule.constant, .cosine]) { config.schedule = $0 }
+        pick(\.cell, [.gru, .lstm])
+        pick(\.units, [[32], [64], [48]])
+        pick(\.embeddingDim, [64, 96, 128])
+        pick(\.pooling, [.max, .average])
+        pick(\.embeddingDropout, [0.2, 0.3, 0.5])
+        pick(\.dropout, [0.1, 0.2, 0.3])
+        pick(\.denseDropout, [0.3, 0.5])
+        pick(\.learningRate, [0.001, 0.002, 0.003])
+        pick(\.schedule, [.constant, .cosine])
         return config
     }
 

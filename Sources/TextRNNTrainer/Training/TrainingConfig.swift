@@ -1,16 +1,20 @@
+import Foundation
 import TextRNNRuntime
 
-/// Every hyperparameter of `textrnn train`, named after its Keras argument where one exists.
-/// The JSON config file (`--config`) uses these snake_case keys; flags override it.
+/// Every hyperparameter of `textrnn train` as a typed value; its name, help, range and where it
+/// is recorded are in the table (`Hyperparameter.all`), which the JSON config file (`--config`),
+/// the flags, the checkpoint and the manifest read.
 public struct TrainingConfig: Codable, Sendable, Equatable {
-    public enum Cell: String, Codable, Sendable, CaseIterable { case lstm, gru, simpleRNN = "simple-rnn" }
-    public enum Pooling: String, Codable, Sendable, CaseIterable { case last, max, average }
-    public enum OptimizerName: String, Codable, Sendable, CaseIterable { case adam, rmsprop, sgd }
-    public enum Schedule: String, Codable, Sendable, CaseIterable { case constant, exponential, cosine }
-    public enum ClassWeight: String, Codable, Sendable, CaseIterable { case none, balanced }
+    public enum Cell: String, Sendable, HyperparameterChoice { case lstm, gru, simpleRNN = "simple-rnn" }
+    public enum Pooling: String, Sendable, HyperparameterChoice { case last, max, average }
+    public enum OptimizerName: String, Sendable, HyperparameterChoice { case adam, rmsprop, sgd }
+    public enum Schedule: String, Sendable, HyperparameterChoice { case constant, exponential, cosine }
+    public enum ClassWeight: String, Sendable, HyperparameterChoice { case none, balanced }
+    /// Keras EarlyStopping `monitor`.
+    public enum Monitor: String, Sendable, HyperparameterChoice { case valLoss = "val_loss", valAccuracy = "val_accuracy" }
 
     // Text pipeline
-    public var standardize: String = TextPipelineConfig.Standardize.lowerAndStripPunctuation.rawValue
+    public var standardize: TextPipelineConfig.Standardize = .lowerAndStripPunctuation
     public var replaceHTMLBreaks: Bool = true
     /// Keras max_tokens: vocabulary size including "" and "[UNK]".
     public var maxTokens: Int = 60_000
@@ -20,10 +24,10 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public var ngrams: Int = 1
     /// Token ids per text; 0 lets the trainer pick the 95th percentile of training lengths.
     public var sequenceLength: Int = 0
-    public var padding: String = "post"
-    public var truncating: String = "post"
+    public var padding: TextPipelineConfig.Side = .post
+    public var truncating: TextPipelineConfig.Side = .post
     /// Lead every text's ids with a "[START]" vocabulary entry (id 2), as `keras.datasets.imdb`'s
-    /// start_char; config file only (`"start_token": true`).
+    /// start_char.
     public var startToken: Bool = false
 
     // Model
@@ -60,6 +64,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public var epochs: Int = 10
     public var batchSize: Int = 64
     public var classWeight: ClassWeight = .none
+    public var labelSmoothing: Float = 0
     /// Group batches by length so padding costs no time (exact: padding is masked).
     public var bucketByLength: Bool = true
 
@@ -68,90 +73,101 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     /// Patience in epochs (0: off); the best epoch's weights are restored.
     public var earlyStopping: Int = 2
     /// What early stopping watches (Keras EarlyStopping `monitor`): val_loss or val_accuracy.
-    public var monitor: String = "val_loss"
+    public var monitor: Monitor = .valLoss
     public var seed: UInt64 = 42
     public var threads: Int = 2
 
     /// The snake_case keys the user set (config file keys and flags): the data-aware recipe
-    /// (DataAwareRecipe) chooses only the others. Not part of the config file.
+    /// (DataAwareRecipe) and the recipe search choose only the others. Not part of the config file.
     public var givenKeys: Set<String> = []
+
+    /// Whether the user set the hyperparameter of this property.
+    public func isGiven(_ path: PartialKeyPath<TrainingConfig>) -> Bool { givenKeys.contains(Hyperparameter.of(path).name) }
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey {
-        case standardize, bigrams, ngrams, padding, truncating, cell, units, bidirectional, pooling, dropout, bag
-        case pretrainedVectors = "pretrained_vectors", freezeEmbeddings = "freeze_embeddings"
-        case optimizer, momentum, nesterov, clipnorm, schedule, epochs, seed, threads, monitor
-        case replaceHTMLBreaks = "replace_html_breaks", maxTokens = "max_tokens", minCount = "min_count"
-        case sequenceLength = "sequence_length", embeddingDim = "embedding_dim", resetAfter = "reset_after"
-        case denseUnits = "dense_units", recurrentDropout = "recurrent_dropout", embeddingDropout = "embedding_dropout"
-        case denseDropout = "dense_dropout", learningRate = "learning_rate", decayRate = "decay_rate"
-        case warmupSteps = "warmup_steps", batchSize = "batch_size", classWeight = "class_weight"
-        case bucketByLength = "bucket_by_length", validationSplit = "validation_split", earlyStopping = "early_stopping"
-        case startToken = "start_token"
-    }
-
-    /// Decodes a config file, keeping defaults for absent keys and refusing unknown ones.
+    /// Decodes a config file (or a checkpoint's copy), keeping defaults for absent keys and
+    /// refusing unknown ones; errors name the key and what it must be.
     public init(from decoder: any Decoder) throws {
         self.init()
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        let known = Set(container.allKeys.map(\.stringValue))
-        givenKeys = known
-        let any = try decoder.container(keyedBy: AnyKey.self)
-        if let unknown = any.allKeys.map(\.stringValue).sorted().first(where: { !known.contains($0) }) {
-            throw TrainingError("config: unknown key \"\(unknown)\"")
+        let container = try decoder.container(keyedBy: ConfigKey.self)
+        let rows = Hyperparameter.all
+        let names = Set(rows.map(\.name))
+        if let unknown = container.allKeys.map(\.stringValue).sorted().first(where: { !names.contains($0) }) {
+            let near = rows.map(\.name).filter { $0.hasPrefix(String(unknown.prefix(3))) }
+            throw TrainingError("config: unknown key \"\(unknown)\"" + (near.isEmpty ? "" : " (did you mean \(near.map { "\"\($0)\"" }.joined(separator: " or "))?)"))
         }
-        func read<T: Decodable>(_ key: CodingKeys, _ value: inout T) throws {
-            if let decoded = try container.decodeIfPresent(T.self, forKey: key) { value = decoded }
+        for row in rows where container.contains(ConfigKey(row.name)) {
+            do { try row.decode(container, &self) } catch is DecodingError {
+                throw TrainingError("config: \"\(row.name)\" must be \(row.expected)")
+            }
+            givenKeys.insert(row.name)
         }
-        try read(.standardize, &standardize); try read(.replaceHTMLBreaks, &replaceHTMLBreaks)
-        try read(.maxTokens, &maxTokens); try read(.minCount, &minCount); try read(.bigrams, &bigrams); try read(.ngrams, &ngrams)
-        try read(.sequenceLength, &sequenceLength); try read(.padding, &padding); try read(.truncating, &truncating)
-        try read(.startToken, &startToken)
-        try read(.cell, &cell); try read(.units, &units); try read(.bidirectional, &bidirectional)
-        try read(.embeddingDim, &embeddingDim); try read(.resetAfter, &resetAfter); try read(.pooling, &pooling)
-        try read(.denseUnits, &denseUnits); try read(.dropout, &dropout); try read(.recurrentDropout, &recurrentDropout)
-        try read(.embeddingDropout, &embeddingDropout); try read(.denseDropout, &denseDropout); try read(.bag, &bag)
-        pretrainedVectors = try container.decodeIfPresent(String.self, forKey: .pretrainedVectors); try read(.freezeEmbeddings, &freezeEmbeddings)
-        try read(.optimizer, &optimizer); try read(.learningRate, &learningRate); try read(.momentum, &momentum)
-        try read(.nesterov, &nesterov); clipnorm = try container.decodeIfPresent(Float.self, forKey: .clipnorm)
-        try read(.schedule, &schedule); try read(.decayRate, &decayRate); try read(.warmupSteps, &warmupSteps)
-        try read(.epochs, &epochs); try read(.batchSize, &batchSize); try read(.classWeight, &classWeight)
-        try read(.bucketByLength, &bucketByLength); try read(.validationSplit, &validationSplit)
-        try read(.earlyStopping, &earlyStopping); try read(.monitor, &monitor); try read(.seed, &seed); try read(.threads, &threads)
     }
 
-    private struct AnyKey: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
+    /// Every hyperparameter under its key (the checkpoint stores the config this way).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: ConfigKey.self)
+        for row in Hyperparameter.all { try row.encode(self, &container) }
     }
 
-    /// Refuses values no model could train with, naming the key.
+    /// A config file's JSON; errors name the file, the key and what was expected (or where the
+    /// JSON is malformed).
+    public init(configFile path: String) throws {
+        guard let data = FileManager.default.contents(atPath: path) else { throw TrainingError("\(path): cannot read config file") }
+        do {
+            self = try JSONDecoder().decode(TrainingConfig.self, from: data)
+        } catch let error as TrainingError {
+            throw TrainingError("\(path): \(error.description)")
+        } catch DecodingError.typeMismatch(_, _) {
+            throw TrainingError("\(path): config: expected a JSON object of hyperparameters ({\"epochs\": 5, ...})")
+        } catch DecodingError.dataCorrupted {
+            throw TrainingError("\(path): invalid JSON\(Self.syntaxErrorPosition(data))")
+        }
+    }
+
+    /// " at line L, column C (reason)" of malformed JSON (JSONDecoder does not say where).
+    private static func syntaxErrorPosition(_ data: Data) -> String {
+        do {
+            _ = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+            return ""
+        } catch {
+            let reason = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)"
+            guard let marker = reason.range(of: "character "), let offset = Int(reason[marker.upperBound...].prefix { $0.isNumber }) else {
+                return " (\(reason))"
+            }
+            let before = data.prefix(offset)
+            let lineStart = before.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0
+            return " at line \(before.filter { $0 == 0x0A }.count + 1), column \(offset - lineStart + 1) (\(reason))"
+        }
+    }
+
+    /// Sets the hyperparameter `name` from a flag's text and marks it as given.
+    public mutating func set(_ name: String, to text: String) throws {
+        guard let row = Hyperparameter.named(name) else { throw TrainingError("unknown hyperparameter \"\(name)\"") }
+        guard row.assign(&self, text) else { throw TrainingError("\(row.flag) must be \(row.expected), not \"\(text)\"") }
+        givenKeys.insert(name)
+    }
+
+    /// What follows from the settings together: --bigrams is --ngrams 2; --pretrained-vectors
+    /// sets the embedding size to the file's (a given --embedding-dim must agree). Then validates.
+    public mutating func resolve() throws {
+        if bigrams { ngrams = max(ngrams, 2) }
+        if let path = pretrainedVectors {
+            let dimension = try PretrainedVectors.dimension(of: path)
+            if isGiven(\.embeddingDim) && dimension != embeddingDim {
+                throw TrainingError("\(path): vectors have \(dimension) dimensions, --embedding-dim is \(embeddingDim)")
+            }
+            embeddingDim = dimension
+        }
+        try validate()
+    }
+
+    /// Refuses values no model could train with, naming the key and its valid range.
     public func validate() throws {
-        func check(_ condition: Bool, _ message: String) throws { if !condition { throw TrainingError("config: \(message)") } }
-        try check(TextPipelineConfig.Standardize(rawValue: standardize) != nil, "standardize must be one of \(TextPipelineConfig.Standardize.allCases.map(\.rawValue).joined(separator: ", "))")
-        try check(["pre", "post"].contains(padding), "padding must be pre or post")
-        try check(["pre", "post"].contains(truncating), "truncating must be pre or post")
-        try check(maxTokens >= 3 && maxTokens <= TextLimits.maxVocabularySize, "max_tokens must be in 3...\(TextLimits.maxVocabularySize)")
-        try check(minCount >= 1, "min_count must be at least 1")
-        try check((1...3).contains(ngrams), "ngrams must be 1, 2 or 3")
-        try check(sequenceLength >= 0 && sequenceLength <= 100_000, "sequence_length must be in 0...100000 (0 = automatic)")
-        try check(!units.isEmpty && units.allSatisfy { (1...4096).contains($0) }, "units must be one or more sizes in 1...4096")
-        try check((1...4096).contains(embeddingDim), "embedding_dim must be in 1...4096")
-        try check(denseUnits.allSatisfy { (1...4096).contains($0) }, "dense_units must be sizes in 1...4096")
-        for (name, rate) in [("dropout", dropout), ("recurrent_dropout", recurrentDropout), ("embedding_dropout", embeddingDropout), ("dense_dropout", denseDropout)] {
-            try check(rate >= 0 && rate < 1, "\(name) must be in [0, 1)")
+        for row in Hyperparameter.all where !row.isValid(self) {
+            throw TrainingError("\(row.name) (\(row.flag)) must be \(row.expected), not \(row.text(self))")
         }
-        try check(learningRate > 0 && learningRate.isFinite, "learning_rate must be positive")
-        try check(clipnorm.map { $0 > 0 } ?? true, "clipnorm must be positive")
-        try check(epochs >= 1 && epochs <= 10_000, "epochs must be in 1...10000")
-        try check(batchSize >= 1 && batchSize <= 65_536, "batch_size must be in 1...65536")
-        try check(validationSplit >= 0 && validationSplit < 1, "validation_split must be in [0, 1)")
-        try check(earlyStopping >= 0, "early_stopping must be >= 0")
-        try check(["val_loss", "val_accuracy"].contains(monitor), "monitor must be val_loss or val_accuracy")
-        try check(threads >= 1 && threads <= 256, "threads must be in 1...256")
     }
 }
 

@@ -43,6 +43,8 @@ public enum TrainingRun {
         public var multiLabel: MultiLabelMetrics?
         public var json: TextRNNRuntime.JSONValue
         public var report: String
+        /// [rows, outputs] as the metrics saw them (the report's curves).
+        public var probabilities: [Float]
     }
 
     public static func validationMetrics(
@@ -57,26 +59,14 @@ public enum TrainingRun {
                 ("split", .string("validation")), ("loss", .double(result.loss)), ("subset_accuracy", .double(computed.subsetAccuracy)),
                 ("micro_f1", .double(computed.microF1)), ("macro_f1", .double(computed.macroF1)),
             ])
-            return ValidationMetrics(single: nil, multiLabel: computed, json: json, report: computed.report(digits: 4))
+            return ValidationMetrics(single: nil, multiLabel: computed, json: json, report: computed.report(digits: 4), probabilities: result.probabilities)
         }
         let computed = ClassificationMetrics(trueLabels: dataset.labels, predictedLabels: predictions.labels, labels: session.labelNames)
         let json: TextRNNRuntime.JSONValue = .object([
             ("split", .string("validation")), ("loss", .double(result.loss)), ("accuracy", .double(computed.accuracy)),
             ("macro_f1", .double(computed.macroF1)), ("weighted_f1", .double(computed.weightedF1)),
         ])
-        return ValidationMetrics(single: computed, multiLabel: nil, json: json, report: computed.report(digits: 4))
+        return ValidationMetrics(single: computed, multiLabel: nil, json: json, report: computed.report(digits: 4), probabilities: result.probabilities)
     }
 }
 
-extension TrainingConfig {
-    /// With `pretrained_vectors`, the embedding takes the file's vector size, unless the user set
-    /// `embedding_dim` (then the two must agree).
-    public mutating func adoptPretrainedVectorSize(embeddingDimGiven: Bool) throws {
-        guard let path = pretrainedVectors else { return }
-        let dim = try PretrainedVectors.dimension(of: path)
-        if embeddingDimGiven && dim != embeddingDim {
-            throw TrainingError("\(path): vectors have \(dim) dimensions, embedding_dim is \(embeddingDim)")
-        }
-        embeddingDim = dim
-    }
-}

@@ -133,7 +133,7 @@ public final class TrainingSession {
                 var rng = generator(epoch: epoch, batch: index)
                 var (loss, probabilities) = try network.lossAndGradients(
                     tokenIds: ids, batch: batch, time: time, targets: targets, loss: plan.loss,
-                    sampleWeights: weights == nil ? nil : sampleWeights, training: true, rng: &rng)
+                    sampleWeights: weights == nil ? nil : sampleWeights, labelSmoothing: config.labelSmoothing, training: true, rng: &rng)
                 if TrainingSession.injectedNaN.map({ $0 == (epoch + 1, index + 1) }) ?? false { loss = .nan }
                 guard loss.isFinite else {
                     return .diverged("loss became \(loss) at epoch \(epoch + 1), batch \(index + 1); the last checkpoint holds the last good weights (try a lower --learning-rate or --clipnorm)")
@@ -179,7 +179,7 @@ public final class TrainingSession {
     /// patience, restore_best_weights=True). Lower is better: accuracy is negated.
     private func updateEarlyStopping(_ record: EpochRecord) -> StopReason? {
         guard config.earlyStopping > 0 else { return nil }
-        let value = config.monitor == "val_accuracy"
+        let value = config.monitor == .valAccuracy
             ? -(record.validationAccuracy ?? record.trainAccuracy) : (record.validationLoss ?? record.trainLoss)
         if best == nil || value < best!.value {
             best = (record.epoch, value, network.store.allParameters)
@@ -247,7 +247,8 @@ public final class TrainingSession {
             let loss = targets.withUnsafeBufferPointer { y in
                 gradient.withUnsafeMutableBufferPointer { dz in
                     crossEntropy(plan.loss, logits: logits, probabilities: output, batch: batch, outputs: width,
-                                 targets: y.baseAddress!, sampleWeights: nil, logitGradient: dz.baseAddress!)
+                                 targets: y.baseAddress!, sampleWeights: nil, labelSmoothing: config.labelSmoothing,
+                                 logitGradient: dz.baseAddress!)
                 }
             }
             lossSum += Double(loss) * Double(batch)
