@@ -2,9 +2,10 @@
 /// docs/bundle-format.md). Tensor contents are checked separately, against the weights file.
 public struct Manifest: Sendable {
     public static let formatName = "textrnn-bundle"
-    /// Version 2 added the optional `bag` branch; version 1 bundles read unchanged.
-    public static let formatVersion = 2
-    public static let readableVersions = 1...2
+    /// Version 2 added the optional `bag` branch (over the model input); version 3 made the bag
+    /// read the whole text and added its weighting options. Older bundles read unchanged.
+    public static let formatVersion = 3
+    public static let readableVersions = 1...3
     public static let manifestFileName = "manifest.json"
     public static let defaultWeightsFileName = "weights.bin"
     /// Every tensor's offset in the weights file is a multiple of this.
@@ -59,6 +60,9 @@ public struct Manifest: Sendable {
     public var layerWeights: [[String: String]]
     /// The bag-of-n-grams branch beside the layers, added to the last Dense's pre-activation.
     public var bag: BagSpec?
+    /// The version this manifest is written as: the oldest that means the same, so readers of
+    /// version 2 still take bundles without a whole-text bag (and refuse those with one).
+    public var formatVersion: Int { bag?.wholeText == true ? 3 : 2 }
     public var tensors: [TensorEntry]
     public var weightsFile: String
     public var weightsLength: Int

@@ -15,17 +15,10 @@ public struct TextPipeline: Sendable {
     public func encode(
         _ text: UnsafeBufferPointer<UInt8>, into ids: inout [Int32], scratch: inout TokenizerScratch
     ) throws(TextRNNError) {
-        guard text.count <= TextLimits.maxTextBytes else {
-            throw TextRNNError(.limitExceeded, "text of \(text.count) bytes exceeds the limit of \(TextLimits.maxTextBytes)")
-        }
-        ids.removeAll(keepingCapacity: true)
         let length = config.sequenceLength
         // Keeping the first `length` tokens needs no more than `length`; keeping the last needs all.
         let keep = (length != nil && config.truncating == .post) ? length! : TextLimits.maxTokens
-        let vocabulary = self.vocabulary
-        tokenizer.forEachToken(in: text, scratch: &scratch) { token in
-            if ids.count < keep { ids.append(vocabulary.id(of: token)) }
-        }
+        try lookUp(text, into: &ids, keep: keep, scratch: &scratch)
         guard config.sequenceLength != nil else { return }
         // Post truncation stopped at `keep` tokens, which the window keeps too.
         let window = SequenceWindow(tokenCount: ids.count, config: config)
@@ -35,6 +28,38 @@ public struct TextPipeline: Sendable {
         }
         if window.trailingPadding > 0 {
             ids.append(contentsOf: repeatElement(Vocabulary.paddingID, count: window.trailingPadding))
+        }
+    }
+
+    /// Replaces `tokens` with the id of every token of the text, unpadded and untruncated (at
+    /// most `TextLimits.maxTokens`): what the bag branch reads. `window` makes the model input.
+    public func encodeTokens(
+        _ text: UnsafeBufferPointer<UInt8>, into tokens: inout [Int32], scratch: inout TokenizerScratch
+    ) throws(TextRNNError) {
+        try lookUp(text, into: &tokens, keep: TextLimits.maxTokens, scratch: &scratch)
+    }
+
+    /// Replaces `ids` with the model input of a text whose `encodeTokens` are `tokens`: exactly
+    /// what `encode` gives for that text.
+    public func window(_ tokens: UnsafeBufferPointer<Int32>, into ids: inout [Int32]) {
+        ids.removeAll(keepingCapacity: true)
+        let window = SequenceWindow(tokenCount: tokens.count, config: config)
+        ids.append(contentsOf: repeatElement(Vocabulary.paddingID, count: window.leadingPadding))
+        ids.append(contentsOf: tokens[window.dropped..<(window.dropped + window.kept)])
+        ids.append(contentsOf: repeatElement(Vocabulary.paddingID, count: window.trailingPadding))
+    }
+
+    /// The ids of the text's first `keep` tokens.
+    private func lookUp(
+        _ text: UnsafeBufferPointer<UInt8>, into ids: inout [Int32], keep: Int, scratch: inout TokenizerScratch
+    ) throws(TextRNNError) {
+        guard text.count <= TextLimits.maxTextBytes else {
+            throw TextRNNError(.limitExceeded, "text of \(text.count) bytes exceeds the limit of \(TextLimits.maxTextBytes)")
+        }
+        ids.removeAll(keepingCapacity: true)
+        let vocabulary = self.vocabulary
+        tokenizer.forEachToken(in: text, scratch: &scratch) { token in
+            if ids.count < keep { ids.append(vocabulary.id(of: token)) }
         }
     }
 
