@@ -96,7 +96,7 @@ struct BundleSummary {
         let norm = bag.norm == .l2 ? ", L2" : ""
         let oov = bag.oovBigrams ? ", unknown bigrams as OOV" : ""
         let reads = bag.wholeText ? "the whole text" : "the truncated sequence"
-        return "\(tf)-idf\(norm)\(oov) of \(bag.unigrams) ids + \(bag.bigrams) id bigrams over \(reads), into the last Dense"
+        return "\(tf)-idf of \(bag.unigrams) ids + \(bag.bigrams) id bigrams over \(reads)\(norm)\(oov), into the last Dense"
     }
 
     /// Keras's default layer name: "LSTM" -> "lstm", "GlobalMaxPooling1D" -> "global_max_pooling1d".

@@ -27,6 +27,8 @@ __all__ = ["Tensor", "BundleContents", "encode_bundle", "write_bundle", "TENSOR_
 
 FORMAT_NAME = "textrnn-bundle"
 FORMAT_VERSION = 1
+# Version 3: the bag branch (docs/bundle-format.md); bundles without one stay version 1.
+BAG_FORMAT_VERSION = 3
 MANIFEST_FILE = "manifest.json"
 WEIGHTS_FILE = "weights.bin"
 TENSOR_ALIGNMENT = 64
@@ -64,6 +66,8 @@ class BundleContents:
     tensors: List[Tensor]
     producer: str = "textrnn (Python)"
     training: Optional[Any] = None
+    # The manifest's ``bag`` object; its tensors (bag/idf, bag/bigrams, bag/kernel) are in ``tensors``.
+    bag: Optional[Dict[str, Any]] = None
 
 
 def _check_contents(contents: BundleContents) -> None:
@@ -111,7 +115,7 @@ def encode_bundle(contents: BundleContents) -> Tuple[bytes, bytes]:
     text["vocabulary"] = list(contents.vocabulary)
     manifest: Dict[str, Any] = {
         "format": FORMAT_NAME,
-        "format_version": FORMAT_VERSION,
+        "format_version": FORMAT_VERSION if contents.bag is None else BAG_FORMAT_VERSION,
         "producer": contents.producer,
         "labels": list(contents.labels),
         "output": contents.output,
@@ -120,6 +124,8 @@ def encode_bundle(contents: BundleContents) -> Tuple[bytes, bytes]:
         "weights": {"file": WEIGHTS_FILE, "length": len(weights), "crc32": f"{zlib.crc32(weights) & 0xFFFFFFFF:08x}"},
         "text": text,
     }
+    if contents.bag is not None:
+        manifest["bag"] = contents.bag
     if contents.training is not None:
         manifest["training"] = contents.training
     encoded = json.dumps(manifest, indent=2, ensure_ascii=False, allow_nan=False) + "\n"

@@ -25,6 +25,9 @@ after a linear Dense, and layers that do nothing at inference (Dropout, SpatialD
 GaussianNoise, ...). The model must be a chain (Sequential or functional); its last layer a Dense
 with softmax (one label per text), a single sigmoid unit (two labels) or several sigmoid units
 (multi-label). Anything else raises :class:`KerasExportError` naming the layer and the reason.
+One functional graph beside the chain exports too: a ``TextVectorization(output_mode="tf_idf",
+ngrams=2)`` of the same text input (optionally then ``UnitNormalization``) concatenated with the
+chain's features before the output Dense becomes the bundle's bag branch (``_keras_bag``).
 
 TensorFlow/Keras is imported only when :func:`export` runs; ``import textrnn`` never loads it.
 """
@@ -35,6 +38,7 @@ import os
 from pathlib import Path
 from typing import Any, Optional, Sequence, Union
 
+from ._keras_bag import wide_and_deep
 from ._keras_errors import KerasExportError
 from ._keras_graph import layer_chain
 from ._keras_layers import convert_layers
@@ -111,7 +115,8 @@ def export(
     keras = _import_keras()
     if isinstance(model, keras.Model) and not model.built:
         raise KerasExportError("the model is not built, so it has no weights yet; give it a keras.Input or call it on data", model)
-    chain = layer_chain(model, keras)
+    wide = wide_and_deep(model, keras)  # a tf_idf branch beside the chain: the bag branch
+    chain = wide.chain if wide else layer_chain(model, keras)
     text_vectorization = keras.layers.TextVectorization
     starts_with_ids = not (chain and type(chain[0]) is text_vectorization)
     if not starts_with_ids:
@@ -142,6 +147,9 @@ def export(
     if starts_with_ids:
         _check_input_length(model, text["sequence_length"])
     converted = convert_layers(chain, keras, model, padding=text["padding"])
+    bag = None
+    if wide:
+        vocabulary, bag = wide.attach(text, vocabulary, converted)
     if len(vocabulary) > converted.embedding_rows:
         raise KerasExportError(
             f"the vocabulary has {len(vocabulary)} entries but the Embedding only {converted.embedding_rows} rows "
@@ -151,5 +159,6 @@ def export(
         output=converted.output, layers=converted.layers, tensors=converted.tensors,
         producer=f"textrnn.keras (Keras {keras.__version__})",
         training={"source": "Keras", "keras_version": keras.__version__, "model": getattr(model, "name", "")},
+        bag=bag,
     )
     return write_bundle(path, contents)
