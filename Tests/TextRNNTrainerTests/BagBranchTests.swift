@@ -189,6 +189,21 @@ import TextRNNRuntime
         }
         #expect(worst <= 1e-5, "max |runtime - trainer| = \(worst)")
 
+        // Both read every token: the trainer's tokens are the runtime's, and the runtime's bag
+        // given only the truncated ids predicts something else.
+        let long = try #require((0..<encodedTest.count).first { encodedTest.tokenStarts[$0 + 1] - encodedTest.tokenStarts[$0] > 24 })
+        let tokens = try model.pipeline.encodeTokens(test.texts[long]), window = try model.pipeline.encode(test.texts[long])
+        #expect(encodedTest.withTokens(ofRow: long) { Array($0) } == tokens)
+        var fromWindow = [Float](repeating: 0, count: 4), fromTokens = fromWindow
+        try window.withUnsafeBufferPointer { ids in
+            try fromWindow.withUnsafeMutableBufferPointer { try model.predict(tokenIDs: ids, into: $0, scratch: scratch) }
+            try tokens.withUnsafeBufferPointer { all in
+                try fromTokens.withUnsafeMutableBufferPointer { try model.predict(tokenIDs: ids, bagTokens: all, into: $0, scratch: scratch) }
+            }
+        }
+        #expect(fromTokens == (try model.predict(text: test.texts[long])))
+        #expect(fromWindow != fromTokens)
+
         // A bigram table out of order is a damaged bundle, refused at load.
         var contents = try session.bundleContents(training: nil)
         let index = try #require(contents.tensors.firstIndex { $0.name == BagSpec.bigramsTensor })

@@ -65,12 +65,24 @@ public struct TextPipeline: Sendable {
 
     /// Convenience: the ids of a Swift string.
     public func encode(_ text: String) throws(TextRNNError) -> [Int32] {
+        try ids(of: text) { bytes, ids, scratch throws(TextRNNError) in try encode(bytes, into: &ids, scratch: &scratch) }
+    }
+
+    /// Convenience: every token id of a Swift string (`encodeTokens`).
+    public func encodeTokens(_ text: String) throws(TextRNNError) -> [Int32] {
+        try ids(of: text) { bytes, ids, scratch throws(TextRNNError) in try encodeTokens(bytes, into: &ids, scratch: &scratch) }
+    }
+
+    private func ids(
+        of text: String,
+        _ body: (UnsafeBufferPointer<UInt8>, inout [Int32], inout TokenizerScratch) throws(TextRNNError) -> Void
+    ) throws(TextRNNError) -> [Int32] {
         var ids: [Int32] = []
         var scratch = TokenizerScratch()
         var text = text
         let result: Result<Void, TextRNNError> = text.withUTF8 { bytes in
             do throws(TextRNNError) {
-                try encode(bytes, into: &ids, scratch: &scratch)
+                try body(bytes, &ids, &scratch)
                 return .success(())
             } catch { return .failure(error) }
         }
