@@ -214,6 +214,8 @@ def wide_and_deep(model: Any, keras: Any) -> Optional[WideAndDeep]:
     parts = _tensors(_producer(merged)[1], keras)
     start = model.inputs[0]
     branches = [_tfidf_branch(part, start, keras) for part in parts]
+    if not any(branches):
+        return None  # no tf-idf branch: the chain exporter refuses the merge
     if len(parts) != 2 or sum(branch is not None for branch in branches) != 1:
         raise KerasExportError(
             "a Concatenate before the output exports only as [recurrent features, tf_idf TextVectorization] "
