@@ -160,7 +160,8 @@ textrnn_status textrnn_predict_batch(const textrnn_model *model, const char *con
 
 /* Classifies a sequence of `count` token ids, used exactly as given (no padding or truncation
  * is applied). Every id must be in [0, embedding rows); 0 is padding. `ids` may be NULL if count
- * is 0; more than 2^20 ids return TEXTRNN_ERROR_LIMIT. Output as textrnn_predict. */
+ * is 0; more than 2^20 ids return TEXTRNN_ERROR_LIMIT. Output as textrnn_predict. A bag-of-n-grams
+ * branch reads these same ids (textrnn_predict gives it every token of the text, untruncated). */
 textrnn_status textrnn_predict_ids(const textrnn_model *model, const int32_t *ids, size_t count,
                                    float *probabilities, size_t capacity);
 
@@ -187,7 +188,8 @@ typedef struct textrnn_word_contribution {
     float contribution; /* p(label | text) - p(label | text with the word occluded);
                            > 0 pushes toward the label, < 0 away from it */
     int seen;           /* 0 when truncation to the sequence length cut off the word and every
-                           n-gram holding it: the model never saw it; contribution is then 0 */
+                           n-gram holding it: the model never saw it; contribution is then 0.
+                           A model whose bag branch reads the whole text sees every word. */
 } textrnn_word_contribution;
 
 /* How textrnn_explain hides a word. Occluding replaces the token id of the word and of every
@@ -214,7 +216,8 @@ typedef enum textrnn_occlusion {
  * Cost: one forward pass per seen word whose ids the occlusion changes (an out-of-vocabulary
  * word under TEXTRNN_OCCLUDE_OOV changes nothing and gets 0 without one); each pass reruns only
  * the recurrent steps from the occluded position on (forward direction) or up to it (backward),
- * taking the rest from the unoccluded pass. `threads` worker threads share the passes: 0 means
+ * taking the rest from the unoccluded pass (a word only a whole-text bag branch sees reruns
+ * every layer). `threads` worker threads share the passes: 0 means
  * one per online CPU, 1 runs on the calling thread; results do not depend on it. Memory: about
  * (threads + 2) x what one textrnn_predict of the text uses.
  *

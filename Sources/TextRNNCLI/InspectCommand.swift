@@ -85,10 +85,19 @@ struct BundleSummary {
         if let bag = manifest.bag, case .dense(let units, _)? = manifest.layers.last {
             // Beside the layers: its output joins the last Dense's pre-activation.
             rows.append(Row(
-                name: "bag", type: "BagOfNgrams", detail: "tf-idf of \(bag.unigrams) ids + \(bag.bigrams) id bigrams, into the last Dense",
+                name: "bag", type: "BagOfNgrams", detail: Self.bagDetail(bag),
                 shape: [nil, units], parameters: bag.features * units))
         }
         self.rows = rows
+    }
+
+    /// The bag row's detail: its features, weighting and what it reads.
+    static func bagDetail(_ bag: BagSpec) -> String {
+        let tf = bag.termFrequency == .sublinear ? "sublinear tf" : "count tf"
+        let norm = bag.norm == .l2 ? ", L2" : ""
+        let oov = bag.oovBigrams ? ", unknown bigrams as OOV" : ""
+        let reads = bag.wholeText ? "the whole text" : "the truncated sequence"
+        return "\(tf)-idf of \(bag.unigrams) ids + \(bag.bigrams) id bigrams over \(reads)\(norm)\(oov), into the last Dense"
     }
 
     /// Keras's default layer name: "LSTM" -> "lstm", "GlobalMaxPooling1D" -> "global_max_pooling1d".

@@ -53,6 +53,57 @@ import TextRNNRuntime
         #expect(BagBuilder.scaled(features, by: ratios, power: 1).idf == ratios)
     }
 
+    /// Keras's tf_idf weighting: raw counts, no norm, and every unigram or bigram that is not a
+    /// feature counted as the OOV feature 1, including ids from `unigrams` on.
+    @Test func kerasWeightingCountsUnknownUnigramsAndBigramsAsOOV() {
+        let spec = BagSpec(unigrams: 5, bigrams: 2, termFrequency: .count, norm: .none, oovBigrams: true)
+        // Ids 5 and 6 are in the vocabulary (7 ids) but not unigram features.
+        let features = BagFeatures(spec: spec, bigramKeys: [BagSpec.key(2, 3), BagSpec.key(3, 6)], idf: [0, 1.5, 1.1, 1.2, 1.3, 2.0, 2.5])
+        // Unigrams: 2 twice, 3 twice, 6 (not a feature: OOV), 1 (OOV). Bigrams: (2,3) twice,
+        // (3,2), (3,6) once, (6,1): (3,2) and (6,1) are OOV.
+        let ids: [Int32] = [2, 3, 2, 3, 6, 1]
+        var scratch = BagScratch()
+        ids.withUnsafeBufferPointer { features.features($0, scratch: &scratch) }
+        #expect(scratch.indices == [1, 2, 3, 5, 6])
+        let expected: [Float] = [4 * 1.5, 2 * 1.1, 2 * 1.2, 2 * 2.0, 1 * 2.5]
+        for (value, wanted) in zip(scratch.values, expected) { #expect(abs(value - wanted) < 1e-6) }
+    }
+
+    /// The options survive manifest.json; a version 2 bundle's bag reads the truncated input
+    /// with version 2's weighting and is written back as version 2.
+    @Test func bagOptionsRoundTripAndVersion2StaysTruncated() throws {
+        let contents = try Self.tinyBundle(spec: BagSpec(unigrams: 3, bigrams: 1, termFrequency: .count, norm: .none, oovBigrams: true))
+        let (manifest, _) = try BundleWriter.encode(contents)
+        let parsed = try manifest.withUnsafeBytes { try ManifestParser.parse($0) }
+        #expect(parsed.bag == contents.bag)
+        #expect(parsed.formatVersion == 3)
+        var json = String(decoding: manifest, as: UTF8.self)
+        json = json.replacingOccurrences(of: "\"format_version\": 3", with: "\"format_version\": 2")
+        json = json.replacingOccurrences(of: "\"format_version\":3", with: "\"format_version\":2")
+        let old = try Array(json.utf8).withUnsafeBytes { try ManifestParser.parse($0) }
+        #expect(old.bag == BagSpec(unigrams: 3, bigrams: 1, wholeText: false))
+        #expect(old.formatVersion == 2)
+    }
+
+    /// A vocabulary of 4 ("", "[UNK]", "a", "b"), an Embedding(4, 2), a Dense(2, softmax), and
+    /// the bag tensors for `spec`.
+    static func tinyBundle(spec: BagSpec) throws -> BundleContents {
+        let features = spec.features
+        return BundleContents(
+            producer: "test", text: TextPipelineConfig(sequenceLength: 2), vocabulary: ["", "[UNK]", "a", "b"].map { Array($0.utf8) },
+            labels: ["x", "y"], output: .softmax,
+            layers: [.embedding(inputDim: 4, outputDim: 2, maskZero: true), .globalAveragePooling, .dense(units: 2, activation: .softmax)],
+            tensors: [
+                BundleTensor(name: "0/embeddings", shape: [4, 2], values: (0..<8).map { Float($0) / 8 }),
+                BundleTensor(name: "2/kernel", shape: [2, 2], values: [0.5, -0.5, 0.25, 0.75]),
+                BundleTensor(name: "2/bias", shape: [2], values: [0.1, -0.1]),
+                BundleTensor(name: BagSpec.idfTensor, shape: [features], values: (0..<features).map { 1 + Float($0) / 4 }),
+                BundleTensor(name: BagSpec.bigramsTensor, shape: [spec.bigrams, 2], values: [2, 3]),
+                BundleTensor(name: BagSpec.kernelTensor, shape: [features, 2], values: (0..<(2 * features)).map { Float($0 % 3) - 1 }),
+            ],
+            bag: spec)
+    }
+
     /// Random sparse rows with unit-norm values, and targets for `loss`.
     static func problem(_ loss: LossKind, outputs: Int) -> (SparseRows, [Float], features: Int) {
         var rng = SeededGenerator(seed: 7)
@@ -132,6 +183,8 @@ import TextRNNRuntime
         config.epochs = 1
         config.validationSplit = 0
         config.pooling = .average
+        // Most texts are longer: the bag reads all their tokens, the network the first 12.
+        config.sequenceLength = 12
         let session = try TrainingSession(config: config, train: slice, log: { _ in })
         let split = slice.stratifiedSplit(validationFraction: 0.25, seed: 1)
         let train = try session.encode(split.train), validation = try session.encode(split.validation)
@@ -143,7 +196,10 @@ import TextRNNRuntime
         #expect(TrainingSession.bagMixGrid.contains(bag.mix) && TrainingSession.bagCGrid.contains(bag.c))
 
         let test = try DatasetLoader.load(try DataTestSupport.dataPath("ag_news_mini/test.csv"), labelMap: slice.labelMap)
-        let trainer = try session.evaluate(try session.encode(test)).probabilities
+        let encodedTest = try session.encode(test)
+        let truncated = (0..<encodedTest.count).filter { encodedTest.tokenStarts[$0 + 1] - encodedTest.tokenStarts[$0] > 12 }.count
+        #expect(truncated > encodedTest.count / 2, "\(truncated) of \(encodedTest.count) test texts are longer than the sequence")
+        let trainer = try session.evaluate(encodedTest).probabilities
         let (manifest, weights) = try BundleWriter.encode(session.bundleContents(training: nil))
         let model = try manifest.withUnsafeBytes { m in try weights.withUnsafeBytes { w in try Model(manifestJSON: m, weights: w) } }
         #expect(model.manifest.bag == bag.features.spec)
@@ -158,6 +214,21 @@ import TextRNNRuntime
             for k in 0..<4 { worst = max(worst, abs(probabilities[k] - trainer[row * 4 + k])) }
         }
         #expect(worst <= 1e-5, "max |runtime - trainer| = \(worst)")
+
+        // Both read every token: the trainer's tokens are the runtime's, and the runtime's bag
+        // given only the truncated ids predicts something else.
+        let long = try #require((0..<encodedTest.count).first { encodedTest.tokenStarts[$0 + 1] - encodedTest.tokenStarts[$0] > 24 })
+        let tokens = try model.pipeline.encodeTokens(test.texts[long]), window = try model.pipeline.encode(test.texts[long])
+        #expect(encodedTest.withTokens(ofRow: long) { Array($0) } == tokens)
+        var fromWindow = [Float](repeating: 0, count: 4), fromTokens = fromWindow
+        try window.withUnsafeBufferPointer { ids in
+            try fromWindow.withUnsafeMutableBufferPointer { try model.predict(tokenIDs: ids, into: $0, scratch: scratch) }
+            try tokens.withUnsafeBufferPointer { all in
+                try fromTokens.withUnsafeMutableBufferPointer { try model.predict(tokenIDs: ids, bagTokens: all, into: $0, scratch: scratch) }
+            }
+        }
+        #expect(fromTokens == (try model.predict(text: test.texts[long])))
+        #expect(fromWindow != fromTokens)
 
         // A bigram table out of order is a damaged bundle, refused at load.
         var contents = try session.bundleContents(training: nil)

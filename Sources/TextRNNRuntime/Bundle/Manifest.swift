@@ -2,9 +2,11 @@
 /// docs/bundle-format.md). Tensor contents are checked separately, against the weights file.
 public struct Manifest: Sendable {
     public static let formatName = "textrnn-bundle"
-    /// Version 2 added the optional `bag` branch, version 3 the text pipeline's `start_token` and
-    /// `oov_token` (which a version 2 reader would ignore, misreading the ids); older bundles read
-    /// unchanged, and writers write the lowest version that describes the bundle (`version`).
+    /// Version 2 added the optional `bag` branch (over the model input); version 3 made the bag
+    /// read the whole text with its weighting options, and added the text pipeline's
+    /// `start_token` and `oov_token` (a version 2 reader would misread either). Older bundles
+    /// read unchanged, and writers write the lowest version that describes the bundle
+    /// (`formatVersion`).
     public static let formatVersion = 3
     public static let readableVersions = 1...3
     public static let manifestFileName = "manifest.json"
@@ -62,6 +64,12 @@ public struct Manifest: Sendable {
     public var layerWeights: [[String: String]]
     /// The bag-of-n-grams branch beside the layers, added to the last Dense's pre-activation.
     public var bag: BagSpec?
+    /// The version this manifest is written as: the oldest that means the same, so readers of
+    /// version 2 still take bundles without version 3's features (and refuse those with them):
+    /// a bag over the whole text, a start token, another out-of-vocabulary token.
+    public var formatVersion: Int {
+        bag?.wholeText == true || text.startToken != nil || text.oovToken != Vocabulary.unknownToken ? 3 : 2
+    }
     public var tensors: [TensorEntry]
     public var weightsFile: String
     public var weightsLength: Int
@@ -88,12 +96,6 @@ public struct Manifest: Sendable {
         self.weightsLength = weightsLength
         self.weightsCRC32 = weightsCRC32
         self.training = training
-    }
-
-    /// The lowest format version that describes this bundle: 3 with a start token or another
-    /// out-of-vocabulary token, else 2.
-    public var version: Int {
-        text.startToken != nil || text.oovToken != Vocabulary.unknownToken ? 3 : 2
     }
 
     /// The weight roles a layer needs, with their expected shapes, given the features it reads.

@@ -15,7 +15,7 @@ public enum ManifestEncoder {
         text.append(("vocabulary", .array(manifest.vocabulary.map { .string(String(decoding: $0, as: UTF8.self)) })))
         var root: [(String, JSONValue)] = [
             ("format", .string(Manifest.formatName)),
-            ("format_version", .int(manifest.version)),
+            ("format_version", .int(manifest.formatVersion)),
             ("producer", .string(manifest.producer)),
             ("labels", .array(manifest.labels.map { .string($0) })),
             ("output", .string(manifest.output.rawValue)),
@@ -29,7 +29,11 @@ public enum ManifestEncoder {
             ("text", .object(text)),
         ]
         if let bag = manifest.bag {
-            root.append(("bag", .object([("unigrams", .int(bag.unigrams)), ("bigrams", .int(bag.bigrams))])))
+            var members: [(String, JSONValue)] = [("unigrams", .int(bag.unigrams)), ("bigrams", .int(bag.bigrams))]
+            if bag.wholeText {
+                members += [("tf", .string(bag.termFrequency.rawValue)), ("norm", .string(bag.norm.rawValue)), ("oov_bigrams", .bool(bag.oovBigrams))]
+            }
+            root.append(("bag", .object(members)))
         }
         if let training = manifest.training { root.append(("training", training)) }
         return .object(root)

@@ -64,7 +64,13 @@ public enum ManifestParser {
             try node.requireObject()
             bag = BagSpec(
                 unigrams: try node.member("unigrams").int(in: 2...TextLimits.maxVocabularySize),
-                bigrams: try node.member("bigrams").int(in: 0...TextLimits.maxVocabularySize))
+                bigrams: try node.member("bigrams").int(in: 0...TextLimits.maxVocabularySize), wholeText: version >= 3)
+            // Version 3 added the term weighting options (absent: version 2's weighting).
+            if version >= 3 {
+                if node.has("tf") { bag!.termFrequency = try node.member("tf").enumeration(BagSpec.TermFrequency.self) }
+                if node.has("norm") { bag!.norm = try node.member("norm").enumeration(BagSpec.Norm.self) }
+                bag!.oovBigrams = try node.member("oov_bigrams").bool(default: false)
+            }
         }
 
         let manifest = Manifest(

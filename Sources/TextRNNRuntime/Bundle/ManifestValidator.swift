@@ -167,8 +167,8 @@ enum ManifestValidator {
             throw fail("layers: the last layer must be a Dense output layer")
         }
         if let bag = manifest.bag {
-            guard bag.unigrams == manifest.vocabulary.count else {
-                throw fail("bag.unigrams: \(bag.unigrams), expected the vocabulary size \(manifest.vocabulary.count)")
+            guard bag.unigrams <= manifest.vocabulary.count else {
+                throw fail("bag.unigrams: \(bag.unigrams), more than the vocabulary size \(manifest.vocabulary.count)")
             }
             for (name, shape) in bag.weightShapes(outputs: units) {
                 guard let tensor = tensors[name] else { throw fail("bag: no tensor named \"\(name)\"") }

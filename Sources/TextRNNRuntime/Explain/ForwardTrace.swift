@@ -5,6 +5,9 @@
 final class ForwardTrace {
     let steps: Int
     let ids: UnsafeMutablePointer<Int32>  // [steps] the input
+    /// What the bag branch reads: every token of the text (a whole-text bag), else `ids`.
+    let bagTokens: UnsafeMutablePointer<Int32>
+    let bagTokenCount: Int
     let mask: UnsafeMutablePointer<UInt8>  // [steps] 1 = real token
     /// Per layer: its output (embedding [steps, dim], recurrent [rows, units], merged
     /// Bidirectional [rows, width], pooling [features], Dense [units]).
@@ -20,7 +23,15 @@ final class ForwardTrace {
     var bag = BagScratch()
     private var owned: [UnsafeMutableRawPointer] = []
 
-    init(model: Model, steps: Int, logging: Bool) {
+    /// A trace of `plan`'s input (and tokens).
+    convenience init(model: Model, plan: OcclusionPlan, logging: Bool) {
+        self.init(model: model, steps: plan.ids.count, tokens: plan.tokens.count, logging: logging)
+        for (position, id) in plan.ids.enumerated() { ids[position] = id }
+        for (index, id) in plan.tokens.enumerated() { bagTokens[index] = id }
+    }
+
+    /// `tokens`: how many tokens a whole-text bag reads; 0: the bag (if any) reads `ids`.
+    init(model: Model, steps: Int, tokens: Int, logging: Bool) {
         self.steps = steps
         let rows = max(steps, 1)
         var owned: [UnsafeMutableRawPointer] = []
@@ -30,6 +41,8 @@ final class ForwardTrace {
             return raw.bindMemory(to: T.self, capacity: max(count, 1))
         }
         ids = allocate(Int32.self, rows)
+        bagTokens = tokens > 0 ? allocate(Int32.self, tokens) : ids
+        bagTokenCount = tokens > 0 ? tokens : steps
         mask = allocate(UInt8.self, rows)
         var scratchCount = 1
         var features = 0

@@ -18,19 +18,21 @@ extension Model {
             throw TextRNNError(.invalidArgument, "label \(label) is outside 0..<\(labelCount)")
         }
         guard threads >= 0 else { throw TextRNNError(.invalidArgument, "threads is \(threads); it must be 0 or more") }
-        let plan = try OcclusionPlan(pipeline: pipeline, text: text, wordLimit: wordLimit)
+        let plan = try OcclusionPlan(pipeline: pipeline, text: text, wordLimit: wordLimit, wholeText: bag?.features.spec.wholeText == true)
         try plan.ids.withUnsafeBufferPointer { ids throws(TextRNNError) in try validate(ids: ids) }
 
-        let baseline = ForwardTrace(model: self, steps: plan.ids.count, logging: true)
-        for (position, id) in plan.ids.enumerated() { baseline.ids[position] = id }
+        let baseline = ForwardTrace(model: self, plan: plan, logging: true)
         var probabilities = [Float](repeating: 0, count: labelCount)
         writeProbabilities(tracedForward(baseline), into: &probabilities)
         let chosen = label ?? LabelOrder.top(probabilities)
         let probability = probabilities[chosen]
 
         let replacement = occlusion.replacementID(in: pipeline.vocabulary)
-        let changes = (0..<plan.plannedWords).compactMap { word in
-            plan.changedRange(ofWord: word, replacement: replacement).map { (word: word, range: $0) }
+        // A word cut off by truncation still changes the tokens a whole-text bag reads: its pass
+        // has no input range and reruns every layer.
+        let changes = (0..<plan.plannedWords).compactMap { word -> (word: Int, range: ClosedRange<Int>?)? in
+            let range = plan.changedRange(ofWord: word, replacement: replacement)
+            return range != nil || plan.changesTokens(ofWord: word, replacement: replacement) ? (word, range) : nil
         }
         var contributions = [Float](repeating: 0, count: plan.plannedWords)
         if !changes.isEmpty {
@@ -44,7 +46,7 @@ extension Model {
         }
         let words = (0..<plan.plannedWords).map { word in
             WordContribution(
-                range: plan.spans[word], contribution: contributions[word], seen: !plan.positions(ofWord: word).isEmpty)
+                range: plan.spans[word], contribution: contributions[word], seen: plan.isSeen(word))
         }
         return Explanation(label: chosen, probability: probability, wordCount: plan.spans.count, words: words)
     }
@@ -70,7 +72,7 @@ private final class OcclusionJob: @unchecked Sendable {
     let model: Model
     let plan: OcclusionPlan
     let baseline: ForwardTrace
-    let changes: [(word: Int, range: ClosedRange<Int>)]
+    let changes: [(word: Int, range: ClosedRange<Int>?)]
     let label: Int
     let probability: Float
     let replacement: Int32
@@ -78,7 +80,7 @@ private final class OcclusionJob: @unchecked Sendable {
     let next = Atomic<Int>(0)
 
     init(
-        model: Model, plan: OcclusionPlan, baseline: ForwardTrace, changes: [(word: Int, range: ClosedRange<Int>)],
+        model: Model, plan: OcclusionPlan, baseline: ForwardTrace, changes: [(word: Int, range: ClosedRange<Int>?)],
         label: Int, probability: Float, replacement: Int32, contributions: UnsafeMutableBufferPointer<Float>
     ) {
         self.model = model
@@ -92,19 +94,20 @@ private final class OcclusionJob: @unchecked Sendable {
     }
 
     func work() {
-        let trace = ForwardTrace(model: model, steps: plan.ids.count, logging: false)
-        for (position, id) in plan.ids.enumerated() { trace.ids[position] = id }
+        let trace = ForwardTrace(model: model, plan: plan, logging: false)
         var probabilities = [Float](repeating: 0, count: model.labelCount)
         while true {
             let index = next.wrappingAdd(1, ordering: .relaxed).oldValue
             guard index < changes.count else { return }
             let (word, range) = changes[index]
-            let positions = plan.positions(ofWord: word)
+            let positions = plan.positions(ofWord: word), tokenIndices = plan.tokenIndices(ofWord: word)
             for position in positions { trace.ids[position] = replacement }
+            for index in tokenIndices { trace.bagTokens[index] = replacement }
             let output = model.tracedForward(trace, baseline: baseline, changed: range)
             model.writeProbabilities(output, into: &probabilities)
             contributions[word] = probability - probabilities[label]
             for position in positions { trace.ids[position] = plan.ids[position] }
+            for index in tokenIndices { trace.bagTokens[index] = plan.tokens[index] }
         }
     }
 }

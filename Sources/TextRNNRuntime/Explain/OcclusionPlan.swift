@@ -1,20 +1,33 @@
 /// A text's model input and, for each word, the input positions of every token holding it: its
 /// unigram and, with n-grams, each bigram/trigram it is part of. Occluding the word replaces
-/// the ids at those positions, so every other token stays where it was.
+/// the ids at those positions, so every other token stays where it was. For a bag branch that
+/// reads the whole text, the same holds for the word's indices in the text's tokens.
 struct OcclusionPlan: Sendable {
     /// Byte range of each word in the original text.
     let spans: [Range<Int>]
     /// The model input, exactly as `TextPipeline.encode` (and so `predict`) produces it.
     let ids: [Int32]
-    /// Word i occupies positions[starts[i]..<starts[i + 1]] (ascending; empty = cut off).
+    /// Every token of the text (`TextPipeline.encodeTokens`) when the bag reads them, else empty.
+    let tokens: [Int32]
+    /// Word i occupies positions[starts[i]..<starts[i + 1]] (ascending; empty = cut off) and
+    /// tokenIndices[tokenStarts[i]..<tokenStarts[i + 1]].
     let starts: [Int]
     let positions: [Int]
+    let tokenStarts: [Int]
+    let tokenIndices: [Int]
 
-    /// Plans the first min(words, wordLimit) words of `text`.
-    init(pipeline: TextPipeline, text: UnsafeBufferPointer<UInt8>, wordLimit: Int) throws(TextRNNError) {
+    /// Plans the first min(words, wordLimit) words of `text`; `wholeText`: the model's bag
+    /// branch reads every token.
+    init(pipeline: TextPipeline, text: UnsafeBufferPointer<UInt8>, wordLimit: Int, wholeText: Bool) throws(TextRNNError) {
         var scratch = TokenizerScratch()
         var ids: [Int32] = []
-        try pipeline.encode(text, into: &ids, scratch: &scratch)
+        var tokens: [Int32] = []
+        if wholeText {
+            try pipeline.encodeTokens(text, into: &tokens, scratch: &scratch)
+            tokens.withUnsafeBufferPointer { pipeline.window($0, into: &ids) }
+        } else {
+            try pipeline.encode(text, into: &ids, scratch: &scratch)
+        }
         let spans = pipeline.tokenizer.wordSpans(in: text, scratch: &scratch)
         let config = pipeline.config
         let words = spans.count
@@ -26,8 +39,8 @@ struct OcclusionPlan: Sendable {
         guard window.length == ids.count else {
             throw TextRNNError(.internal, "explain: \(ids.count) ids encoded, but \(words) words place \(window.length)")
         }
-        var starts = [0]
-        var positions: [Int] = []
+        var starts = [0], tokenStarts = [0]
+        var positions: [Int] = [], tokenIndices: [Int] = []
         let planned = min(words, max(wordLimit, 0))
         starts.reserveCapacity(planned + 1)
         for word in 0..<planned {
@@ -35,24 +48,40 @@ struct OcclusionPlan: Sendable {
             for width in 1...max(config.ngrams, 1) where width <= words {
                 // The n-grams j of this width cover words j..<j + width.
                 for gram in max(0, word - width + 1)...min(word, words - width) {
-                    if let position = window.position(ofToken: firstToken + gram) { positions.append(position) }
+                    let token = firstToken + gram
+                    if let position = window.position(ofToken: token) { positions.append(position) }
+                    if token < tokens.count { tokenIndices.append(token) }
                 }
                 firstToken += words - width + 1
             }
             starts.append(positions.count)
+            tokenStarts.append(tokenIndices.count)
         }
         self.spans = spans
         self.ids = ids
+        self.tokens = tokens
         self.starts = starts
         self.positions = positions
+        self.tokenStarts = tokenStarts
+        self.tokenIndices = tokenIndices
     }
 
     var plannedWords: Int { starts.count - 1 }
 
     func positions(ofWord word: Int) -> ArraySlice<Int> { positions[starts[word]..<starts[word + 1]] }
 
+    func tokenIndices(ofWord word: Int) -> ArraySlice<Int> { tokenIndices[tokenStarts[word]..<tokenStarts[word + 1]] }
+
+    /// Whether the model sees `word` at all: in its input, or in the tokens its bag reads.
+    func isSeen(_ word: Int) -> Bool { !positions(ofWord: word).isEmpty || !tokenIndices(ofWord: word).isEmpty }
+
+    /// Whether occluding `word` changes a token the bag branch reads.
+    func changesTokens(ofWord word: Int, replacement: Int32) -> Bool {
+        tokenIndices(ofWord: word).contains { tokens[$0] != replacement }
+    }
+
     /// The input positions whose id occluding `word` changes, as the range from the first to the
-    /// last; nil when nothing changes (the word is cut off, or its ids already are `replacement`).
+    /// last; nil when none changes (the word is cut off, or its ids already are `replacement`).
     func changedRange(ofWord word: Int, replacement: Int32) -> ClosedRange<Int>? {
         var first = Int.max, last = -1
         for position in positions(ofWord: word) where ids[position] != replacement {

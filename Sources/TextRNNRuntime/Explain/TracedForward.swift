@@ -86,7 +86,7 @@ extension Model {
                 changedRows = nil
             case .dense(let kernel, let bias, let activation):
                 let bag = index == layers.count - 1 ? self.bag : nil
-                let ids = UnsafeBufferPointer(start: UnsafePointer(trace.ids), count: steps)
+                let ids = UnsafeBufferPointer(start: UnsafePointer(trace.bagTokens), count: trace.bagTokenCount)
                 SequenceLayers.dense(current, kernel: kernel, bias: bias, activation: activation, output: output,
                                      beforeActivation: bag.map { bag in { bag.addLogits(ids: ids, scratch: &trace.bag, into: $0) } })
                 features = kernel.columns

@@ -1,27 +1,62 @@
 import Glibc
 
-/// The bag-of-n-grams branch ("wide" part) beside the recurrent one. It reads the same token ids
-/// as the recurrent layers: each id, and each pair of adjacent ids (a bigram), counts as a
-/// feature; a text's features are TF-IDF weighted and L2-normalized, as scikit-learn's
-/// `TfidfVectorizer(sublinear_tf=True)`, and go through a linear map whose output is added to the
-/// last Dense layer's pre-activation. In Keras terms: `Concatenate([recurrent features, tf-idf
-/// features])` into that Dense.
+/// The bag-of-n-grams branch ("wide" part) beside the recurrent one. It reads the text's token
+/// ids (format version 3: every token of the text; version 2: the model input, after truncation
+/// to the sequence length): each id, and each pair of adjacent ids (a bigram), counts as a
+/// feature; a text's features are TF-IDF weighted and, by default, L2-normalized, as
+/// scikit-learn's `TfidfVectorizer(sublinear_tf=True)`, and go through a linear map whose output
+/// is added to the last Dense layer's pre-activation. In Keras terms: `Concatenate([recurrent
+/// features, tf-idf features])` into that Dense; the options below make Keras's
+/// `TextVectorization(output_mode="tf_idf", ngrams=2)` (counts, no norm, every unknown unigram
+/// or bigram counted as its index-0 OOV feature), optionally followed by `UnitNormalization`.
 ///
-/// Feature index: f < `unigrams` is token id f (id 0, padding, never counts); f = `unigrams` + k
-/// is the k-th bigram of `bigramKeys` (sorted, key = first id << 32 | second id). Bigrams with
-/// padding or "[UNK]" (id 1) in them are not features.
+/// Feature index: f < `unigrams` is token id f (id 0, padding, never counts; feature 1 is the
+/// OOV feature: "[UNK]" and every id from `unigrams` on count there, and with `oovBigrams`
+/// every adjacent pair that is not a bigram feature too); f = `unigrams` + k is the k-th bigram
+/// of `bigramKeys` (sorted, key = first id << 32 | second id). Bigrams with padding or "[UNK]"
+/// (id 1) in them are not features.
 ///
 /// Tensors (bundle names): `bag/idf` [features], `bag/bigrams` [bigrams, 2] (the id pairs, as
 /// exact float32 integers), `bag/kernel` [features, outputs].
 public struct BagSpec: Sendable, Equatable {
+    /// How a feature's count becomes its term frequency.
+    public enum TermFrequency: String, Sendable, CaseIterable {
+        case sublinear  // 1 + ln(count), scikit-learn's sublinear_tf
+        case count  // the count itself, Keras's tf_idf
+    }
+
+    /// How a text's feature vector is scaled after the idf weights.
+    public enum Norm: String, Sendable, CaseIterable {
+        case l2  // unit Euclidean length (Keras: UnitNormalization after the tf_idf layer)
+        case none
+    }
+
     public var unigrams: Int
     public var bigrams: Int
     public var features: Int { unigrams + bigrams }
+    public var termFrequency: TermFrequency
+    public var norm: Norm
+    /// Every adjacent pair of tokens that is not a bigram feature counts as the OOV feature, as
+    /// Keras's tf_idf layer counts each unknown bigram as index 0.
+    public var oovBigrams: Bool
+    /// The branch reads every token of the text (format version 3); false: the model input
+    /// after truncation (version 2 bundles, read as they were written).
+    public var wholeText: Bool
 
-    public init(unigrams: Int, bigrams: Int) {
+    public init(
+        unigrams: Int, bigrams: Int, termFrequency: TermFrequency = .sublinear, norm: Norm = .l2,
+        oovBigrams: Bool = false, wholeText: Bool = true
+    ) {
         self.unigrams = unigrams
         self.bigrams = bigrams
+        self.termFrequency = termFrequency
+        self.norm = norm
+        self.oovBigrams = oovBigrams
+        self.wholeText = wholeText
     }
+
+    /// The OOV feature (the "[UNK]" id's).
+    public static let oovFeature: Int32 = 1
 
     public static let idfTensor = "bag/idf"
     public static let bigramsTensor = "bag/bigrams"
@@ -70,15 +105,21 @@ public struct BagFeatures: Sendable {
 
     /// Raw feature occurrences of `ids` (unsorted, with repeats) appended to `out`.
     public func occurrences(_ ids: UnsafeBufferPointer<Int32>, into out: inout [Int32]) {
+        let unigrams = Int32(spec.unigrams), oov = BagSpec.oovFeature
         var previous: Int32 = 0
         for id in ids {
-            if id > 0 && Int(id) < spec.unigrams { out.append(id) }
-            if previous > 1 && id > 1, let feature = bigramFeature(previous, id) { out.append(feature) }
+            if id > 0 { out.append(id < unigrams ? id : oov) }
+            if previous > 1 && id > 1, let feature = bigramFeature(previous, id) {
+                out.append(feature)
+            } else if spec.oovBigrams && previous > 0 && id > 0 {
+                out.append(oov)
+            }
             previous = id
         }
     }
 
-    /// The text's features: sorted unique `indices` with their TF-IDF `values` (unit L2 norm).
+    /// The text's features: sorted unique `indices` with their TF-IDF `values` (unit L2 norm
+    /// unless the spec says none).
     public func features(_ ids: UnsafeBufferPointer<Int32>, scratch: inout BagScratch) {
         scratch.indices.removeAll(keepingCapacity: true)
         scratch.values.removeAll(keepingCapacity: true)
@@ -91,7 +132,8 @@ public struct BagFeatures: Sendable {
             let feature = scratch.indices[read]
             var run = 1
             while read + run < count && scratch.indices[read + run] == feature { run += 1 }
-            let value = (1 + logf(Float(run))) * idf[Int(feature)]
+            let tf = spec.termFrequency == .sublinear ? 1 + logf(Float(run)) : Float(run)
+            let value = tf * idf[Int(feature)]
             scratch.indices[write] = feature
             scratch.values.append(value)
             norm += value * value
@@ -99,7 +141,7 @@ public struct BagFeatures: Sendable {
             read += run
         }
         scratch.indices.removeLast(count - write)
-        if norm > 0 {
+        if spec.norm == .l2 && norm > 0 {
             let scale = 1 / norm.squareRoot()
             for i in 0..<write { scratch.values[i] *= scale }
         }
@@ -127,17 +169,17 @@ struct CompiledBag: @unchecked Sendable {  // the kernel points into immutable w
     let outputs: Int
 
     /// Reads the bag tensors; the bigram table must hold distinct, ascending pairs of ids in
-    /// 2..<unigrams (exact integers), which is what the writer produces.
-    init(spec: BagSpec, pointers: [String: UnsafePointer<Float>], outputs: Int) throws(TextRNNError) {
+    /// 2..<vocabularySize (exact integers), which is what the writers produce.
+    init(spec: BagSpec, pointers: [String: UnsafePointer<Float>], outputs: Int, vocabularySize: Int) throws(TextRNNError) {
         let pairs = pointers[BagSpec.bigramsTensor]!
         var keys: [UInt64] = []
         keys.reserveCapacity(spec.bigrams)
         for k in 0..<spec.bigrams {
             let first = pairs[2 * k], second = pairs[2 * k + 1]
             guard first == first.rounded(), second == second.rounded(), first >= 2, second >= 2,
-                  first < Float(spec.unigrams), second < Float(spec.unigrams)
+                  first < Float(vocabularySize), second < Float(vocabularySize)
             else {
-                throw TextRNNError(.invalidBundle, "weights: tensor \"\(BagSpec.bigramsTensor)\" row \(k) is not a pair of token ids in 2..<\(spec.unigrams)")
+                throw TextRNNError(.invalidBundle, "weights: tensor \"\(BagSpec.bigramsTensor)\" row \(k) is not a pair of token ids in 2..<\(vocabularySize)")
             }
             let key = BagSpec.key(Int32(first), Int32(second))
             guard keys.last.map({ $0 < key }) ?? true else {

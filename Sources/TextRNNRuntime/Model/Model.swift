@@ -58,7 +58,7 @@ public final class Model: Sendable {
         _ = trk_kernel_level()  // CPU detection, once per process
         self.layers = CompiledLayer.compile(manifest, tensors: tensors)
         if let spec = manifest.bag, case .dense(let outputs, _) = manifest.layers[manifest.layers.count - 1] {
-            self.bag = try CompiledBag(spec: spec, pointers: tensors.pointers, outputs: outputs)
+            self.bag = try CompiledBag(spec: spec, pointers: tensors.pointers, outputs: outputs, vocabularySize: manifest.vocabulary.count)
         } else {
             self.bag = nil
         }
@@ -83,10 +83,23 @@ public final class Model: Sendable {
         text: UnsafeBufferPointer<UInt8>, into probabilities: UnsafeMutableBufferPointer<Float>,
         scratch: PredictionScratch
     ) throws(TextRNNError) {
-        try pipeline.encode(text, into: &scratch.ids, scratch: &scratch.tokenizer)
+        guard let bag, bag.features.spec.wholeText else {
+            try pipeline.encode(text, into: &scratch.ids, scratch: &scratch.tokenizer)
+            let ids = scratch.ids
+            try ids.withUnsafeBufferPointer { ids throws(TextRNNError) in
+                try predict(tokenIDs: ids, into: probabilities, scratch: scratch)
+            }
+            return
+        }
+        // The bag reads every token; the layers read the window of them.
+        try pipeline.encodeTokens(text, into: &scratch.tokens, scratch: &scratch.tokenizer)
+        let tokens = scratch.tokens
+        tokens.withUnsafeBufferPointer { pipeline.window($0, into: &scratch.ids) }
         let ids = scratch.ids
         try ids.withUnsafeBufferPointer { ids throws(TextRNNError) in
-            try predict(tokenIDs: ids, into: probabilities, scratch: scratch)
+            try tokens.withUnsafeBufferPointer { tokens throws(TextRNNError) in
+                try predict(tokenIDs: ids, bagTokens: tokens, into: probabilities, scratch: scratch)
+            }
         }
     }
 
@@ -106,16 +119,17 @@ public final class Model: Sendable {
         return probabilities
     }
 
-    /// Probabilities from token ids (already padded or not: ids are used as given).
+    /// Probabilities from token ids (already padded or not: ids are used as given). A bag
+    /// branch reads these ids too, unless `bagTokens` (every token of the text) are given.
     public func predict(
-        tokenIDs ids: UnsafeBufferPointer<Int32>, into probabilities: UnsafeMutableBufferPointer<Float>,
-        scratch: PredictionScratch
+        tokenIDs ids: UnsafeBufferPointer<Int32>, bagTokens: UnsafeBufferPointer<Int32>? = nil,
+        into probabilities: UnsafeMutableBufferPointer<Float>, scratch: PredictionScratch
     ) throws(TextRNNError) {
         guard probabilities.count >= labelCount else {
             throw TextRNNError(.invalidArgument, "the probability buffer holds \(probabilities.count) values; the model has \(labelCount) labels")
         }
         try validate(ids: ids)
-        let output = forward(ids: ids, scratch: scratch)
+        let output = forward(ids: ids, bagTokens: bagTokens ?? ids, scratch: scratch)
         writeProbabilities(output, into: probabilities.baseAddress!)
     }
 
@@ -142,7 +156,9 @@ public final class Model: Sendable {
     }
 
     /// Runs the layers; returns the last layer's output (valid until the scratch is reused).
-    private func forward(ids: UnsafeBufferPointer<Int32>, scratch: PredictionScratch) -> UnsafeMutablePointer<Float> {
+    private func forward(
+        ids: UnsafeBufferPointer<Int32>, bagTokens: UnsafeBufferPointer<Int32>, scratch: PredictionScratch
+    ) -> UnsafeMutablePointer<Float> {
         let steps = ids.count
         var mask: UnsafeMutablePointer<UInt8>? = nil
         var features = 0
@@ -206,7 +222,7 @@ public final class Model: Sendable {
                 let output = scratch.next.reserve(kernel.columns)
                 let bag = layersLeft == 0 ? self.bag : nil
                 SequenceLayers.dense(current, kernel: kernel, bias: bias, activation: activation, output: output,
-                                     beforeActivation: bag.map { bag in { bag.addLogits(ids: ids, scratch: &scratch.bag, into: $0) } })
+                                     beforeActivation: bag.map { bag in { bag.addLogits(ids: bagTokens, scratch: &scratch.bag, into: $0) } })
                 swap(&scratch.current, &scratch.next)
                 current = output
                 features = kernel.columns

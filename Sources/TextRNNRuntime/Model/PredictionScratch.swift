@@ -3,7 +3,8 @@
 /// temporary one). Buffers only grow, so steady-state prediction allocates nothing.
 public final class PredictionScratch {
     var tokenizer = TokenizerScratch()
-    var ids: [Int32] = []
+    var ids: [Int32] = []  // the model input
+    var tokens: [Int32] = []  // every token of the text, for a whole-text bag branch
     var mask = GrowableBuffer<UInt8>()  // [steps] 1 = real token
     var current = GrowableBuffer<Float>()  // [steps, features] the layer input
     var next = GrowableBuffer<Float>()  // [steps, features] the layer output

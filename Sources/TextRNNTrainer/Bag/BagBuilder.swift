@@ -1,7 +1,7 @@
 import Foundation
 import TextRNNRuntime
 
-/// Fits the bag branch's features on the training ids: every vocabulary id is a unigram
+/// Fits the bag branch's features on the training texts' tokens (all of them, untruncated): every vocabulary id is a unigram
 /// feature; adjacent id pairs seen in at least two training texts are bigram features, the most
 /// frequent first, up to `maxBigrams`. Weights are scikit-learn's smoothed idf,
 /// ln((1 + n) / (1 + df)) + 1, so a feature unseen in training still gets a finite weight.
@@ -10,9 +10,9 @@ enum BagBuilder {
         var unigramDF = [Int32](repeating: 0, count: vocabularySize)
         var bigramDF: [UInt64: Int32] = [:]
         var seen: [UInt64] = []
-        data.ids.withUnsafeBufferPointer { all in
+        data.tokens.withUnsafeBufferPointer { all in
             for row in 0..<data.count {
-                let ids = UnsafeBufferPointer(rebasing: all[(row * data.length)..<((row + 1) * data.length)])
+                let ids = UnsafeBufferPointer(rebasing: all[data.tokenStarts[row]..<data.tokenStarts[row + 1]])
                 seen.removeAll(keepingCapacity: true)
                 var previous: Int32 = 0
                 for id in ids {
@@ -95,13 +95,11 @@ struct SparseRows {
 
     init(_ data: EncodedDataset, features: BagFeatures) {
         var scratch = BagScratch()
-        data.ids.withUnsafeBufferPointer { all in
-            for row in 0..<data.count {
-                features.features(UnsafeBufferPointer(rebasing: all[(row * data.length)..<((row + 1) * data.length)]), scratch: &scratch)
-                indices.append(contentsOf: scratch.indices)
-                values.append(contentsOf: scratch.values)
-                rowStart.append(indices.count)
-            }
+        for row in 0..<data.count {
+            data.withTokens(ofRow: row) { features.features($0, scratch: &scratch) }
+            indices.append(contentsOf: scratch.indices)
+            values.append(contentsOf: scratch.values)
+            rowStart.append(indices.count)
         }
     }
 }

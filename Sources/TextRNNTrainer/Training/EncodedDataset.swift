@@ -9,6 +9,10 @@ public struct EncodedDataset: Sendable {
     public let padding: TextPipelineConfig.Side
     public let ids: [Int32]  // [count, length]
     public let tokenCounts: [Int32]  // [count] non-padding ids per row
+    /// Every token of each text, untruncated (what the bag branch reads): row r's are
+    /// tokens[tokenStarts[r]..<tokenStarts[r + 1]].
+    public let tokens: [Int32]
+    public let tokenStarts: [Int]  // [count + 1]
     /// Targets as the loss wants them: class index (softmax), 0/1 (binary) per row, or
     /// [count, classes] 0/1 (multi-label).
     public let targets: [Float]
@@ -21,25 +25,32 @@ public struct EncodedDataset: Sendable {
         let count = dataset.count
         var ids = [Int32](repeating: 0, count: count * length)
         var tokenCounts = [Int32](repeating: 0, count: count)
+        var textTokens = [[Int32]](repeating: [], count: count)
         let chunks = max(1, min(threads, count))
         let failure = FirstError()
         ids.withUnsafeMutableBufferPointer { idsBuffer in
             tokenCounts.withUnsafeMutableBufferPointer { countsBuffer in
-                nonisolated(unsafe) let idsOut = idsBuffer.baseAddress!
-                nonisolated(unsafe) let countsOut = countsBuffer.baseAddress!
-                DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-                    var row: [Int32] = []
-                    var scratch = TokenizerScratch()
-                    for index in stride(from: chunk, to: count, by: chunks) {
-                        var text = dataset.texts[index]
-                        do {
-                            try text.withUTF8 { bytes in try pipeline.encode(bytes, into: &row, scratch: &scratch) }
-                        } catch {
-                            failure.record(index, "\(dataset.location(of: index)): \(error)")
-                            return
+                textTokens.withUnsafeMutableBufferPointer { tokensBuffer in
+                    nonisolated(unsafe) let idsOut = idsBuffer.baseAddress!
+                    nonisolated(unsafe) let countsOut = countsBuffer.baseAddress!
+                    nonisolated(unsafe) let tokensOut = tokensBuffer.baseAddress!
+                    DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                        var row: [Int32] = []
+                        var scratch = TokenizerScratch()
+                        for index in stride(from: chunk, to: count, by: chunks) {
+                            var text = dataset.texts[index]
+                            var tokens: [Int32] = []
+                            do {
+                                try text.withUTF8 { bytes in try pipeline.encodeTokens(bytes, into: &tokens, scratch: &scratch) }
+                            } catch {
+                                failure.record(index, "\(dataset.location(of: index)): \(error)")
+                                return
+                            }
+                            tokens.withUnsafeBufferPointer { pipeline.window($0, into: &row) }
+                            (idsOut + index * length).update(from: row, count: length)
+                            countsOut[index] = Int32(row.lazy.filter { $0 != 0 }.count)
+                            tokensOut[index] = tokens
                         }
-                        (idsOut + index * length).update(from: row, count: length)
-                        countsOut[index] = Int32(row.lazy.filter { $0 != 0 }.count)
                     }
                 }
             }
@@ -50,6 +61,11 @@ public struct EncodedDataset: Sendable {
         self.padding = pipeline.config.padding
         self.ids = ids
         self.tokenCounts = tokenCounts
+        var starts = [0]
+        starts.reserveCapacity(count + 1)
+        for row in textTokens { starts.append(starts.last! + row.count) }
+        self.tokenStarts = starts
+        self.tokens = Array(textTokens.joined())
         self.labels = dataset.labels
         self.labelSets = dataset.labelSets
         if multiLabel {
@@ -61,6 +77,11 @@ public struct EncodedDataset: Sendable {
             targetWidth = 1
             targets = dataset.labels.map(Float.init)
         }
+    }
+
+    /// The tokens of `row` (every token of its text), for `body`.
+    public func withTokens<R>(ofRow row: Int, _ body: (UnsafeBufferPointer<Int32>) throws -> R) rethrows -> R {
+        try tokens.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[tokenStarts[row]..<tokenStarts[row + 1]])) }
     }
 
     /// One batch: the ids of `rows`, trimmed to the longest row's real tokens. Trimming only drops

@@ -236,10 +236,8 @@ public final class TrainingSession {
                 // The network's logits plus the bag's, then the output activation again.
                 let z = mixedLogits.resize(batch * width), p = mixedProbabilities.resize(batch * width)
                 z.update(from: network.logits, count: batch * width)
-                ids.withUnsafeBufferPointer { all in
-                    for row in 0..<batch {
-                        bag.addLogits(UnsafeBufferPointer(rebasing: all[(row * time)..<((row + 1) * time)]), scratch: &bagScratch, into: z + row * width)
-                    }
+                for (offset, row) in rows.enumerated() {
+                    data.withTokens(ofRow: row) { bag.addLogits($0, scratch: &bagScratch, into: z + offset * width) }
                 }
                 activateRows(z, into: p, rows: batch, width: width, plan.loss.outputActivation)
                 (output, logits) = (UnsafePointer(p), UnsafePointer(z))

@@ -2,7 +2,9 @@
 (Model.explain) and the CLI (`textrnn explain`), on a bundle trained on real IMDB reviews.
 
 Every contribution must equal, exactly, the probability drop computed independently here:
-occlude the word's position in textrnn_tokenize's ids and call textrnn_predict_ids."""
+replace the word in the text by an unknown word and predict that text (the same ids as occluding
+the word's token). The bundle has a bag branch that reads the whole text (format version 3), so
+words past the sequence length are seen too."""
 
 from __future__ import annotations
 
@@ -42,25 +44,28 @@ def imdb(imdb_bundle, imdb_test):
         yield model, bundle, test, manifest
 
 
+UNKNOWN_WORD = b"qqqzzzunknown"
+
+
+def _whole_text_bag(manifest: dict) -> bool:
+    return "bag" in manifest and manifest["format_version"] >= 3
+
+
 def _independent(model: textrnn.Model, manifest: dict, text: str, label: int):
-    """(probability, [(contribution, seen)]) by occluding each unigram's position by hand."""
+    """(probability, [(contribution, seen)]) by replacing each word of the text by hand."""
     config = manifest["text"]
     assert config["ngrams"] == 1 and config["padding"] == "post" and config["truncating"] == "post"
-    ids = model.tokenize(text)
-    probability = model.predict_ids(ids)[label]
+    assert _standardize(UNKNOWN_WORD).decode() not in manifest["text"]["vocabulary"]
+    probability = model.predict_one(text)[label]
     data = text.encode()
     if config.get("replace_html_breaks"):
         data = re.sub(rb"<[bB][rR] ?/?>", b" ", data)
-    words = [w for w in re.split(rb"[ \t\n\v\f\r]+", data) if _standardize(w)]
+    words = [m for m in re.finditer(rb"[^ \t\n\v\f\r]+", data) if _standardize(m.group())]
     result = []
-    for position in range(len(words)):
-        if position >= config["sequence_length"]:
-            result.append((0.0, False))
-            continue
-        occluded = list(ids)
-        occluded[position] = 1
-        drop = np.float32(probability) - np.float32(model.predict_ids(occluded)[label])
-        result.append((float(drop), True))
+    for position, word in enumerate(words):
+        occluded = data[: word.start()] + UNKNOWN_WORD + data[word.end() :]
+        drop = np.float32(probability) - np.float32(model.predict_one(occluded)[label])
+        result.append((float(drop), position < config["sequence_length"] or _whole_text_bag(manifest)))
     return probability, result
 
 
@@ -81,7 +86,7 @@ def test_contributions_equal_the_independent_computation(imdb):
             assert word.word == piece.decode("utf-8", "replace")
             # The span starts and ends on a kept byte and standardizes to the token the model saw.
             assert piece[:1] not in (b" ",) and piece[0] not in PUNCTUATION and piece[-1] not in PUNCTUATION
-            if word.seen:
+            if position < manifest["text"]["sequence_length"]:
                 assert vocabulary.get(_standardize(piece), 1) == ids[position]
 
 
@@ -93,6 +98,8 @@ def test_every_label_and_padding_occlusion(imdb):
         by_name = model.explain(text, label=model.labels[label], threads=1)
         assert by_index == by_name
         assert [(w.contribution, w.seen) for w in by_index] == _independent(model, manifest, text, label)[1]
+    # Padding occlusion by ids: a text within the sequence, whose ids are all the bag reads too.
+    text = " ".join(text.split()[: manifest["text"]["sequence_length"] // 2])
     padded = model.explain(text, occlusion="padding")
     ids = model.tokenize(text)
     label = int(np.argmax(model.predict_one(text)))
@@ -103,14 +110,17 @@ def test_every_label_and_padding_occlusion(imdb):
         assert word.contribution == float(probability - np.float32(model.predict_ids(occluded)[label]))
 
 
-def test_truncated_words_are_unseen(imdb):
+def test_words_past_the_sequence_reach_only_the_bag(imdb):
     model, _, _, manifest = imdb
+    assert _whole_text_bag(manifest)
     length = manifest["text"]["sequence_length"]
     text = " ".join(["good"] * (length + 7))
     words = model.explain(text)
-    assert len(words) == length + 7
-    assert all(w.seen for w in words[:length]) and not any(w.seen for w in words[length:])
-    assert all(w.contribution == 0.0 for w in words[length:])
+    assert len(words) == length + 7 and all(w.seen for w in words)
+    # Past the sequence every "good" changes only the bag's count: the same drop for each.
+    assert len({w.contribution for w in words[length:]}) == 1 and words[length].contribution != 0.0
+    label = int(np.argmax(model.predict_one(text)))
+    assert [(w.contribution, w.seen) for w in words] == _independent(model, manifest, text, label)[1]
 
 
 def test_c_abi_capacity_and_bad_arguments(imdb, lib):

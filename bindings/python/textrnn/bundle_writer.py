@@ -28,8 +28,9 @@ __all__ = ["Tensor", "BundleContents", "encode_bundle", "write_bundle", "check_b
 
 FORMAT_NAME = "textrnn-bundle"
 FORMAT_VERSION = 1
-# Version 3 added text.start_token and text.oov_token, which version 1 and 2 readers would ignore.
-SPECIAL_TOKENS_VERSION = 3
+# Version 3 added the bag branch (docs/bundle-format.md), text.start_token and text.oov_token,
+# which version 1 and 2 readers would ignore; bundles without them stay version 1.
+VERSION_3 = 3
 MANIFEST_FILE = "manifest.json"
 WEIGHTS_FILE = "weights.bin"
 TENSOR_ALIGNMENT = 64
@@ -67,6 +68,8 @@ class BundleContents:
     tensors: List[Tensor]
     producer: str = "textrnn (Python)"
     training: Optional[Any] = None
+    # The manifest's ``bag`` object; its tensors (bag/idf, bag/bigrams, bag/kernel) are in ``tensors``.
+    bag: Optional[Dict[str, Any]] = None
 
 
 def _check_contents(contents: BundleContents) -> None:
@@ -121,7 +124,7 @@ def encode_bundle(contents: BundleContents) -> Tuple[bytes, bytes]:
     text["vocabulary"] = list(contents.vocabulary)
     manifest: Dict[str, Any] = {
         "format": FORMAT_NAME,
-        "format_version": SPECIAL_TOKENS_VERSION if {"start_token", "oov_token"} & set(text) else FORMAT_VERSION,
+        "format_version": VERSION_3 if contents.bag is not None or {"start_token", "oov_token"} & set(text) else FORMAT_VERSION,
         "producer": contents.producer,
         "labels": list(contents.labels),
         "output": contents.output,
@@ -130,6 +133,8 @@ def encode_bundle(contents: BundleContents) -> Tuple[bytes, bytes]:
         "weights": {"file": WEIGHTS_FILE, "length": len(weights), "crc32": f"{zlib.crc32(weights) & 0xFFFFFFFF:08x}"},
         "text": text,
     }
+    if contents.bag is not None:
+        manifest["bag"] = contents.bag
     if contents.training is not None:
         manifest["training"] = contents.training
     encoded = json.dumps(manifest, indent=2, ensure_ascii=False, allow_nan=False) + "\n"

@@ -27,7 +27,10 @@ with softmax (one label per text), a single sigmoid unit (two labels) or several
 (multi-label), or without activation (logits; the bundle applies the activation the loss did,
 see ``head``). Models trained on ``keras.datasets.imdb`` ids export with their word index
 (``imdb_word_index``). Anything else raises :class:`KerasExportError` naming the layer and the
-reason.
+reason. One functional graph beside the chain exports too: a
+``TextVectorization(output_mode="tf_idf", ngrams=2)`` of the same text input (optionally then
+``UnitNormalization``) concatenated with the chain's features before the output Dense becomes
+the bundle's bag branch (``_keras_bag``).
 
 TensorFlow/Keras is imported only when :func:`export` runs; ``import textrnn`` never loads it.
 """
@@ -38,6 +41,7 @@ import os
 from pathlib import Path
 from typing import Any, Optional, Sequence, Union
 
+from ._keras_bag import wide_and_deep
 from ._keras_errors import KerasExportError
 from ._keras_graph import layer_chain
 from ._keras_head import check_head_argument
@@ -147,7 +151,8 @@ def export(
     keras = _import_keras()
     if isinstance(model, keras.Model) and not model.built:
         raise KerasExportError("the model is not built, so it has no weights yet; give it a keras.Input or call it on data", model)
-    chain = layer_chain(model, keras)
+    wide = wide_and_deep(model, keras)  # a tf_idf branch beside the chain: the bag branch
+    chain = wide.chain if wide else layer_chain(model, keras)
     text_vectorization = keras.layers.TextVectorization
     starts_with_ids = not (chain and type(chain[0]) is text_vectorization)
     if not starts_with_ids:
@@ -189,6 +194,9 @@ def export(
     if starts_with_ids:
         _check_input_length(model, text["sequence_length"])
     converted = convert_layers(chain, keras, model, padding=text["padding"], head=head)
+    bag = None
+    if wide:
+        vocabulary, bag = wide.attach(text, vocabulary, converted)
     if len(vocabulary) > converted.embedding_rows:
         raise KerasExportError(
             f"the vocabulary has {len(vocabulary)} entries but the Embedding only {converted.embedding_rows} rows "
@@ -198,5 +206,6 @@ def export(
         output=converted.output, layers=converted.layers, tensors=converted.tensors,
         producer=f"textrnn.keras (Keras {keras.__version__})",
         training=_training(keras, model, converted.logits_head, imdb_word_index is not None),
+        bag=bag,
     )
     return write_bundle(path, contents)
