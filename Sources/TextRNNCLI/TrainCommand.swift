@@ -54,9 +54,15 @@ struct HyperparameterOptions: ParsableArguments {
         }
         return "\nHYPERPARAMETERS (--config FILE: the same names with underscores as JSON keys):\n"
             + Hyperparameter.all.map { row in
-                let values = row.choices.map { $0.joined(separator: "|") } ?? row.type
+                var values = row.choices.map { $0.joined(separator: "|") } ?? row.type
+                var help = row.help
+                // A choice list too long for the flag's line goes into the text, which wraps.
+                if let choices = row.choices, "  \(row.flag) <\(values)>".count > 79 {
+                    values = "choice"
+                    help += " One of: \(choices.joined(separator: ", "))."
+                }
                 let valid = row.range == nil ? "" : " Valid: \(row.expected)."
-                return "  \(row.flag) <\(values)>\n" + wrap("\(row.help) Default: \(row.defaultText).\(valid)")
+                return "  \(row.flag) <\(values)>\n" + wrap("\(help) Default: \(row.defaultText).\(valid)")
             }.joined(separator: "\n")
     }
 }

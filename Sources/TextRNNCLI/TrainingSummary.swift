@@ -1,7 +1,8 @@
 import TextRNNRuntime
+import TextRNNTrainer
 
 /// The Training section of `inspect`: the manifest's free-form `training` record as a Keras-style
-/// summary (data, validation metrics, history table, hyperparameters on a few lines, anything
+/// summary (data, validation metrics, history table, hyperparameters one flag per line, anything
 /// else as key: value). `inspect --json` gives the record as stored.
 enum TrainingSummary {
     static let width = 100
@@ -28,8 +29,9 @@ enum TrainingSummary {
             out += history(epochs)
             shown.insert("history")
         }
-        if case .object(let settings)? = training["hyperparameters"] {
-            out += wrapped("  Hyperparameters: ", settings.map { "\($0.0)=\(compact($0.1))" })
+        if let record = training["hyperparameters"], case .object = record {
+            // One per line as `textrnn train` takes them (the trainer's table), ready to reuse.
+            out += "  Hyperparameters:\n" + Hyperparameter.summary(of: record).map { "    \($0.0) \($0.1)\n" }.joined()
             shown.insert("hyperparameters")
         }
         for (key, value) in members where !shown.contains(key) {

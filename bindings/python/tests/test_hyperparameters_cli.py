@@ -64,7 +64,7 @@ def test_a_bundle_trains_again_from_its_own_manifest_record(cli, tmp_path):
     assert record["class_weight"] == "balanced" and record["reset_after"] is False and record["warmup_steps"] == 3
     # inspect lists the record one flag per line, as the flags take the values.
     summary = run_cli(cli, "inspect", str(first)).stdout.decode()
-    assert "\n  --ngrams 2\n" in summary and "\n  --clipnorm 1.0\n" in summary and "\n  --reset-after false\n" in summary
+    assert "\n    --ngrams 2\n" in summary and "\n    --clipnorm 1.0\n" in summary and "\n    --reset-after false\n" in summary
     config = tmp_path / "record.json"
     config.write_text(json.dumps(record))
     second = tmp_path / "second.textrnn"

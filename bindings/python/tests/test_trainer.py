@@ -91,7 +91,7 @@ def test_progress_reaches_the_callback_and_the_logger(ag_news, caplog):
     batches = [event for event in events if event.kind == "batch"]
     assert batches[-1].batch == batches[-1].batches and batches[0].loss is not None
     assert any(event.message.startswith("train: 540 rows, 4 labels; validation: 60 rows") for event in events)
-    assert "epoch 2/2" in caplog.text
+    assert "Epoch 2/2" in caplog.text
 
 
 def test_an_exception_in_the_callback_stops_training_and_is_raised(ag_news):
@@ -135,7 +135,7 @@ def test_bad_config_and_data_are_refused_with_their_reason():
     texts, labels = ["good film", "bad film"] * 5, ["pos", "neg"] * 5
     with pytest.raises(TypeError, match="unknown hyperparameter.*no_such_key"):
         textrnn.train(texts, labels, no_such_key=1)
-    with pytest.raises(textrnn.TrainingError, match="epochs must be in 1...10000") as caught:
+    with pytest.raises(textrnn.TrainingError, match=r"epochs \(--epochs\) must be int in 1\.\.\.10000") as caught:
         textrnn.train(texts, labels, epochs=0)
     assert caught.value.status_name == "invalid config"
     with pytest.raises(textrnn.TrainingError, match="cell") as caught:
@@ -162,7 +162,7 @@ def test_a_c_program_trains_and_classifies(cli, ag_news, tmp_path):
     bundle = tmp_path / "c.textrnn"
     trained = subprocess.run([str(program), str(bundle), json.dumps(CONFIG)], input=tsv.encode(), capture_output=True, timeout=300)
     assert trained.returncode == 0, trained.stderr.decode()
-    assert b"epoch 2/2" in trained.stderr
+    assert b"Epoch 2/2" in trained.stderr
     lines = tmp_path / "texts.txt"
     lines.write_text("".join(text + "\n" for text in texts), encoding="utf-8")
     def parsed(output: bytes):  # LABEL<TAB>PROBABILITY lines; C prints %.9g, the CLI the shortest form
