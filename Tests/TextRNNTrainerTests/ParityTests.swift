@@ -23,11 +23,11 @@ import TextRNNRuntime
 
     static let variants: [Variant] = [
         Variant(description: "SimpleRNN, last state, post padding") { $0.cell = .simpleRNN },
-        Variant(description: "SimpleRNN, max pooling, pre padding") { $0.cell = .simpleRNN; $0.pooling = .max; $0.padding = "pre" },
+        Variant(description: "SimpleRNN, max pooling, pre padding") { $0.cell = .simpleRNN; $0.pooling = .max; $0.padding = .pre },
         Variant(description: "LSTM, average pooling") { $0.cell = .lstm; $0.pooling = .average },
-        Variant(description: "LSTM, last state, pre padding, IMDB sigmoid", imdb: true) { $0.cell = .lstm; $0.padding = "pre" },
+        Variant(description: "LSTM, last state, pre padding, IMDB sigmoid", imdb: true) { $0.cell = .lstm; $0.padding = .pre },
         Variant(description: "GRU reset_after, max pooling") { $0.pooling = .max },
-        Variant(description: "GRU reset_before, last state, pre padding") { $0.resetAfter = false; $0.padding = "pre" },
+        Variant(description: "GRU reset_before, last state, pre padding") { $0.resetAfter = false; $0.padding = .pre },
         Variant(description: "GRU reset_before, average pooling") { $0.resetAfter = false; $0.pooling = .average },
         Variant(description: "stacked LSTM x2 bidirectional, max pooling, Dense 8") {
             $0.cell = .lstm; $0.units = [8, 8]; $0.bidirectional = true; $0.pooling = .max; $0.denseUnits = [8]
@@ -36,7 +36,7 @@ import TextRNNRuntime
         Variant(description: "Bidirectional concat, average pooling") { $0.bidirectional = true; $0.pooling = .average },
         Variant(description: "Bidirectional sum, last state", mergeMode: .sum) { $0.bidirectional = true },
         Variant(description: "Bidirectional mul, last state, pre padding", mergeMode: .mul) {
-            $0.cell = .lstm; $0.bidirectional = true; $0.padding = "pre"
+            $0.cell = .lstm; $0.bidirectional = true; $0.padding = .pre
         },
         Variant(description: "Bidirectional ave, average pooling", mergeMode: .ave) {
             $0.cell = .simpleRNN; $0.bidirectional = true; $0.pooling = .average

@@ -59,7 +59,7 @@ struct VocabularyBuilderTests {
         // id leads the ids the training pipeline (the runtime's) gives.
         var config = TrainingConfig()
         config.startToken = true
-        config.standardize = TextPipelineConfig.Standardize.none.rawValue
+        config.standardize = .none
         config.sequenceLength = 4
         let text = config.pipelineConfig
         let builder = VocabularyBuilder(config: text, maxTokens: 4)
