@@ -231,6 +231,11 @@ def _declare(lib: ctypes.CDLL) -> None:
              ctypes.POINTER(_WordContribution), _size_t, _size_p, _size_p, _float_p],
         ),
     }
+    _set_signatures(lib, signatures)
+
+
+def _set_signatures(lib: ctypes.CDLL, signatures: dict) -> None:
+    """Declares each function's result and argument types: {name: (restype, argtypes)}."""
     for name, (restype, argtypes) in signatures.items():
         function = getattr(lib, name)
         function.restype = restype

@@ -35,7 +35,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterable, Optional, Sequence, Tuple, Union
 
-from . import Model, Text, _as_bytes, _open_library, load_from_memory
+from . import Model, Text, _as_bytes, _open_library, _set_signatures, load_from_memory
 
 __all__ = ["train", "hyperparameters", "ProgressEvent", "TrainingError", "trainer_library"]
 
@@ -139,10 +139,7 @@ def _declare(lib: ctypes.CDLL) -> None:
         "textrnn_trainer_bundle_write": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_char_p, *error]),
         "textrnn_trainer_bundle_free": (None, [ctypes.c_void_p]),
     }
-    for name, (restype, argtypes) in signatures.items():
-        function = getattr(lib, name)
-        function.restype = restype
-        function.argtypes = argtypes
+    _set_signatures(lib, signatures)
 
 
 def trainer_library() -> ctypes.CDLL:
