@@ -18,7 +18,7 @@ export TEXTRNN_LIBRARY ?= $(CURDIR)/$(BUILD_DIR)/libtextrnn.so
 
 help:
 	@echo "make build    release build: bin/textrnn, $(BUILD_DIR)/libtextrnn.so, bin/classify, bin/stream"
-	@echo "make install  PREFIX=/usr/local (and DESTDIR): library, header, textrnn.pc, bin/textrnn; after make build"
+	@echo "make install  PREFIX=/usr/local (and DESTDIR): libtextrnn, libtextrnn-trainer, headers, .pc files, bin/textrnn; after make build"
 	@echo "make uninstall  removes what make install put under the same PREFIX and DESTDIR"
 	@echo "make wheel    dist/textrnn-VERSION-py3-none-manylinux_*.whl: libraries, trainer, CLI, json-c/OpenBLAS vendored"
 	@echo "make dist     dist/textrnn-VERSION-linux-x86_64.tar.gz: bin, lib, include, pkg-config, --help; runs unpacked anywhere"

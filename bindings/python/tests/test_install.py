@@ -1,5 +1,6 @@
-"""`make install` for C users: the installed layout, textrnn.pc, and both C examples built with
-exactly `cc FILE $(pkg-config --cflags --libs textrnn)` and run against the installed library.
+"""`make install` for C users: the installed layout, textrnn.pc and textrnn-trainer.pc, and the C
+examples built with exactly `cc FILE $(pkg-config --cflags --libs textrnn [textrnn-trainer])`
+and run against the installed libraries.
 
 Needs make, cc, pkg-config, patchelf and readelf (.ci/run installs them); a missing one fails.
 """
@@ -64,11 +65,11 @@ def pkg_env(prefix) -> Dict[str, str]:
     return env
 
 
-def compile_example(name: str, pkg_env: Dict[str, str], directory: Path, extra: str = "") -> Path:
-    """`cc examples/c/NAME.c $(pkg-config --cflags --libs textrnn)` as a user types it."""
+def compile_example(name: str, pkg_env: Dict[str, str], directory: Path, extra: str = "", packages: str = "textrnn") -> Path:
+    """`cc examples/c/NAME.c $(pkg-config --cflags --libs PACKAGES)` as a user types it."""
     directory.mkdir(parents=True, exist_ok=True)
     source = REPO / "examples" / "c" / f"{name}.c"
-    command = f'{_tool("cc")} {extra} "{source}" $(pkg-config --cflags --libs textrnn)'
+    command = f'{_tool("cc")} {extra} "{source}" $(pkg-config --cflags --libs {packages})'
     built = subprocess.run(["bash", "-c", command], cwd=directory, env=pkg_env, capture_output=True, text=True)
     assert built.returncode == 0, f"{command}\n{built.stderr}"
     assert built.stderr == "", built.stderr
@@ -114,6 +115,33 @@ def test_examples_compile_cleanly_with_strict_flags(name, pkg_env, tmp_path):
     needed = subprocess.run(["readelf", "-d", str(program)], capture_output=True, text=True, check=True).stdout
     # Linked against the soname, so a future incompatible libtextrnn.so.1 cannot be picked up.
     assert f"Shared library: [libtextrnn.so.{MAJOR}]" in needed
+
+
+def test_installed_trainer_trains_from_c(prefix, pkg_env, cli, tmp_path):
+    """The trainer's C ABI as installed: examples/c/train.c built with both .pc files trains on
+    real rows, and the CLI built from source predicts what the C program printed."""
+    lib = prefix / "lib"
+    dynamic = subprocess.run(["readelf", "-d", str(lib / f"libtextrnn-trainer.so.{HEADER_VERSION}")],
+                             capture_output=True, text=True, check=True).stdout
+    assert f"Library soname: [libtextrnn-trainer.so.{MAJOR}]" in dynamic
+    assert (prefix / "include" / "textrnn_trainer.h").read_bytes() == (REPO / "include" / "textrnn_trainer.h").read_bytes()
+    program = compile_example("train", pkg_env, tmp_path, extra="-Wall -Wextra -Werror -std=c11",
+                              packages="textrnn textrnn-trainer")
+    needed = subprocess.run(["readelf", "-d", str(program)], capture_output=True, text=True, check=True).stdout
+    assert f"Shared library: [libtextrnn-trainer.so.{MAJOR}]" in needed and f"Shared library: [libtextrnn.so.{MAJOR}]" in needed
+    texts = ["great fun film", "awful boring film", "great acting", "boring plot", "fun and great", "awful mess"] * 4
+    labels = ["pos", "neg", "pos", "neg", "pos", "neg"] * 4
+    tsv = "".join(f"{label}\t{text}\n" for label, text in zip(labels, texts))
+    bundle = tmp_path / "c.textrnn"
+    trained = subprocess.run([str(program), str(bundle), json.dumps({"epochs": 2, "units": [4], "embedding_dim": 4, "seed": 5})],
+                             input=tsv.encode(), capture_output=True, timeout=300, env=run_env(pkg_env, prefix))
+    assert trained.returncode == 0, trained.stderr.decode()
+    lines = tmp_path / "texts.txt"
+    lines.write_text("".join(text + "\n" for text in texts), encoding="utf-8")
+    predicted = subprocess.run([str(cli), "predict", str(bundle), str(lines), "--format", "tsv"], capture_output=True, check=True)
+    def parsed(output: bytes):  # C prints %.9g, the CLI the shortest form: compare as float32
+        return [(label, np.float32(value)) for label, value in (line.split("\t") for line in output.decode().splitlines())]
+    assert parsed(trained.stdout) == parsed(predicted.stdout)
 
 
 def test_installed_classify_matches_python(prefix, pkg_env, softmax_bundle, model, tmp_path):
@@ -225,6 +253,8 @@ def test_destdir_install_and_uninstall(library_path, cli, tmp_path):
     assert installed == sorted([
         "bin/textrnn", "include/textrnn.h", "lib/libtextrnn.so", f"lib/libtextrnn.so.{MAJOR}",
         f"lib/libtextrnn.so.{HEADER_VERSION}", "lib/pkgconfig/textrnn.pc",
+        "include/textrnn_trainer.h", "lib/libtextrnn-trainer.so", f"lib/libtextrnn-trainer.so.{MAJOR}",
+        f"lib/libtextrnn-trainer.so.{HEADER_VERSION}", "lib/pkgconfig/textrnn-trainer.pc",
     ])
     pc = (root / "lib" / "pkgconfig" / "textrnn.pc").read_text()
     # The .pc names where the files will live, not the staging directory.
