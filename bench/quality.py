@@ -51,6 +51,8 @@ def parse_args():
                    help='extra `textrnn train` arguments, one variant per use, e.g. "--epochs 3" '
                         '(a lone flag needs the = form: --textrnn-args=--quiet)')
     p.add_argument("--skip-baseline", action="store_true", help="TextRNN only")
+    p.add_argument("--skip-no-flags", action="store_true",
+                   help="only the named --textrnn-args variants (and the baseline), not TextRNN with no flags")
     p.add_argument("--baseline-only", action="store_true", help="the scikit-learn baseline only")
     p.add_argument("--seed", type=int, default=42, help="seed of the 90/10 split (default: 42)")
     p.add_argument("--results", default=str(ROOT / "bench" / "results"), help="output folder")
@@ -59,6 +61,8 @@ def parse_args():
     args.configs = getattr(args, "configs", None) or []
     if getattr(args, "pending_name", None):
         p.error(f"--config-name {args.pending_name} has no --textrnn-args after it")
+    if args.skip_no_flags and not args.configs and args.skip_baseline:
+        p.error("--skip-no-flags with --skip-baseline and no --textrnn-args leaves nothing to run")
     if args.skip_baseline and args.baseline_only:
         p.error("--skip-baseline and --baseline-only exclude each other")
     args.datasets = [d for d in args.datasets.split(",") if d]
@@ -236,7 +240,7 @@ def main():
         die("missing dataset files (set TEXTRNN_DATA or --data):\n  " + "\n  ".join(missing))
     if not args.baseline_only and not os.access(args.textrnn, os.X_OK):
         die(f"{args.textrnn} not found or not executable (make build)")
-    systems = ([] if args.baseline_only else [("textrnn", [])] + args.configs) + ([] if args.skip_baseline else [("baseline", None)])
+    systems = ([] if args.baseline_only else ([] if args.skip_no_flags else [("textrnn", [])]) + args.configs) + ([] if args.skip_baseline else [("baseline", None)])
 
     results = Path(args.results)
     results.mkdir(parents=True, exist_ok=True)

@@ -76,88 +76,117 @@ struct LinearClassifier {
         return total
     }
 
-    /// f(θ) = mean loss + ‖W‖²/(2·C·n) and its gradient, the rows split over two threads.
-    func objective(_ rows: SparseRows, _ targets: [Float], C: Float, _ theta: [Float], _ gradient: inout [Float], _ spare: inout [Float]) -> Double {
-        let n = rows.count, count = theta.count
+    /// f(θ) = mean loss + ‖W‖²/(2·C·n) and its gradient [count], the rows split over two threads
+    /// (`spare` [count] holds the second half's sum).
+    func objective(
+        _ rows: SparseRows, _ targets: [Float], C: Float, _ theta: UnsafePointer<Float>,
+        _ gradient: UnsafeMutablePointer<Float>, _ spare: UnsafeMutablePointer<Float>
+    ) -> Double {
+        let n = rows.count, count = parameters.count
         let half = n / 2
-        var first = 0.0, second = 0.0
-        for i in 0..<count { gradient[i] = 0; spare[i] = 0 }
-        theta.withUnsafeBufferPointer { p in
-            gradient.withUnsafeMutableBufferPointer { g in
-                spare.withUnsafeMutableBufferPointer { s in
-                    nonisolated(unsafe) let pp = p.baseAddress!, gp = g.baseAddress!, sp = s.baseAddress!
-                    nonisolated(unsafe) var a = 0.0, b = 0.0
-                    runPair({ a = lossAndGradient(rows, targets, 0..<half, pp, gp) },
-                            { b = lossAndGradient(rows, targets, half..<n, pp, sp) })
-                    first = a
-                    second = b
-                }
-            }
+        forEachHalf(count) { range in
+            (gradient + range.lowerBound).update(repeating: 0, count: range.count)
+            (spare + range.lowerBound).update(repeating: 0, count: range.count)
         }
+        nonisolated(unsafe) let pp = theta, gp = gradient, sp = spare
+        nonisolated(unsafe) var first = 0.0, second = 0.0
+        runPair({ first = lossAndGradient(rows, targets, 0..<half, pp, gp) },
+                { second = lossAndGradient(rows, targets, half..<n, pp, sp) })
         let lambda = 1 / (C * Float(n)), inverseN = 1 / Float(n)
-        var penalty = 0.0
         let weights = features * outputs
-        for i in 0..<count {
-            gradient[i] = (gradient[i] + spare[i]) * inverseN
-            if i < weights {
-                gradient[i] += lambda * theta[i]
-                penalty += Double(theta[i]) * Double(theta[i])
-            }
+        forEachHalf(count) { range in
+            for i in range { gp[i] = (gp[i] + sp[i]) * inverseN }
+            for i in range where i < weights { gp[i] += lambda * pp[i] }
         }
+        // Summed in order, in double precision (one pass, not split: the result is the same run to run).
+        var penalty = 0.0
+        for i in 0..<weights { penalty += Double(theta[i]) * Double(theta[i]) }
         return (first + second) / Double(n) + 0.5 * Double(lambda) * penalty
     }
 
+    /// The same, on arrays (the gradient checks).
+    func objective(_ rows: SparseRows, _ targets: [Float], C: Float, _ theta: [Float], _ gradient: inout [Float], _ spare: inout [Float]) -> Double {
+        theta.withUnsafeBufferPointer { t in
+            gradient.withUnsafeMutableBufferPointer { g in
+                spare.withUnsafeMutableBufferPointer { objective(rows, targets, C: C, t.baseAddress!, g.baseAddress!, $0.baseAddress!) }
+            }
+        }
+    }
+
     /// Fits from the current parameters (a warm start) by L-BFGS with a backtracking line search.
+    /// Every vector is allocated once (the curvature pairs in a ring): with 20 classes and a few
+    /// hundred thousand features a vector is tens of MB, and allocating two per iteration cost
+    /// more than the arithmetic.
     mutating func fit(_ rows: SparseRows, targets: [Float], C: Float, maxIterations: Int = 300, memory: Int = 6) {
         let count = parameters.count
-        var x = parameters
-        var g = [Float](repeating: 0, count: count), spare = g, gNew = g, xNew = g, d = g
-        var f = objective(rows, targets, C: C, x, &g, &spare)
-        var history: [(s: [Float], y: [Float], rho: Double)] = []
-        func dot(_ a: [Float], _ b: [Float]) -> Double {
+        let buffers = UnsafeMutablePointer<Float>.allocate(capacity: count * (6 + 2 * memory))
+        defer { buffers.deallocate() }
+        var x = buffers, g = buffers + count, xNew = buffers + 2 * count, gNew = buffers + 3 * count
+        let spare = buffers + 4 * count, d = buffers + 5 * count
+        let ringS = (0..<memory).map { buffers + (6 + $0) * count }, ringY = (0..<memory).map { buffers + (6 + memory + $0) * count }
+        var rhos = [Double](repeating: 0, count: memory)
+        var stored = 0, newest = -1  // curvature pairs held; ring index of the newest
+        parameters.withUnsafeBufferPointer { x.update(from: $0.baseAddress!, count: count) }
+        // Elementwise passes split over the two threads (each element computed as alone); dot
+        // products summed in order in double precision.
+        func elementwise(_ body: (Range<Int>) -> Void) { forEachHalf(count, body) }
+        func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>) -> Double {
             var sum = 0.0
-            for i in 0..<a.count { sum += Double(a[i]) * Double(b[i]) }
+            for i in 0..<count { sum += Double(a[i]) * Double(b[i]) }
             return sum
         }
+        /// Ring indices of the stored pairs, oldest first.
+        func history() -> [Int] { (0..<stored).map { (newest - stored + 1 + $0 + memory) % memory } }
+        var f = objective(rows, targets, C: C, x, g, spare)
         for iteration in 0..<maxIterations {
             // Two-loop recursion: d = −H·g.
-            for i in 0..<count { d[i] = -g[i] }
+            nonisolated(unsafe) let dp = d, gp = g
+            elementwise { range in for i in range { dp[i] = -gp[i] } }
             var alphas: [Double] = []
-            for (s, y, rho) in history.reversed() {
-                let alpha = rho * dot(s, d)
+            for index in history().reversed() {
+                let alpha = rhos[index] * dot(ringS[index], d)
                 alphas.append(alpha)
-                for i in 0..<count { d[i] -= Float(alpha) * y[i] }
+                nonisolated(unsafe) let y = ringY[index]
+                elementwise { range in for i in range { dp[i] -= Float(alpha) * y[i] } }
             }
-            if let last = history.last {
-                let gamma = Float(dot(last.s, last.y) / dot(last.y, last.y))
-                for i in 0..<count { d[i] *= gamma }
+            if stored > 0 {
+                let gamma = Float(dot(ringS[newest], ringY[newest]) / dot(ringY[newest], ringY[newest]))
+                elementwise { range in for i in range { dp[i] *= gamma } }
             }
-            for ((s, y, rho), alpha) in zip(history, alphas.reversed()) {
-                let beta = rho * dot(y, d)
-                for i in 0..<count { d[i] += Float(alpha - beta) * s[i] }
+            for (index, alpha) in zip(history(), alphas.reversed()) {
+                let beta = rhos[index] * dot(ringY[index], d)
+                nonisolated(unsafe) let s = ringS[index]
+                elementwise { range in for i in range { dp[i] += Float(alpha - beta) * s[i] } }
             }
             var slope = dot(g, d)
             if slope >= 0 {  // not a descent direction: restart from the gradient
-                history.removeAll()
-                for i in 0..<count { d[i] = -g[i] }
+                stored = 0
+                elementwise { range in for i in range { dp[i] = -gp[i] } }
                 slope = dot(g, d)
             }
             var step: Float = iteration == 0 ? Float(1 / max(1, dot(g, g).squareRoot())) : 1
             var fNew = f
             var accepted = false
+            nonisolated(unsafe) let xp = x, xNewP = xNew
             for _ in 0..<30 {
-                for i in 0..<count { xNew[i] = x[i] + step * d[i] }
-                fNew = objective(rows, targets, C: C, xNew, &gNew, &spare)
+                let length = step
+                elementwise { range in for i in range { xNewP[i] = xp[i] + length * dp[i] } }
+                fNew = objective(rows, targets, C: C, xNew, gNew, spare)
                 if fNew <= f + 1e-4 * Double(step) * slope { accepted = true; break }
                 step *= 0.5
             }
             guard accepted else { break }
-            var s = xNew, y = gNew
-            for i in 0..<count { s[i] -= x[i]; y[i] -= g[i] }
-            let sy = dot(s, y)
+            // The pair s = xNew − x, y = gNew − g is kept if its curvature is positive, in the
+            // oldest slot once the ring is full.
+            var sy = 0.0
+            for i in 0..<count { sy += Double(xNew[i] - x[i]) * Double(gNew[i] - g[i]) }
             if sy > 1e-12 {
-                history.append((s, y, 1 / sy))
-                if history.count > memory { history.removeFirst() }
+                let slot = (newest + 1) % memory
+                nonisolated(unsafe) let s = ringS[slot], y = ringY[slot], gNewP = gNew
+                elementwise { range in for i in range { s[i] = xNewP[i] - xp[i]; y[i] = gNewP[i] - gp[i] } }
+                rhos[slot] = 1 / sy
+                newest = slot
+                stored = min(stored + 1, memory)
             }
             let decrease = f - fNew
             swap(&x, &xNew)
@@ -167,8 +196,10 @@ struct LinearClassifier {
             // gradient bound is far below float noise on purpose: with the loss a mean over n
             // rows and the penalty 1/(C·n), a warm start at a larger C begins with a gradient of
             // order 1/(C·n), which a looser bound would call converged.
-            if (iteration > 0 && decrease <= 1e-10 * max(abs(f), 1e-3)) || g.lazy.map(abs).max()! < 1e-9 { break }
+            var largest: Float = 0
+            for i in 0..<count { largest = max(largest, abs(g[i])) }
+            if (iteration > 0 && decrease <= 1e-10 * max(abs(f), 1e-3)) || largest < 1e-9 { break }
         }
-        parameters = x
+        parameters = Array(UnsafeBufferPointer(start: x, count: count))
     }
 }

@@ -197,18 +197,20 @@ public final class TrainingSession {
     }
 
     func correctCount(_ probabilities: [Float], targets: [Float], batch: Int) -> Double {
+        Double(correctRows(probabilities, targets: targets, batch: batch).lazy.filter { $0 }.count)
+    }
+
+    /// Whether each row's prediction is right: the top label (softmax, sigmoid) or, multi-label,
+    /// exactly the set of labels over the threshold (LabelOrder's one rule).
+    func correctRows(_ probabilities: [Float], targets: [Float], batch: Int) -> [Bool] {
         let width = network.outputDim
-        var correct = 0.0
-        for row in 0..<batch {
+        return (0..<batch).map { row in
             let p = probabilities[(row * width)..<((row + 1) * width)]
             if plan.loss == .multiLabelBinaryCrossEntropy {
-                let truth = (0..<width).filter { targets[row * width + $0] == 1 }
-                if LabelOrder.chosen(p) == truth { correct += 1 }
-            } else if LabelOrder.top(networkOutput: p, plan.output) == Int(targets[row]) {
-                correct += 1
+                return LabelOrder.chosen(p) == (0..<width).filter { targets[row * width + $0] == 1 }
             }
+            return LabelOrder.top(networkOutput: p, plan.output) == Int(targets[row])
         }
-        return correct
     }
 
     /// Probabilities [count, outputs] of the network (training off) and the mean loss.
