@@ -84,23 +84,38 @@ public struct BagFeatures: Sendable {
     public let spec: BagSpec
     public let bigramKeys: [UInt64]  // [bigrams] sorted
     public let idf: [Float]  // [features]
+    /// keysFrom[a] ..< keysFrom[a + 1]: the bigrams whose first id is a (for a up to the largest
+    /// first id). A binary search over all the keys (a few MB for hundreds of thousands of
+    /// bigrams) missed the cache at nearly every probe; within one first id it reads a few lines.
+    let keysFrom: [Int32]
 
     public init(spec: BagSpec, bigramKeys: [UInt64], idf: [Float]) {
         precondition(bigramKeys.count == spec.bigrams && idf.count == spec.features)
         self.spec = spec
         self.bigramKeys = bigramKeys
         self.idf = idf
+        // First ids are token ids (below the vocabulary size, checked by the readers).
+        let largestFirst = Int((bigramKeys.last ?? 0) >> 32)
+        var keysFrom = [Int32](repeating: 0, count: largestFirst + 2)
+        var index = 0
+        for first in 0...(largestFirst + 1) {
+            while index < bigramKeys.count && Int(bigramKeys[index] >> 32) < first { index += 1 }
+            keysFrom[first] = Int32(index)
+        }
+        self.keysFrom = keysFrom
     }
 
     /// The bigram feature of ids (a, b), or nil.
     @inline(__always) func bigramFeature(_ a: Int32, _ b: Int32) -> Int32? {
+        guard a >= 0, Int(a) + 1 < keysFrom.count else { return nil }
         let key = BagSpec.key(a, b)
-        var low = 0, high = bigramKeys.count
+        var low = Int(keysFrom[Int(a)]), high = Int(keysFrom[Int(a) + 1])
+        let end = high
         while low < high {
             let middle = (low + high) >> 1
             if bigramKeys[middle] < key { low = middle + 1 } else { high = middle }
         }
-        return low < bigramKeys.count && bigramKeys[low] == key ? Int32(spec.unigrams + low) : nil
+        return low < end && bigramKeys[low] == key ? Int32(spec.unigrams + low) : nil
     }
 
     /// Raw feature occurrences of `ids` (unsorted, with repeats) appended to `out`.
