@@ -1,0 +1,78 @@
+import Foundation
+import Testing
+import TextRNNRuntime
+
+@testable import TextRNNTrainer
+
+/// The bag regression's search: the walk over C ends at a local minimum of the validation loss
+/// (each weighting's fitted Cs are contiguous around the start and the best has higher-loss
+/// neighbours), and a time budget stops it after what fits, keeping the train-only fit.
+@Suite(.serialized) struct BagSearchTests {
+    /// ag_news_mini, every 10th row (600, every class), split 75/25; no network training needed.
+    static func encoded() throws -> (TrainingSession, EncodedDataset, EncodedDataset) {
+        let full = try DatasetLoader.load(try DataTestSupport.dataPath("ag_news_mini/train.csv"))
+        let slice = full.subset(Array(stride(from: 0, to: full.count, by: 10)))
+        var config = TrainingConfig()
+        config.units = [8]
+        config.embeddingDim = 8
+        config.maxTokens = 4000
+        config.validationSplit = 0
+        let session = try TrainingSession(config: config, train: slice, log: { _ in })
+        let split = slice.stratifiedSplit(validationFraction: 0.25, seed: 1)
+        return (session, try session.encode(split.train), try session.encode(split.validation))
+    }
+
+    /// (weighting, C, loss) of every "bag: W weights, C = c: validation accuracy a, loss l" line.
+    static func fits(_ lines: [String]) -> [(weighting: String, c: Float, loss: Double)] {
+        lines.compactMap { line in
+            guard line.hasPrefix("bag: "), let weights = line.range(of: " weights, C = "), let colon = line.range(of: ": validation accuracy"),
+                  let lossRange = line.range(of: ", loss ") else { return nil }
+            let weighting = String(line[line.index(line.startIndex, offsetBy: 5)..<weights.lowerBound])
+            guard let c = Float(line[weights.upperBound..<colon.lowerBound]), let loss = Double(line[lossRange.upperBound...]) else { return nil }
+            return (weighting, c, loss)
+        }
+    }
+
+    @Test func theWalkOverCEndsAtALocalMinimumForEveryWeighting() throws {
+        let (session, train, validation) = try Self.encoded()
+        var lines: [String] = []
+        let regression = session.fitBagRegression(train: train, validation: validation, log: { lines.append($0) })
+        let fits = Self.fits(lines)
+        let grid = TrainingSession.bagCGrid
+        #expect(Set(fits.map(\.weighting)) == Set(FittedBag.Weighting.allCases.map(\.rawValue)))
+        for weighting in FittedBag.Weighting.allCases {
+            let mine = fits.filter { $0.weighting == weighting.rawValue }
+            let indices = mine.map { grid.firstIndex(of: $0.c)! }.sorted()
+            #expect(indices.count >= 3 && indices.count <= grid.count && Set(indices).count == indices.count)
+            #expect(indices == Array(indices.first!...indices.last!), "contiguous: \(indices)")
+            #expect(indices.contains(grid.firstIndex(of: TrainingSession.bagCStart)!))
+            let best = mine.min { $0.loss < $1.loss }!
+            let at = grid.firstIndex(of: best.c)!
+            for neighbour in [at - 1, at + 1] where grid.indices.contains(neighbour) {
+                let fitted = try #require(mine.first { $0.c == grid[neighbour] }, "\(weighting.rawValue): C = \(grid[neighbour]) beside the best was not tried")
+                #expect(fitted.loss > best.loss)
+            }
+        }
+        // The choice is the lowest loss over every fit.
+        let chosen = fits.min { $0.loss < $1.loss }!
+        #expect(regression.weighting.rawValue == chosen.weighting && regression.c == chosen.c)
+    }
+
+    @Test func aSpentBudgetStopsAfterTheFirstFitAndKeepsItsTrainOnlyWeights() throws {
+        let (session, train, validation) = try Self.encoded()
+        var lines: [String] = []
+        // No time at all: the first fit always runs (a model is needed), nothing after it.
+        let regression = session.fitBagRegression(train: train, validation: validation, secondsLeft: { 0 }, log: { lines.append($0) })
+        let fits = Self.fits(lines)
+        #expect(fits.count == 1)
+        #expect(fits.first?.weighting == FittedBag.Weighting.searchOrder[0].rawValue && fits.first?.c == TrainingSession.bagCStart)
+        #expect(lines.contains("bag: time budget reached; the grid stops here"))
+        #expect(lines.contains("bag: time budget reached; kept the fit on the training rows (no refit with the validation rows)"))
+        #expect(regression.c == TrainingSession.bagCStart && regression.weighting == FittedBag.Weighting.searchOrder[0])
+        // The kept weights are the train-only fit whose validation logits were scored.
+        var classifier = LinearClassifier(features: regression.features.spec.features, outputs: session.network.outputDim, loss: session.plan.loss)
+        classifier.parameters = regression.parameters
+        let rows = SparseRows(validation, features: regression.features)
+        #expect(classifier.logits(rows) == regression.validationLogits)
+    }
+}
