@@ -187,7 +187,7 @@ def imdb_bundle(cli, tmp_path_factory) -> Path:
     bundle = work / "imdb.textrnn"
     run_cli(cli, "train", "--train", str(train), "--output", str(bundle), "--max-tokens", "5000",
             "--sequence-length", "128", "--embedding-dim", "32", "--cell", "lstm", "--units", "32", "--bidirectional", "true",
-            "--epochs", "4", "--seed", "7", "--quiet")
+            "--epochs", "4", "--seed", "7", "--standardize", "lower_and_strip_punctuation", "--quiet")
     return bundle
 
 
