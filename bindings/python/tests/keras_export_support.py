@@ -35,6 +35,12 @@ tf.config.threading.set_inter_op_parallelism_threads(2)
 tf.config.threading.set_intra_op_parallelism_threads(2)
 
 
+# Warnings the Keras export tests silence: Keras warns that GlobalMaxPooling1D drops the mask (the
+# exporter accounts for exactly that) and about its own numpy 2 conversions.
+MASKING_WARNING = pytest.mark.filterwarnings("ignore:.*does not support masking:UserWarning")
+NUMPY_ARRAY_WARNING = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
+
+
 def read_sample(dataset: str, split: str, count: int, seed: int = SEED) -> Tuple[List[str], List[str]]:
     """`count` rows of DATA/dataset/split.csv, drawn at random with a fixed seed (the files are
     sorted by label)."""

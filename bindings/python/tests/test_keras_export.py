@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from keras_export_support import (
-    SEED, TRICKY_TEXTS, assert_probabilities_match, fit_one_epoch, keras, read_sample, tf,
+    MASKING_WARNING, NUMPY_ARRAY_WARNING, SEED, TRICKY_TEXTS, assert_probabilities_match, fit_one_epoch, keras, read_sample, tf,
 )
 
 import textrnn
@@ -26,12 +26,7 @@ import textrnn.keras
 from conftest import PYTHON_ROOT
 
 layers = keras.layers
-# Keras warns that GlobalMaxPooling1D drops the mask (the exporter accounts for exactly that) and
-# about its own numpy 2 conversions.
-pytestmark = [
-    pytest.mark.filterwarnings("ignore:.*does not support masking:UserWarning"),
-    pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning"),
-]
+pytestmark = [MASKING_WARNING, NUMPY_ARRAY_WARNING]
 TRAIN_TEXTS = 2000
 TEST_TEXTS = 200
 

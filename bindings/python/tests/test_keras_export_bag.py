@@ -19,17 +19,14 @@ from typing import List
 import numpy as np
 import pytest
 
-from keras_export_support import TOLERANCE, assert_probabilities_match, keras, read_sample, tf
+from keras_export_support import MASKING_WARNING, NUMPY_ARRAY_WARNING, TOLERANCE, assert_probabilities_match, keras, read_sample, tf
 
 import textrnn
 import textrnn.keras
 from conftest import run_cli
 
 layers = keras.layers
-pytestmark = [
-    pytest.mark.filterwarnings("ignore:.*does not support masking:UserWarning"),
-    pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning"),
-]
+pytestmark = [MASKING_WARNING, NUMPY_ARRAY_WARNING]
 TRAIN_TEXTS = 400
 TEST_TEXTS = 200
 

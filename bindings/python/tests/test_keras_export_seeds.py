@@ -23,17 +23,14 @@ from typing import Dict, List
 import numpy as np
 import pytest
 
-from keras_export_support import SEED, TRICKY_TEXTS, assert_probabilities_match, keras, read_sample, tf
+from keras_export_support import NUMPY_ARRAY_WARNING, SEED, TRICKY_TEXTS, assert_probabilities_match, keras, read_sample, tf
 
 import textrnn
 import textrnn.keras
 from textrnn.keras import KerasExportError
 
 layers = keras.layers
-pytestmark = [
-    pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning"),
-    pytest.mark.filterwarnings("ignore:`shuffle=True` was passed:UserWarning"),
-]
+pytestmark = [NUMPY_ARRAY_WARNING, pytest.mark.filterwarnings("ignore:`shuffle=True` was passed:UserWarning")]
 TRAIN_TEXTS = 200
 TEST_TEXTS = 200
 text_to_word_sequence = tf.keras.preprocessing.text.text_to_word_sequence
