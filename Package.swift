@@ -50,42 +50,37 @@ let leanLibraryFlags = [
     "-Xlinker", "-O2", "-Xlinker", "--hash-style=gnu",
 ]
 
+let runtime = Target.Dependency.product(name: "TextRNNRuntime", package: "Runtime")
+let testSupport = Target.Dependency.product(name: "TextRNNTestSupport", package: "Runtime")
+
 let package = Package(
     name: "TextRNN",
     products: [
         .library(name: "textrnn", type: .dynamic, targets: ["TextRNNCAPI"]),
-        .library(name: "TextRNNRuntime", targets: ["TextRNNRuntime"]),
         .library(name: "TextRNNTrainer", targets: ["TextRNNTrainer"]),
         .executable(name: "textrnn-cli", targets: ["TextRNNCLI"]),
         // ---- Packaging (issue 16): the trainer's C ABI, include/textrnn_trainer.h.
         .library(name: "textrnn-trainer", type: .dynamic, targets: ["TextRNNTrainerCAPI"]),
     ],
     dependencies: [
+        // The runtime (Runtime/Package.swift): its own package, so that its tests build alone.
+        .package(path: "Runtime"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
-        .systemLibrary(name: "CJSONC", pkgConfig: "json-c", providers: [.apt(["libjson-c-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
-        .systemLibrary(name: "CTextRNN"),
-        // The runtime's SIMD kernels (AVX-512/VNNI, AVX2/FMA, portable; chosen by cpuid at load):
-        // C because Swift cannot compile one function for several instruction sets. libc only.
-        // -gdwarf-4: Swift emits DWARF 4; valgrind 3.19 (`make leaks`) misreads a library with more
-        // than one DWARF 5 unit (kernels.c and load_checks.c) and gives up.
-        .target(name: "CTextRNNKernels", cSettings: [.unsafeFlags(["-O3", "-fno-math-errno", "-gdwarf-4"])]),
-        // CTextRNN: the runtime's version is the header's.
-        .target(name: "TextRNNRuntime", dependencies: ["CJSONC", "CTextRNNKernels", "CTextRNN"], swiftSettings: numericSettings),
         .target(
             name: "TextRNNCAPI",
-            dependencies: ["TextRNNRuntime", "CTextRNN"],
+            dependencies: [runtime],
             exclude: ["exports.map"],
             swiftSettings: numericSettings,
             linkerSettings: cLibraryLinkerSettings(exports: "Sources/TextRNNCAPI/exports.map")
         ),
-        .target(name: "TextRNNTrainer", dependencies: ["TextRNNRuntime", "COpenBLAS"], swiftSettings: numericSettings),
+        .target(name: "TextRNNTrainer", dependencies: [runtime, "COpenBLAS"], swiftSettings: numericSettings),
         .executableTarget(
             name: "TextRNNCLI",
             dependencies: [
-                "TextRNNRuntime", "TextRNNTrainer",
+                runtime, "TextRNNTrainer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             // Self-contained (issue 16): runs where no Swift toolchain is installed.
@@ -99,11 +94,9 @@ let package = Package(
             exclude: ["exports.map"],
             linkerSettings: cLibraryLinkerSettings(exports: "Sources/TextRNNTrainerCAPI/exports.map", foundation: true)
         ),
-        // Test scaffolding, in no product: Keras fixture reading for the test targets and the
-        // textrnn-fixture developer tool. The runtime's tests do not build the trainer.
-        .target(name: "TextRNNTestSupport", dependencies: ["TextRNNRuntime"], path: "Tests/TextRNNTestSupport"),
-        .executableTarget(name: "textrnn-fixture", dependencies: ["TextRNNRuntime", "TextRNNTestSupport"], path: "Tests/FixtureTool"),
-        .testTarget(name: "TextRNNRuntimeTests", dependencies: ["TextRNNRuntime", "TextRNNTestSupport"]),
-        .testTarget(name: "TextRNNTrainerTests", dependencies: ["TextRNNTrainer", "TextRNNRuntime", "TextRNNTestSupport"]),
+        // The textrnn-fixture developer tool (a Keras fixture as a bundle, for the Python tests and
+        // the fuzz corpus) and the trainer's tests; the runtime's tests are in Runtime/.
+        .executableTarget(name: "textrnn-fixture", dependencies: [runtime, testSupport], path: "Tests/FixtureTool"),
+        .testTarget(name: "TextRNNTrainerTests", dependencies: ["TextRNNTrainer", runtime, testSupport]),
     ]
 )

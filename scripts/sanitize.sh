@@ -47,10 +47,13 @@ c_programs() {  # scratch sanitizer-flags
 }
 
 asan_swift() {
-    say "swift test with AddressSanitizer (Swift) + ASan/UBSan (C kernels)"
-    nice -n "$NICE" swift test --scratch-path .build-asan -j 2 \
-        -Xswiftc -sanitize=address -Xcc -fsanitize=address,undefined -Xcc -fno-sanitize-recover=undefined \
-        ${SANITIZE_FILTER:+--filter "$SANITIZE_FILTER"}
+    local package
+    for package in Runtime .; do  # the runtime is a package of its own (Runtime/)
+        say "swift test ($package) with AddressSanitizer (Swift) + ASan/UBSan (C kernels)"
+        nice -n "$NICE" swift test --package-path "$package" --scratch-path ".build-asan/${package/./root}" -j 2 \
+            -Xswiftc -sanitize=address -Xcc -fsanitize=address,undefined -Xcc -fno-sanitize-recover=undefined \
+            ${SANITIZE_FILTER:+--filter "$SANITIZE_FILTER"}
+    done
 }
 
 asan_c() {

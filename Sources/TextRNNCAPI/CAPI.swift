@@ -17,7 +17,7 @@
 import CTextRNN
 import CTextRNNKernels
 import Glibc
-import TextRNNRuntime
+@_spi(TextRNNInternal) import TextRNNRuntime
 
 // MARK: - Model handle
 

@@ -1,5 +1,5 @@
 import ArgumentParser
-import TextRNNRuntime
+@_spi(TextRNNInternal) import TextRNNRuntime
 
 /// What every command shares (docs/cli.md): argument spelling and the meaning of --threads.
 enum CommandLineConvention {

@@ -100,7 +100,8 @@ struct ExplainCommand: ParsableCommand {
     }
 }
 
-extension Occlusion: ExpressibleByArgument {}
+// @retroactive: Occlusion is the runtime's (another package, but ours).
+extension Occlusion: @retroactive ExpressibleByArgument {}
 
 /// NO_COLOR (https://no-color.org): set and not empty.
 func noColorRequested() -> Bool {

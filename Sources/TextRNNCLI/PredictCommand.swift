@@ -1,6 +1,6 @@
 import ArgumentParser
 @preconcurrency import Glibc
-import TextRNNRuntime
+@_spi(TextRNNInternal) import TextRNNRuntime
 
 /// `textrnn predict BUNDLE [FILE|-]`: one text per input line, one result per output line.
 struct PredictCommand: ParsableCommand {

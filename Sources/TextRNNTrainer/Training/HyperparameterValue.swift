@@ -112,5 +112,6 @@ extension Optional: HyperparameterValue where Wrapped: HyperparameterValue {
     public var text: String { map(\.text) ?? "none" }
 }
 
-extension TextPipelineConfig.Standardize: Codable, HyperparameterChoice {}
-extension TextPipelineConfig.Side: Codable, HyperparameterChoice {}
+// @retroactive: the runtime is another package (Runtime/), but ours; it stays free of Codable.
+extension TextPipelineConfig.Standardize: @retroactive Decodable, @retroactive Encodable, HyperparameterChoice {}
+extension TextPipelineConfig.Side: @retroactive Decodable, @retroactive Encodable, HyperparameterChoice {}

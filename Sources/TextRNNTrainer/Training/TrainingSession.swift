@@ -1,6 +1,6 @@
 import Dispatch
 import Foundation
-import TextRNNRuntime
+@_spi(TextRNNInternal) import TextRNNRuntime
 
 /// A model being trained: the fitted text pipeline, the network, its optimizer and history.
 /// `fit` runs epochs; everything it needs to continue after a crash is in its checkpoints.

@@ -1,8 +1,8 @@
 import Foundation
 
-/// The checkout this file belongs to (it is Tests/TextRNNTestSupport/KerasFixtures.swift).
+/// The checkout this file belongs to (it is Runtime/Tests/TextRNNTestSupport/KerasFixtures.swift).
 public let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().path
+    .deletingLastPathComponent().deletingLastPathComponent().path
 
 /// The Keras reference fixtures: ../shared/fixtures/keras beside the checkout, or
 /// $TEXTRNN_FIXTURES. Missing fixtures are a test failure, never a skip.

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import TextRNNRuntime
+@_spi(TextRNNInternal) @testable import TextRNNRuntime
 
 /// CRC-32 and the non-finite scan (load_checks.c), against definitions written out here.
 @Suite struct LoadChecksTests {

@@ -17,7 +17,7 @@ public enum CRC32 {
 
 /// The index of the first NaN or infinity in `values[0..<count]`, nil when every value is
 /// finite: the check of loaded float32 tensors and of the trainer's weights after each epoch.
-package func firstNonFinite(_ values: UnsafePointer<Float>, count: Int) -> Int? {
+@_spi(TextRNNInternal) public func firstNonFinite(_ values: UnsafePointer<Float>, count: Int) -> Int? {
     let index = trk_first_nonfinite(values, count)
     return index < 0 ? nil : index
 }

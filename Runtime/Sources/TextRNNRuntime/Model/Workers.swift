@@ -4,7 +4,7 @@ import Glibc
 /// `workers - 1` pthreads, and returns when all are done. If a thread cannot be created its
 /// worker runs on the calling thread afterwards, so every worker always runs exactly once.
 /// (The runtime links libc only: no Dispatch.) Used by explanations and textrnn_predict_batch.
-package func runWorkers(_ workers: Int, _ body: @escaping @Sendable (Int) -> Void) {
+@_spi(TextRNNInternal) public func runWorkers(_ workers: Int, _ body: @escaping @Sendable (Int) -> Void) {
     final class Context: @unchecked Sendable {  // immutable after init
         let body: @Sendable (Int) -> Void
         let worker: Int
@@ -36,6 +36,6 @@ package func runWorkers(_ workers: Int, _ body: @escaping @Sendable (Int) -> Voi
 }
 
 /// Online CPUs (at least 1).
-package func onlineProcessors() -> Int {
+@_spi(TextRNNInternal) public func onlineProcessors() -> Int {
     max(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 1)
 }

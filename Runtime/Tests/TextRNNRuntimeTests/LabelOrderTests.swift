@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TextRNNTestSupport
 
-@testable import TextRNNRuntime
+@_spi(TextRNNInternal) @testable import TextRNNRuntime
 
 /// The one top-label rule (LabelOrder) and the one batch loop (Model.predictBatch).
 @Suite struct LabelOrderTests {

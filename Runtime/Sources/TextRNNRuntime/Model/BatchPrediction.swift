@@ -1,18 +1,18 @@
 import Synchronization
 
 /// Texts a batch prediction reads by index, from any of its threads.
-package protocol BatchTexts: Sendable {
+@_spi(TextRNNInternal) public protocol BatchTexts: Sendable {
     var count: Int { get }
     /// Runs `body` on the bytes of text `index`; throws if that text cannot be read.
     func withText(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>) throws(TextRNNError) -> Void) throws(TextRNNError)
 }
 
 /// Swift strings as a batch (their UTF-8 bytes).
-package struct StringBatch: BatchTexts {
+@_spi(TextRNNInternal) public struct StringBatch: BatchTexts {
     let texts: [String]
-    package init(_ texts: [String]) { self.texts = texts }
-    package var count: Int { texts.count }
-    package func withText(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>) throws(TextRNNError) -> Void) throws(TextRNNError) {
+    @_spi(TextRNNInternal) public init(_ texts: [String]) { self.texts = texts }
+    @_spi(TextRNNInternal) public var count: Int { texts.count }
+    @_spi(TextRNNInternal) public func withText(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>) throws(TextRNNError) -> Void) throws(TextRNNError) {
         var text = texts[index]
         let result: Result<Void, TextRNNError> = text.withUTF8 { bytes in
             do throws(TextRNNError) { return .success(try body(bytes)) } catch { return .failure(error) }
@@ -22,19 +22,19 @@ package struct StringBatch: BatchTexts {
 }
 
 /// Byte strings (lines as read, any bytes) as a batch.
-package struct ByteBatch: BatchTexts {
+@_spi(TextRNNInternal) public struct ByteBatch: BatchTexts {
     let texts: [[UInt8]]
-    package init(_ texts: [[UInt8]]) { self.texts = texts }
-    package var count: Int { texts.count }
-    package func withText(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>) throws(TextRNNError) -> Void) throws(TextRNNError) {
+    @_spi(TextRNNInternal) public init(_ texts: [[UInt8]]) { self.texts = texts }
+    @_spi(TextRNNInternal) public var count: Int { texts.count }
+    @_spi(TextRNNInternal) public func withText(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>) throws(TextRNNError) -> Void) throws(TextRNNError) {
         try texts[index].withUnsafeBufferPointer { bytes throws(TextRNNError) in try body(bytes) }
     }
 }
 
 /// The first failure of a batch: the lowest failing index, whatever the thread timing.
-package struct BatchFailure: Error {
-    package let index: Int
-    package let error: TextRNNError
+@_spi(TextRNNInternal) public struct BatchFailure: Error {
+    @_spi(TextRNNInternal) public let index: Int
+    @_spi(TextRNNInternal) public let error: TextRNNError
 }
 
 extension Model {
@@ -43,7 +43,7 @@ extension Model {
     /// scratch (the calling thread and pthreads, `runWorkers`) claims texts one at a time, so the
     /// results do not depend on the number of workers. Texts after a failure may be left
     /// unpredicted; the lowest failing index is returned.
-    package func predictBatch<Texts: BatchTexts>(
+    @_spi(TextRNNInternal) public func predictBatch<Texts: BatchTexts>(
         _ texts: Texts, into output: UnsafeMutablePointer<Float>, scratches: [PredictionScratch]
     ) -> BatchFailure? {
         guard texts.count > 0 else { return nil }
