@@ -155,8 +155,7 @@ import TextRNNRuntime
         #expect(fitted < model.objective(rows, targets, C: 4, zero, &gradient, &spare))
     }
 
-    /// The C search warm-starts each fit from the previous C's solution: it must land where a
-    /// cold start does.
+    /// `fit` starts from the current parameters (a warm start): it must land where a cold start does.
     @Test func warmStartAtALargerCReachesTheColdStartOptimum() {
         let (rows, targets, features) = Self.problem(.binaryCrossEntropy, outputs: 1)
         var warm = LinearClassifier(features: features, outputs: 1, loss: .binaryCrossEntropy)
@@ -168,6 +167,23 @@ import TextRNNRuntime
         let warmValue = warm.objective(rows, targets, C: 100, warm.parameters, &gradient, &spare)
         let coldValue = cold.objective(rows, targets, C: 100, cold.parameters, &gradient, &spare)
         #expect(abs(warmValue - coldValue) <= 1e-5 * abs(coldValue), "warm \(warmValue) vs cold \(coldValue)")
+    }
+
+    /// L-BFGS's dot products: the same bits with one thread or two (the halves are fixed, not
+    /// the threads'), and the exact sum to double precision.
+    @Test func pairedDotIsTheSameOnOneOrTwoThreadsAndExact() {
+        var generator = SeededGenerator(seed: 7)
+        let count = 100_003  // odd, over the two-thread threshold
+        let a = (0..<count).map { _ in Float(Double(generator.next() % 2001) / 1000 - 1) }
+        let b = (0..<count).map { _ in Float(Double(generator.next() % 2001) / 1000 - 1) }
+        var exact = 0.0
+        for i in 0..<count { exact += Double(a[i]) * Double(b[i]) }  // products exact in double
+        setComputeThreads(1)
+        let one = pairedDot(a, b, count: count)
+        setComputeThreads(2)
+        let two = pairedDot(a, b, count: count)
+        #expect(one.bitPattern == two.bitPattern)
+        #expect(abs(one - exact) <= 1e-12 * Double(count), "\(one) vs \(exact)")
     }
 
     /// A model with the branch, trained and mixed on an ag_news_mini slice, gives the same

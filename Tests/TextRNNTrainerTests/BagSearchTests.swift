@@ -4,9 +4,10 @@ import TextRNNRuntime
 
 @testable import TextRNNTrainer
 
-/// The bag regression's search: the walk over C ends at a local minimum of the validation loss
-/// (each weighting's fitted Cs are contiguous around the start and the best has higher-loss
-/// neighbours), and a time budget stops it after what fits, keeping the train-only fit.
+/// The bag regression's search: every weighting at the start C, then a walk over C for the best
+/// of them that ends at a local minimum of the validation loss (its fitted Cs are contiguous
+/// around the start and the best has higher-loss neighbours), and a time budget stops it after
+/// what fits, keeping the train-only fit.
 @Suite(.serialized) struct BagSearchTests {
     /// ag_news_mini, every 10th row (600, every class), split 75/25; no network training needed.
     static func encoded() throws -> (TrainingSession, EncodedDataset, EncodedDataset) {
@@ -33,25 +34,32 @@ import TextRNNRuntime
         }
     }
 
-    @Test func theWalkOverCEndsAtALocalMinimumForEveryWeighting() throws {
+    @Test func everyWeightingIsFittedAtTheStartAndTheBestIsWalkedToALocalMinimum() throws {
         let (session, train, validation) = try Self.encoded()
         var lines: [String] = []
         let regression = session.fitBagRegression(train: train, validation: validation, log: { lines.append($0) })
         let fits = Self.fits(lines)
         let grid = TrainingSession.bagCGrid
-        #expect(Set(fits.map(\.weighting)) == Set(FittedBag.Weighting.allCases.map(\.rawValue)))
-        for weighting in FittedBag.Weighting.allCases {
-            let mine = fits.filter { $0.weighting == weighting.rawValue }
-            let indices = mine.map { grid.firstIndex(of: $0.c)! }.sorted()
-            #expect(indices.count >= 3 && indices.count <= grid.count && Set(indices).count == indices.count)
-            #expect(indices == Array(indices.first!...indices.last!), "contiguous: \(indices)")
-            #expect(indices.contains(grid.firstIndex(of: TrainingSession.bagCStart)!))
-            let best = mine.min { $0.loss < $1.loss }!
-            let at = grid.firstIndex(of: best.c)!
-            for neighbour in [at - 1, at + 1] where grid.indices.contains(neighbour) {
-                let fitted = try #require(mine.first { $0.c == grid[neighbour] }, "\(weighting.rawValue): C = \(grid[neighbour]) beside the best was not tried")
-                #expect(fitted.loss > best.loss)
-            }
+        let start = grid.firstIndex(of: TrainingSession.bagCStart)!
+        // Every weighting at the start C, in the search order, first.
+        let opening = Array(fits.prefix(FittedBag.Weighting.allCases.count))
+        #expect(opening.map(\.weighting) == FittedBag.Weighting.searchOrder.map(\.rawValue))
+        #expect(opening.allSatisfy { $0.c == TrainingSession.bagCStart })
+        // Then only the weighting best there, over contiguous Cs around the start.
+        let walked = try #require(opening.min { $0.loss < $1.loss }).weighting
+        let walk = fits.dropFirst(opening.count)
+        #expect(walk.allSatisfy { $0.weighting == walked }, "only \(walked) is walked: \(walk.map(\.weighting))")
+        let mine = fits.filter { $0.weighting == walked }
+        let indices = mine.map { grid.firstIndex(of: $0.c)! }.sorted()
+        #expect(indices.count >= 3 && Set(indices).count == indices.count)
+        #expect(indices == Array(indices.first!...indices.last!), "contiguous: \(indices)")
+        #expect(indices.contains(start - 1) && indices.contains(start + 1))
+        // It ends at a local minimum.
+        let best = mine.min { $0.loss < $1.loss }!
+        let at = grid.firstIndex(of: best.c)!
+        for neighbour in [at - 1, at + 1] where grid.indices.contains(neighbour) {
+            let fitted = try #require(mine.first { $0.c == grid[neighbour] }, "C = \(grid[neighbour]) beside the best was not tried")
+            #expect(fitted.loss > best.loss)
         }
         // The choice is the lowest loss over every fit.
         let chosen = fits.min { $0.loss < $1.loss }!

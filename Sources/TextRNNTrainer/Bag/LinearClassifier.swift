@@ -77,13 +77,16 @@ struct LinearClassifier {
     }
 
     /// f(θ) = mean loss + ‖W‖²/(2·C·n) and its gradient [count], the rows split over two threads
-    /// (`spare` [count] holds the second half's sum).
+    /// (`spare` [count] holds the second half's sum) where half the stored features are on each
+    /// side: the work is per feature, and rows' lengths vary (sorted data can put the long texts
+    /// in one half).
     func objective(
         _ rows: SparseRows, _ targets: [Float], C: Float, _ theta: UnsafePointer<Float>,
         _ gradient: UnsafeMutablePointer<Float>, _ spare: UnsafeMutablePointer<Float>
     ) -> Double {
         let n = rows.count, count = parameters.count
-        let half = n / 2
+        let middleFeature = rows.rowStart[n] / 2
+        let half = rows.rowStart[..<n].firstIndex { $0 >= middleFeature } ?? n
         forEachHalf(count) { range in
             (gradient + range.lowerBound).update(repeating: 0, count: range.count)
             (spare + range.lowerBound).update(repeating: 0, count: range.count)
@@ -98,9 +101,7 @@ struct LinearClassifier {
             for i in range { gp[i] = (gp[i] + sp[i]) * inverseN }
             for i in range where i < weights { gp[i] += lambda * pp[i] }
         }
-        // Summed in order, in double precision (one pass, not split: the result is the same run to run).
-        var penalty = 0.0
-        for i in 0..<weights { penalty += Double(theta[i]) * Double(theta[i]) }
+        let penalty = pairedDot(theta, theta, count: weights)
         return (first + second) / Double(n) + 0.5 * Double(lambda) * penalty
     }
 
@@ -122,19 +123,15 @@ struct LinearClassifier {
         let buffers = UnsafeMutablePointer<Float>.allocate(capacity: count * (6 + 2 * memory))
         defer { buffers.deallocate() }
         var x = buffers, g = buffers + count, xNew = buffers + 2 * count, gNew = buffers + 3 * count
-        let spare = buffers + 4 * count, d = buffers + 5 * count
-        let ringS = (0..<memory).map { buffers + (6 + $0) * count }, ringY = (0..<memory).map { buffers + (6 + memory + $0) * count }
+        var spare = buffers + 4 * count, d = buffers + 5 * count
+        var ringS = (0..<memory).map { buffers + (6 + $0) * count }, ringY = (0..<memory).map { buffers + (6 + memory + $0) * count }
         var rhos = [Double](repeating: 0, count: memory)
         var stored = 0, newest = -1  // curvature pairs held; ring index of the newest
         parameters.withUnsafeBufferPointer { x.update(from: $0.baseAddress!, count: count) }
         // Elementwise passes split over the two threads (each element computed as alone); dot
-        // products summed in order in double precision.
+        // products in double precision, summed in a fixed order (`pairedDot`).
         func elementwise(_ body: (Range<Int>) -> Void) { forEachHalf(count, body) }
-        func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>) -> Double {
-            var sum = 0.0
-            for i in 0..<count { sum += Double(a[i]) * Double(b[i]) }
-            return sum
-        }
+        func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>) -> Double { pairedDot(a, b, count: count) }
         /// Ring indices of the stored pairs, oldest first.
         func history() -> [Int] { (0..<stored).map { (newest - stored + 1 + $0 + memory) % memory } }
         var f = objective(rows, targets, C: C, x, g, spare)
@@ -178,12 +175,15 @@ struct LinearClassifier {
             guard accepted else { break }
             // The pair s = xNew − x, y = gNew − g is kept if its curvature is positive, in the
             // oldest slot once the ring is full.
-            var sy = 0.0
-            for i in 0..<count { sy += Double(xNew[i] - x[i]) * Double(gNew[i] - g[i]) }
+            // s and y are formed in `spare` and `d` (free until the next objective and direction),
+            // which trade places with the slot's buffers if the pair is kept.
+            nonisolated(unsafe) let sp = spare, gNewP = gNew
+            elementwise { range in for i in range { sp[i] = xNewP[i] - xp[i]; dp[i] = gNewP[i] - gp[i] } }
+            let sy = dot(spare, d)
             if sy > 1e-12 {
                 let slot = (newest + 1) % memory
-                nonisolated(unsafe) let s = ringS[slot], y = ringY[slot], gNewP = gNew
-                elementwise { range in for i in range { s[i] = xNewP[i] - xp[i]; y[i] = gNewP[i] - gp[i] } }
+                swap(&ringS[slot], &spare)
+                swap(&ringY[slot], &d)
                 rhos[slot] = 1 / sy
                 newest = slot
                 stored = min(stored + 1, memory)
@@ -196,10 +196,42 @@ struct LinearClassifier {
             // gradient bound is far below float noise on purpose: with the loss a mean over n
             // rows and the penalty 1/(C·n), a warm start at a larger C begins with a gradient of
             // order 1/(C·n), which a looser bound would call converged.
-            var largest: Float = 0
-            for i in 0..<count { largest = max(largest, abs(g[i])) }
+            nonisolated(unsafe) var halfLargest: (Float, Float) = (0, 0)
+            nonisolated(unsafe) let gradient = g
+            forEachHalf(count) { range in
+                var m: Float = 0
+                for i in range { m = max(m, abs(gradient[i])) }
+                if range.lowerBound == 0 { halfLargest.0 = m } else { halfLargest.1 = m }
+            }
+            let largest = max(halfLargest.0, halfLargest.1)
             if (iteration > 0 && decrease <= 1e-10 * max(abs(f), 1e-3)) || largest < 1e-9 { break }
         }
         parameters = Array(UnsafeBufferPointer(start: x, count: count))
     }
+}
+
+/// Σ a[i]·b[i] over 0..<count in double precision, the same every run whatever the threads
+/// granted: each half of the range on its own thread in four interleaved partial sums, the
+/// halves then added. (A single in-order sum cannot be vectorized; over a few million floats it
+/// was most of an L-BFGS iteration.)
+func pairedDot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Double {
+    @inline(__always)
+    func partial(_ range: Range<Int>) -> Double {
+        var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+        var i = range.lowerBound
+        while i + 4 <= range.upperBound {
+            s0 += Double(a[i]) * Double(b[i])
+            s1 += Double(a[i + 1]) * Double(b[i + 1])
+            s2 += Double(a[i + 2]) * Double(b[i + 2])
+            s3 += Double(a[i + 3]) * Double(b[i + 3])
+            i += 4
+        }
+        while i < range.upperBound { s0 += Double(a[i]) * Double(b[i]); i += 1 }
+        return (s0 + s1) + (s2 + s3)
+    }
+    let middle = count / 2
+    guard count >= 1 << 15 else { return partial(0..<middle) + partial(middle..<count) }
+    nonisolated(unsafe) var halves = (0.0, 0.0)
+    runPair({ halves.0 = partial(0..<middle) }, { halves.1 = partial(middle..<count) })
+    return halves.0 + halves.1
 }
