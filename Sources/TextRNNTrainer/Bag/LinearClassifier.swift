@@ -125,7 +125,8 @@ struct LinearClassifier {
         var x = buffers, g = buffers + count, xNew = buffers + 2 * count, gNew = buffers + 3 * count
         var spare = buffers + 4 * count, d = buffers + 5 * count
         var ringS = (0..<memory).map { buffers + (6 + $0) * count }, ringY = (0..<memory).map { buffers + (6 + memory + $0) * count }
-        var rhos = [Double](repeating: 0, count: memory)
+        // Per pair: ρ = 1/(s·y), s·y and y·y (for the initial scaling γ).
+        var rhos = [Double](repeating: 0, count: memory), curvatures = rhos, squaredNormsY = rhos
         var stored = 0, newest = -1  // curvature pairs held; ring index of the newest
         parameters.withUnsafeBufferPointer { x.update(from: $0.baseAddress!, count: count) }
         // Elementwise passes split over the two threads (each element computed as alone); dot
@@ -136,30 +137,42 @@ struct LinearClassifier {
         func history() -> [Int] { (0..<stored).map { (newest - stored + 1 + $0 + memory) % memory } }
         var f = objective(rows, targets, C: C, x, g, spare)
         for iteration in 0..<maxIterations {
-            // Two-loop recursion: d = −H·g.
+            // Two-loop recursion, d = −H·g: each update of d fused with the dot product that
+            // follows it (one pass over memory instead of two; the same bits as two).
             nonisolated(unsafe) let dp = d, gp = g
-            elementwise { range in for i in range { dp[i] = -gp[i] } }
-            var alphas: [Double] = []
-            for index in history().reversed() {
-                let alpha = rhos[index] * dot(ringS[index], d)
-                alphas.append(alpha)
-                nonisolated(unsafe) let y = ringY[index]
-                elementwise { range in for i in range { dp[i] -= Float(alpha) * y[i] } }
+            let pairs = history()
+            var alphas = [Double](repeating: 0, count: pairs.count)
+            /// Runs `update` over d, then returns Σ next[i]·d[i].
+            func updateThenDot(_ next: UnsafePointer<Float>, _ update: (Range<Int>) -> Void) -> Double {
+                withoutActuallyEscaping(update) { pairedDot(next, d, count: count, updatingFirst: $0) }
             }
-            if stored > 0 {
-                let gamma = Float(dot(ringS[newest], ringY[newest]) / dot(ringY[newest], ringY[newest]))
-                elementwise { range in for i in range { dp[i] *= gamma } }
+            var slope: Double
+            if pairs.isEmpty {
+                slope = updateThenDot(g) { range in for i in range { dp[i] = -gp[i] } }
+            } else {
+                var product = updateThenDot(ringS[pairs.last!]) { range in for i in range { dp[i] = -gp[i] } }
+                for k in pairs.indices.reversed() {
+                    alphas[k] = rhos[pairs[k]] * product
+                    let alpha = Float(alphas[k])
+                    nonisolated(unsafe) let y = ringY[pairs[k]]
+                    if k > 0 {
+                        product = updateThenDot(ringS[pairs[k - 1]]) { range in for i in range { dp[i] -= alpha * y[i] } }
+                    } else {  // then d ×= γ = s·y / y·y of the newest pair
+                        let gamma = Float(curvatures[newest] / squaredNormsY[newest])
+                        product = updateThenDot(ringY[pairs[0]]) { range in for i in range { dp[i] -= alpha * y[i]; dp[i] *= gamma } }
+                    }
+                }
+                slope = 0
+                for k in pairs.indices {
+                    let step = Float(alphas[k] - rhos[pairs[k]] * product)
+                    nonisolated(unsafe) let s = ringS[pairs[k]]
+                    product = updateThenDot(k + 1 < pairs.count ? ringY[pairs[k + 1]] : g) { range in for i in range { dp[i] += step * s[i] } }
+                }
+                slope = product
             }
-            for (index, alpha) in zip(history(), alphas.reversed()) {
-                let beta = rhos[index] * dot(ringY[index], d)
-                nonisolated(unsafe) let s = ringS[index]
-                elementwise { range in for i in range { dp[i] += Float(alpha - beta) * s[i] } }
-            }
-            var slope = dot(g, d)
             if slope >= 0 {  // not a descent direction: restart from the gradient
                 stored = 0
-                elementwise { range in for i in range { dp[i] = -gp[i] } }
-                slope = dot(g, d)
+                slope = updateThenDot(g) { range in for i in range { dp[i] = -gp[i] } }
             }
             var step: Float = iteration == 0 ? Float(1 / max(1, dot(g, g).squareRoot())) : 1
             var fNew = f
@@ -185,6 +198,8 @@ struct LinearClassifier {
                 swap(&ringS[slot], &spare)
                 swap(&ringY[slot], &d)
                 rhos[slot] = 1 / sy
+                curvatures[slot] = sy
+                squaredNormsY[slot] = dot(ringY[slot], ringY[slot])
                 newest = slot
                 stored = min(stored + 1, memory)
             }
@@ -213,20 +228,30 @@ struct LinearClassifier {
 /// Σ a[i]·b[i] over 0..<count in double precision, the same every run whatever the threads
 /// granted: each half of the range on its own thread in four interleaved partial sums, the
 /// halves then added. (A single in-order sum cannot be vectorized; over a few million floats it
-/// was most of an L-BFGS iteration.)
-func pairedDot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Double {
-    @inline(__always)
+/// was most of an L-BFGS iteration.) `updatingFirst`, if given, is run over each block of b just
+/// before the block is summed: an elementwise update and the dot product that reads its result
+/// in one pass over memory, with the same sums as the two passes.
+func pairedDot(
+    _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int, updatingFirst update: ((Range<Int>) -> Void)? = nil
+) -> Double {
+    let block = 4096  // a multiple of 4: the lanes continue across blocks
     func partial(_ range: Range<Int>) -> Double {
         var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
-        var i = range.lowerBound
-        while i + 4 <= range.upperBound {
-            s0 += Double(a[i]) * Double(b[i])
-            s1 += Double(a[i + 1]) * Double(b[i + 1])
-            s2 += Double(a[i + 2]) * Double(b[i + 2])
-            s3 += Double(a[i + 3]) * Double(b[i + 3])
-            i += 4
+        var start = range.lowerBound
+        while start < range.upperBound {
+            let end = min(start + block, range.upperBound)
+            update?(start..<end)
+            var i = start
+            while i + 4 <= end {
+                s0 += Double(a[i]) * Double(b[i])
+                s1 += Double(a[i + 1]) * Double(b[i + 1])
+                s2 += Double(a[i + 2]) * Double(b[i + 2])
+                s3 += Double(a[i + 3]) * Double(b[i + 3])
+                i += 4
+            }
+            while i < end { s0 += Double(a[i]) * Double(b[i]); i += 1 }
+            start = end
         }
-        while i < range.upperBound { s0 += Double(a[i]) * Double(b[i]); i += 1 }
         return (s0 + s1) + (s2 + s3)
     }
     let middle = count / 2
