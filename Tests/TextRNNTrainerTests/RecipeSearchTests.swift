@@ -68,4 +68,22 @@ import TextRNNRuntime
         #expect(RecipeSearch.describe(best.config) == winner.summary)
         #expect(best.bag?.validation?.mixed == winner.validationAccuracy)
     }
+
+    /// A spent budget: trial 1 alone, with the first point of its bag search (which runs before
+    /// its network) and one epoch of its network, mixed; nothing after it.
+    @Test func aSpentBudgetStillGivesTrialOneWithItsBagAndOneEpoch() throws {
+        let full = try DatasetLoader.load(try DataTestSupport.dataPath("ag_news_mini/train.csv"))
+        let data = full.subset(Array(stride(from: 0, to: full.count, by: 12)))  // 500 rows
+        let split = data.stratifiedSplit(validationFraction: 0.2, seed: 3)
+        let (best, trials) = try RecipeSearch(base: base(), budget: 0.001, trials: nil).run(
+            train: split.train, validation: split.validation, log: { _ in }, shouldStop: { false })
+        #expect(trials.count == 1 && trials[0].status == "best" && trials[0].epochs == 1)
+        #expect(best.history.epochs.count == 1)
+        // The bag's regression was cut to its first fit: the first weighting at the start C.
+        if let bag = best.bag {
+            #expect(bag.c == TrainingSession.bagCStart && bag.weighting == FittedBag.Weighting.searchOrder[0])
+        } else {
+            Issue.record("the mix gave the bag no weight on this split; the bag search is not observable")
+        }
+    }
 }
