@@ -162,7 +162,6 @@ struct LinearClassifier {
                         product = updateThenDot(ringY[pairs[0]]) { range in for i in range { dp[i] -= alpha * y[i]; dp[i] *= gamma } }
                     }
                 }
-                slope = 0
                 for k in pairs.indices {
                     let step = Float(alphas[k] - rhos[pairs[k]] * product)
                     nonisolated(unsafe) let s = ringS[pairs[k]]
