@@ -3,8 +3,9 @@
  *   latency BUNDLE TEXTS [--n N] [--threads T] [--batch B] [--repeat R] [--dump-ids FILE]
  *
  * TEXTS holds one text per line. Prints one JSON object: load-to-first-prediction time, batch-1
- * latency (textrnn_predict: tokenization included) p50/p99/mean over the first N texts, the
- * same from token ids (textrnn_predict_ids), and throughput of textrnn_predict_batch over all
+ * latency (textrnn_predict: tokenization included, the calling thread only) p50/p99/mean over
+ * the first N texts, the same from token ids (textrnn_predict_ids), the same texts one at a time
+ * through textrnn_predict_batch on T threads (latency_text_threads_*), and throughput of textrnn_predict_batch over all
  * texts in batches of B on T threads (best of R passes). On a shared machine, wall-clock numbers
  * include waiting for a core: latency_text_cpu_p50_ms (thread CPU time per call) and
  * throughput_docs_per_cpu_s (texts per second of process CPU time; x T = throughput on T idle
@@ -140,6 +141,16 @@ int main(int argc, char **argv) {
         if (textrnn_predict_ids(model, ids[i], idCounts[i], probabilities, 1024) != TEXTRNN_OK) fail("predict_ids");
         latIDs[i] = now() - t0;
     }
+    /* One text on `threads` threads: textrnn_predict_batch with count 1 runs a Bidirectional
+     * layer's directions side by side (the second on a helper thread the library keeps). */
+    double *latThreads = malloc(n * sizeof *latThreads);
+    for (size_t i = 0; i < n; i++) {
+        double t0 = now();
+        if (textrnn_predict_batch(model, (const char *const *)texts + i, sizes + i, 1, probabilities, 1024, threads) != TEXTRNN_OK)
+            fail("predict_batch of one text");
+        latThreads[i] = now() - t0;
+    }
+    qsort(latThreads, n, sizeof *latThreads, compare);
     double mean = 0, meanIDs = 0;
     for (size_t i = 0; i < n; i++) { mean += lat[i]; meanIDs += latIDs[i]; }
     qsort(lat, n, sizeof *lat, compare);
@@ -161,10 +172,12 @@ int main(int argc, char **argv) {
     printf("{\"bundle\": \"%s\", \"kernels\": \"%s\", \"texts\": %zu, \"mean_tokens\": %.1f, \"load_to_first_prediction_ms\": %.3f, "
            "\"latency_text_p50_ms\": %.4f, \"latency_text_p99_ms\": %.4f, \"latency_text_mean_ms\": %.4f, "
            "\"latency_ids_p50_ms\": %.4f, \"latency_ids_p99_ms\": %.4f, "
+           "\"latency_text_threads_p50_ms\": %.4f, \"latency_text_threads_p99_ms\": %.4f, "
            "\"throughput_docs_per_s\": %.1f, \"threads\": %zu, \"batch\": %zu, "
            "\"latency_text_cpu_p50_ms\": %.4f, \"throughput_docs_per_cpu_s\": %.1f, \"load_to_first_prediction_cpu_ms\": %.3f}\n",
            bundle, textrnn_kernels(), count, tokens / count, loads[2] * 1e3, percentile(lat, n, 0.5) * 1e3, percentile(lat, n, 0.99) * 1e3,
-           mean / n * 1e3, percentile(latIDs, n, 0.5) * 1e3, percentile(latIDs, n, 0.99) * 1e3, count / best, threads, batch,
+           mean / n * 1e3, percentile(latIDs, n, 0.5) * 1e3, percentile(latIDs, n, 0.99) * 1e3,
+           percentile(latThreads, n, 0.5) * 1e3, percentile(latThreads, n, 0.99) * 1e3, count / best, threads, batch,
            percentile(latCPU, n, 0.5) * 1e3, count / bestCPU, loadsCPU[2] * 1e3);
     textrnn_free(model);
     return 0;

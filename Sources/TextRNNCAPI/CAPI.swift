@@ -359,12 +359,12 @@ let maxBatchThreads = 256
         for index in 0..<count {
             _ = try textBytes(texts[index], text_sizes[index], "texts[\(index)]")
         }
-        var workers = unsigned(threads) == 0 ? onlineProcessors() : Int(min(unsigned(threads), UInt(maxBatchThreads)))
-        workers = min(workers, count, maxBatchThreads)
+        let requested = unsigned(threads) == 0 ? min(onlineProcessors(), maxBatchThreads) : Int(min(unsigned(threads), UInt(maxBatchThreads)))
+        let workers = min(requested, count)
         // The calling thread keeps its scratch from call to call; the others are new threads.
         let scratches = [currentThreadState().scratch] + (1..<workers).map { _ in PredictionScratch() }
         let batch = CTextBatch(texts: texts, sizes: text_sizes, count: count)
-        if let failure = handle.model.predictBatch(batch, into: probabilities, scratches: scratches) {
+        if let failure = handle.model.predictBatch(batch, into: probabilities, scratches: scratches, threads: requested) {
             throw TextRNNError(failure.error.status, "text \(failure.index): \(failure.error.message)")
         }
     }

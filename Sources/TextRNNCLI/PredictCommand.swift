@@ -102,7 +102,7 @@ struct PredictCommand: ParsableCommand {
             let width = model.labelCount
             var probabilities = [Float](repeating: 0, count: lines.count * width)
             let failed = probabilities.withUnsafeMutableBufferPointer { output in
-                model.predictBatch(ByteBatch(lines), into: output.baseAddress!, scratches: scratches)
+                model.predictBatch(ByteBatch(lines), into: output.baseAddress!, scratches: scratches, threads: threads.workers)
             }
             var output = ""
             for index in 0..<(failed?.index ?? lines.count) {

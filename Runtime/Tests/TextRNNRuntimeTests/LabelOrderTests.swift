@@ -67,7 +67,7 @@ import TextRNNTestSupport
         for workers in [1, 3] {
             var output = [Float](repeating: 0, count: texts.count * model.labelCount)
             let failure = output.withUnsafeMutableBufferPointer { output in
-                model.predictBatch(ByteBatch(texts), into: output.baseAddress!, scratches: (0..<workers).map { _ in PredictionScratch() })
+                model.predictBatch(ByteBatch(texts), into: output.baseAddress!, scratches: (0..<workers).map { _ in PredictionScratch() }, threads: workers)
             }
             #expect(failure?.index == 17, "\(workers) workers")
             #expect(failure?.error.status == .limitExceeded)

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <stddef.h>
 
+#include "textrnn_helpers.h"  // named here too, so a module cached before it existed is rebuilt
+
 #ifdef __cplusplus
 extern "C" {
 #endif

@@ -43,11 +43,17 @@ extension Model {
     /// scratch (the calling thread and pthreads, `runWorkers`) claims texts one at a time, so the
     /// results do not depend on the number of workers. Texts after a failure may be left
     /// unpredicted; the lowest failing index is returned.
+    ///
+    /// `threads`, the threads the caller gave the batch (at least `scratches.count`): with two or
+    /// more per text, each text's Bidirectional layers also run their directions side by side
+    /// (the second on one of the library's helper threads), which shortens a single text's
+    /// latency. The results are the same bits either way.
     @_spi(TextRNNInternal) public func predictBatch<Texts: BatchTexts>(
-        _ texts: Texts, into output: UnsafeMutablePointer<Float>, scratches: [PredictionScratch]
+        _ texts: Texts, into output: UnsafeMutablePointer<Float>, scratches: [PredictionScratch], threads: Int
     ) -> BatchFailure? {
         guard texts.count > 0 else { return nil }
-        let job = BatchJob(model: self, texts: texts, output: output, scratches: scratches)
+        let job = BatchJob(model: self, texts: texts, output: output, scratches: scratches,
+                           splitDirections: threads >= 2 * texts.count)
         runWorkers(min(scratches.count, texts.count)) { worker in job.work(scratch: job.scratches[worker]) }
         return job.failures.withLock { failures in failures.min { $0.index < $1.index } }
     }
@@ -58,7 +64,7 @@ extension Model {
         var output = [Float](repeating: 0, count: texts.count * labelCount)
         let scratches = (0..<max(1, threads)).map { _ in PredictionScratch() }
         let failure = output.withUnsafeMutableBufferPointer { buffer in
-            buffer.baseAddress.flatMap { predictBatch(StringBatch(texts), into: $0, scratches: scratches) }
+            buffer.baseAddress.flatMap { predictBatch(StringBatch(texts), into: $0, scratches: scratches, threads: threads) }
         }
         if let failure { throw TextRNNError(.invalidArgument, "row \(failure.index + 1): \(failure.error)") }
         return output
@@ -73,16 +79,18 @@ private final class BatchJob<Texts: BatchTexts>: @unchecked Sendable {
     let texts: Texts
     let output: UnsafeMutablePointer<Float>
     let scratches: [PredictionScratch]
+    let splitDirections: Bool
     let next = Atomic<Int>(0)
     /// Lowest failing index so far (Int.max = none); indices above it are skipped.
     let failedIndex = Atomic<Int>(Int.max)
     let failures = Mutex<[BatchFailure]>([])
 
-    init(model: Model, texts: Texts, output: UnsafeMutablePointer<Float>, scratches: [PredictionScratch]) {
+    init(model: Model, texts: Texts, output: UnsafeMutablePointer<Float>, scratches: [PredictionScratch], splitDirections: Bool) {
         self.model = model
         self.texts = texts
         self.output = output
         self.scratches = scratches
+        self.splitDirections = splitDirections
     }
 
     /// Claims texts one at a time until none are left.
@@ -96,7 +104,7 @@ private final class BatchJob<Texts: BatchTexts>: @unchecked Sendable {
             let row = UnsafeMutableBufferPointer(start: output + index * labelCount, count: labelCount)
             do throws(TextRNNError) {
                 try texts.withText(index) { bytes throws(TextRNNError) in
-                    try model.predict(text: bytes, into: row, scratch: scratch)
+                    try model.predict(text: bytes, into: row, scratch: scratch, splitDirections: splitDirections)
                 }
             } catch {
                 failures.withLock { $0.append(BatchFailure(index: index, error: error)) }

@@ -79,15 +79,18 @@ public final class Model: Sendable {
 
     /// Probabilities for one text: `labelCount` values. Softmax: they sum to 1. Binary sigmoid:
     /// [1 - p, p]. Multi-label: one independent probability per label.
+    ///
+    /// `splitDirections`: a Bidirectional layer runs its backward direction on a helper thread
+    /// (textrnn_helpers.h) while this thread runs the forward one. The result is the same bits.
     public func predict(
         text: UnsafeBufferPointer<UInt8>, into probabilities: UnsafeMutableBufferPointer<Float>,
-        scratch: PredictionScratch
+        scratch: PredictionScratch, splitDirections: Bool = false
     ) throws(TextRNNError) {
         guard let bag, bag.features.spec.wholeText else {
             try pipeline.encode(text, into: &scratch.ids, scratch: &scratch.tokenizer)
             let ids = scratch.ids
             try ids.withUnsafeBufferPointer { ids throws(TextRNNError) in
-                try predict(tokenIDs: ids, into: probabilities, scratch: scratch)
+                try predict(tokenIDs: ids, into: probabilities, scratch: scratch, splitDirections: splitDirections)
             }
             return
         }
@@ -98,7 +101,8 @@ public final class Model: Sendable {
         let ids = scratch.ids
         try ids.withUnsafeBufferPointer { ids throws(TextRNNError) in
             try tokens.withUnsafeBufferPointer { tokens throws(TextRNNError) in
-                try predict(tokenIDs: ids, bagTokens: tokens, into: probabilities, scratch: scratch)
+                try predict(tokenIDs: ids, bagTokens: tokens, into: probabilities, scratch: scratch,
+                            splitDirections: splitDirections)
             }
         }
     }
@@ -123,13 +127,13 @@ public final class Model: Sendable {
     /// branch reads these ids too, unless `bagTokens` (every token of the text) are given.
     public func predict(
         tokenIDs ids: UnsafeBufferPointer<Int32>, bagTokens: UnsafeBufferPointer<Int32>? = nil,
-        into probabilities: UnsafeMutableBufferPointer<Float>, scratch: PredictionScratch
+        into probabilities: UnsafeMutableBufferPointer<Float>, scratch: PredictionScratch, splitDirections: Bool = false
     ) throws(TextRNNError) {
         guard probabilities.count >= labelCount else {
             throw TextRNNError(.invalidArgument, "the probability buffer holds \(probabilities.count) values; the model has \(labelCount) labels")
         }
         try validate(ids: ids)
-        let output = forward(ids: ids, bagTokens: bagTokens ?? ids, scratch: scratch)
+        let output = forward(ids: ids, bagTokens: bagTokens ?? ids, scratch: scratch, splitDirections: splitDirections)
         writeProbabilities(output, into: probabilities.baseAddress!)
     }
 
@@ -157,7 +161,8 @@ public final class Model: Sendable {
 
     /// Runs the layers; returns the last layer's output (valid until the scratch is reused).
     private func forward(
-        ids: UnsafeBufferPointer<Int32>, bagTokens: UnsafeBufferPointer<Int32>, scratch: PredictionScratch
+        ids: UnsafeBufferPointer<Int32>, bagTokens: UnsafeBufferPointer<Int32>, scratch: PredictionScratch,
+        splitDirections: Bool
     ) -> UnsafeMutablePointer<Float> {
         let steps = ids.count
         var mask: UnsafeMutablePointer<UInt8>? = nil
@@ -194,9 +199,20 @@ public final class Model: Sendable {
                 let rows = isSequence ? max(steps, 1) : 1
                 let forwardOutput = scratch.next.reserve(rows * (forward.spec.units + backward.spec.units))
                 let backwardOutput = scratch.backward.reserve(rows * backward.spec.units)
-                let work = scratch.recurrent.reserve(max(forward.scratchCount(steps: steps), backward.scratchCount(steps: steps)))
-                forward.forward(input: current, mask: mask, steps: steps, output: forwardOutput, scratch: work, ids: projectionIDs)
-                backward.forward(input: current, mask: mask, steps: steps, output: backwardOutput, scratch: work, ids: projectionIDs)
+                if splitDirections {
+                    let forwardWork = scratch.recurrent.reserve(forward.scratchCount(steps: steps))
+                    let backwardWork = scratch.helperRecurrent.reserve(backward.scratchCount(steps: steps))
+                    scratch.directionTask.run(
+                        backward, input: current, mask: mask, steps: steps, output: backwardOutput,
+                        scratch: backwardWork, ids: projectionIDs
+                    ) {
+                        forward.forward(input: current, mask: mask, steps: steps, output: forwardOutput, scratch: forwardWork, ids: projectionIDs)
+                    }
+                } else {
+                    let work = scratch.recurrent.reserve(max(forward.scratchCount(steps: steps), backward.scratchCount(steps: steps)))
+                    forward.forward(input: current, mask: mask, steps: steps, output: forwardOutput, scratch: work, ids: projectionIDs)
+                    backward.forward(input: current, mask: mask, steps: steps, output: backwardOutput, scratch: work, ids: projectionIDs)
+                }
                 // Merge in place: concat writes row t after reading forward row t only.
                 let merged = scratch.current.reserve(rows * (forward.spec.units + backward.spec.units))
                 SequenceLayers.merge(

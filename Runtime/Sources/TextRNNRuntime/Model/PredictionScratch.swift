@@ -11,6 +11,8 @@ public final class PredictionScratch {
     var backward = GrowableBuffer<Float>()  // [steps, units] a Bidirectional layer's backward output
     var recurrent = GrowableBuffer<Float>()  // RecurrentLayer.scratchCount floats
     var bag = BagScratch()  // the bag branch's features of one text
+    var helperRecurrent = GrowableBuffer<Float>()  // the helper thread's RecurrentLayer scratch
+    let directionTask = DirectionTask()  // a Bidirectional layer's backward direction, for a helper
 
     public init() {}
 }
