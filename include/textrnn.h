@@ -153,7 +153,15 @@ textrnn_status textrnn_predict(const textrnn_model *model, const char *text, siz
  * (count x label_count floats, row-major; `capacity` floats in all) receives text i's
  * probabilities. `threads` worker threads share the texts: 0 means one per online CPU, 1 runs
  * on the calling thread. Results do not depend on `threads`. On failure no row is guaranteed
- * to be written and textrnn_last_error names the first failing text's index. */
+ * to be written and textrnn_last_error names the first failing text's index.
+ *
+ * With at least two threads per text (count 1 and threads 0 on a multi-core machine, or
+ * threads 2), each text's Bidirectional layers run their two directions side by side: the
+ * second on a helper thread the library starts on first use (one fewer than the online CPUs,
+ * at most 8) and keeps for the life of the process. A helper waits spinning for up to 1 ms
+ * after each use, then sleeps; when every helper is busy the calling thread does the work
+ * itself. This is the low-latency way to classify one text; textrnn_predict never uses a
+ * helper. */
 textrnn_status textrnn_predict_batch(const textrnn_model *model, const char *const *texts,
                                      const size_t *text_sizes, size_t count, float *probabilities,
                                      size_t capacity, size_t threads);

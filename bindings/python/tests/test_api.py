@@ -240,3 +240,47 @@ def test_one_error_rule_for_arguments_and_library_failures(model, tmp_path):
     with pytest.raises(textrnn.TextRNNError) as failure:
         textrnn.load(tmp_path / "missing.textrnn")
     assert not isinstance(failure.value, ValueError)
+
+
+def _imdb_texts(imdb_test, count):
+    import csv
+
+    with open(imdb_test, newline="", encoding="utf-8") as f:
+        return [row["text"] for _, row in zip(range(count), csv.DictReader(f))]
+
+
+def test_one_text_on_two_threads_is_bit_identical_on_real_text(imdb_bundle, imdb_test):
+    # One text with two threads runs the BiLSTM's backward direction on a helper thread.
+    texts = _imdb_texts(imdb_test, 200)
+    with textrnn.load(imdb_bundle) as model:
+        for text in texts:
+            assert model.predict_proba([text], threads=2)[0].tolist() == model.predict_one(text)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_starts_its_own_helpers(imdb_bundle, imdb_test):
+    # The parent's helper thread does not exist in a forked child: the child must not wait for it.
+    import select
+
+    texts = _imdb_texts(imdb_test, 20)
+    with textrnn.load(imdb_bundle) as model:
+        model.predict_proba(texts[:1], threads=2)  # the parent's helpers are running from here on
+        expected = np.stack([model.predict_proba([text], threads=1)[0] for text in texts])
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: predict each text on two threads, report, exit without cleanup
+            try:
+                rows = np.stack([model.predict_proba([text], threads=2)[0] for text in texts])
+                os.write(write, b"same" if np.array_equal(rows, expected) else b"different")
+            finally:
+                os._exit(0)
+        os.close(write)
+        ready, _, _ = select.select([read], [], [], 60)
+        if not ready:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            pytest.fail("the forked child did not finish in 60 s (waiting for a helper thread it does not have?)")
+        answer = os.read(read, 64)
+        os.close(read)
+        os.waitpid(pid, 0)
+        assert answer == b"same"

@@ -446,7 +446,10 @@ class Model:
     def predict_proba(self, texts: Iterable[Text], threads: int = 0) -> Any:
         """Probabilities for many texts through textrnn_predict_batch: a numpy float32 array of
         shape [len(texts), labels] when numpy is importable, else a list of lists.
-        `threads`: worker threads (0 = one per CPU); the result does not depend on it."""
+        `threads`: worker threads (0 = one per CPU); the result does not depend on it. With two
+        or more threads per text (``predict_proba([text], threads=2)``), a Bidirectional model
+        runs its two directions side by side on a helper thread: the lowest latency for one text
+        (see docs/c-api.md, "Many texts")."""
         data = _texts(texts)
         count = len(data)
         labels = len(self.labels)
