@@ -330,6 +330,8 @@ struct CTextBatch: BatchTexts, @unchecked Sendable {
     let sizes: UnsafePointer<Int>
     let count: Int
 
+    func byteCount(_ index: Int) -> Int { sizes[index] }
+
     func withText(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>) throws(TextRNNError) -> Void) throws(TextRNNError) {
         try body(try textBytes(texts[index], sizes[index], "texts[\(index)]"))
     }

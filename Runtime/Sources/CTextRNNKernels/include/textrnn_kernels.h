@@ -37,6 +37,23 @@ void trk_gemv_f32_from(const float *init, const float *x, int k, const float *w,
 void trk_gemv_q8_from(const float *init, const float *x, int k, const int8_t *packed, const int32_t *colsum,
                       const float *wscale, int n, float *y, uint8_t *xq, int32_t *acc);
 
+/// Texts trk_gemv_f32_lanes multiplies at once.
+#define TRK_LANES 4
+
+/// Floats of the panel copy of a [k, n] float matrix that trk_gemv_f32_lanes reads.
+size_t trk_panels_f32_size(int k, int n);
+
+/// Copies W [k, n] (row-major, row i at w + i * n) into 16-column panels: panel p holds
+/// columns 16p..<16p+16 of every row, contiguous (the last n % 16 columns are not copied).
+void trk_pack_panels_f32(const float *w, int k, int n, float *panels);
+
+/// y[l] = init[l] + x[l] · W for lanes l in 0..<lanes (1...TRK_LANES): several texts' recurrent
+/// products sharing each load of W (row-major at w, and as trk_pack_panels_f32 panels). Each
+/// lane's result is bit-identical to trk_gemv_f32_from(init[l], x[l], k, w, n, n, y[l]) at the
+/// same kernel level. init[l] may equal y[l]; lanes must not share an output.
+void trk_gemv_f32_lanes(int lanes, const float *const *init, const float *const *x, int k, const float *w,
+                        const float *panels, int n, float *const *y);
+
 /// Prefetches `bytes` bytes at p into the caches.
 void trk_prefetch(const void *p, size_t bytes);
 

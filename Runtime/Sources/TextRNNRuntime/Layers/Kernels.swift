@@ -19,6 +19,9 @@ struct WeightMatrix: @unchecked Sendable {  // pointers into immutable weights
     let scales: UnsafePointer<Float>?  // [columns], int8 only
     var packed: UnsafePointer<Int8>? = nil  // [ceil(rows/4)][columns][4]
     var columnSums: UnsafePointer<Int32>? = nil  // [columns]
+    /// Float recurrent kernels: a copy in 16-column panels, for several texts' products at once
+    /// (trk_gemv_f32_lanes).
+    var panels: UnsafePointer<Float>? = nil
 
     init(_ matrix: Matrix) {
         rows = matrix.rows
@@ -75,7 +78,7 @@ struct WeightMatrix: @unchecked Sendable {  // pointers into immutable weights
         } else if let float {
             trk_gemv_f32_from(initial, x, Int32(rows), float, Int32(columns), Int32(columns), y)
         } else {
-            y.update(from: initial, count: columns)
+            if initial != UnsafePointer(y) { y.update(from: initial, count: columns) }
             accumulate(x, into: y)
         }
     }

@@ -84,10 +84,48 @@ struct RecurrentLayer: Sendable {
     var inputFeatures: Int { weights.input.rows }
     var gateWidth: Int { spec.cell.gateCount * spec.units }
 
-    /// Floats of `RecurrentScratch` this layer needs for `steps` time steps.
+    /// Floats of scratch this layer needs for `steps` time steps (`StepBuffers`).
     func scratchCount(steps: Int) -> Int {
         steps * gateWidth + gateWidth + 2 * spec.units + (gateWidth + inputFeatures)
             + (weights.recurrent.quantizedScratchBytes + 3) / 4 + 32
+    }
+
+    /// Where one pass keeps its working values, carved out of its scratch.
+    struct StepBuffers {
+        let projected: UnsafeMutablePointer<Float>?  // [steps, width] x·kernel + input bias (no table)
+        let gates: UnsafeMutablePointer<Float>  // [width]
+        let state: UnsafeMutablePointer<Float>  // [units] h
+        let cell: UnsafeMutablePointer<Float>  // [units] c (LSTM)
+        let rowScratch: UnsafeMutablePointer<Float>  // [width + inputFeatures] a table row being filled elsewhere
+        let quantized: UnsafeMutableRawPointer  // int8 products' scratch, 64-byte aligned
+    }
+
+    func buffers(_ scratch: UnsafeMutablePointer<Float>, steps: Int, usesTable: Bool) -> StepBuffers {
+        let width = gateWidth
+        let gates = scratch + (usesTable ? 0 : steps * width)
+        let rowScratch = gates + width + 2 * spec.units
+        let quantized = UnsafeMutableRawPointer(rowScratch + width + inputFeatures)
+        return StepBuffers(
+            projected: usesTable ? nil : scratch, gates: gates, state: gates + width, cell: gates + width + spec.units,
+            rowScratch: rowScratch,
+            quantized: UnsafeMutableRawPointer(bitPattern: (Int(bitPattern: quantized) + 63) & ~63)!)
+    }
+
+    /// The processing step's time index (go_backwards reads the sequence from the end).
+    @inline(__always)
+    func time(_ step: Int, steps: Int) -> Int { spec.goBackwards ? steps - 1 - step : step }
+
+    /// x·kernel + input bias for the time steps `forward` will process from `firstStep` on.
+    func project(_ input: UnsafePointer<Float>, mask: UnsafePointer<UInt8>?, steps: Int, from firstStep: Int = 0,
+                 into projected: UnsafeMutablePointer<Float>) {
+        let width = gateWidth
+        let times = spec.goBackwards ? 0..<(steps - firstStep) : firstStep..<steps
+        for t in times where mask == nil || mask![t] != 0 {
+            let row = projected + t * width
+            row.update(repeating: 0, count: width)
+            weights.input.accumulate(input + t * inputFeatures, into: row)
+            if let bias = weights.inputBias { for j in 0..<width { row[j] += bias[j] } }
+        }
     }
 
     /// input [steps, inputFeatures], mask [steps] or nil, output [steps, units] with
@@ -104,15 +142,9 @@ struct RecurrentLayer: Sendable {
         resume: RecurrentResume? = nil, log: RecurrentLog? = nil
     ) {
         let units = spec.units
-        let width = gateWidth
         let table = ids != nil ? projection : nil
-        let projected = table == nil ? scratch : nil  // [steps, width] x·kernel + input bias
-        let gates = scratch + (table == nil ? steps * width : 0)  // [width]
-        let state = gates + width  // [units] h
-        let cell = state + units  // [units] c (LSTM)
-        let rowScratch = cell + units  // [width + inputFeatures] a table row being filled elsewhere
-        let quantized = UnsafeMutableRawPointer(rowScratch + width + inputFeatures)
-        let alignedQuantized = UnsafeMutableRawPointer(bitPattern: (Int(bitPattern: quantized) + 63) & ~63)!
+        let buffers = buffers(scratch, steps: steps, usesTable: table != nil)
+        let state = buffers.state, cell = buffers.cell
         let firstStep = resume?.step ?? 0
         var first = true  // the state is still zero: h·U is zero
         if let resume, let saved = resume.state {
@@ -124,34 +156,27 @@ struct RecurrentLayer: Sendable {
             cell.update(repeating: 0, count: units)
         }
 
-        if let projected {
-            // Only the time steps still to be processed.
-            let times = spec.goBackwards ? 0..<(steps - firstStep) : firstStep..<steps
-            for t in times where mask == nil || mask![t] != 0 {
-                let row = projected + t * width
-                row.update(repeating: 0, count: width)
-                weights.input.accumulate(input + t * inputFeatures, into: row)
-                if let bias = weights.inputBias { for j in 0..<width { row[j] += bias[j] } }
-            }
-        }
+        if let projected = buffers.projected { project(input, mask: mask, steps: steps, from: firstStep, into: projected) }
         for step in firstStep..<steps {
-            let t = spec.goBackwards ? steps - 1 - step : step
+            let t = time(step, steps: steps)
             if let mask, mask[t] == 0 {
-                if spec.returnSequences {
-                    // The state is unchanged here, so it is the previous output (or still zero).
-                    if zeroOutputForMask { (output + step * units).update(repeating: 0, count: units) }
-                    else { (output + step * units).update(from: state, count: units) }
-                }
+                if spec.returnSequences { maskedOutput(output + step * units, state: state) }
             } else {
-                let x = table.map { $0.row(ids![t], tmp: rowScratch) } ?? UnsafePointer(projected! + t * width)
+                let x = table.map { $0.row(ids![t], tmp: buffers.rowScratch) } ?? UnsafePointer(buffers.projected! + t * gateWidth)
                 if let table, step + 1 < steps {
                     // The next step's row is a random access into a large table: start loading it now.
-                    table.prefetch(ids![spec.goBackwards ? t - 1 : t + 1])
+                    table.prefetch(ids![time(step + 1, steps: steps)])
                 }
-                switch spec.cell {
-                case .simpleRNN: simpleRNNStep(x, state, gates, alignedQuantized, first)
-                case .lstm: lstmStep(x, state, cell, gates, alignedQuantized, first)
-                case .gru: gruStep(x, state, gates, alignedQuantized, first)
+                if spec.cell == .gru && !spec.resetAfter {
+                    gruClassicStep(x, state, buffers.gates, first)
+                } else {
+                    let start = productStart(x, buffers.gates)
+                    if first {
+                        if start != UnsafePointer(buffers.gates) { buffers.gates.update(from: start, count: gateWidth) }
+                    } else {
+                        weights.recurrent.multiplyRecurrent(state, adding: start, into: buffers.gates, quantizedScratch: buffers.quantized)
+                    }
+                    finishStep(x, state, cell, buffers.gates)
                 }
                 first = false
                 if spec.returnSequences { (output + step * units).update(from: state, count: units) }
@@ -161,86 +186,80 @@ struct RecurrentLayer: Sendable {
         if !spec.returnSequences { output.update(from: state, count: units) }
     }
 
-    /// h = activation(x + h·U)
+    /// A masked step's output row with return_sequences: the state is unchanged there, so the
+    /// previous output (or still zero); zero inside Bidirectional.
     @inline(__always)
-    private func simpleRNNStep(
-        _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>, _ z: UnsafeMutablePointer<Float>,
-        _ quantized: UnsafeMutableRawPointer, _ first: Bool
-    ) {
-        let units = spec.units
-        if first {
-            z.update(from: x, count: units)
-        } else {
-            weights.recurrent.multiplyRecurrent(h, adding: x, into: z, quantizedScratch: quantized)
-        }
-        Kernels.activate(z, units, spec.activation)
-        h.update(from: z, count: units)
+    func maskedOutput(_ row: UnsafeMutablePointer<Float>, state: UnsafePointer<Float>) {
+        if zeroOutputForMask { row.update(repeating: 0, count: spec.units) } else { row.update(from: state, count: spec.units) }
     }
 
-    /// Gates i, f, c, o: c = f*c + i*act(zc); h = o*act(c)
+    /// What a step's recurrent product h·U is added to: x for SimpleRNN and LSTM (the product
+    /// gives the pre-activations z); for GRU with reset_after the recurrent bias (or zero),
+    /// written into `gates` (the product gives h·U + bh, and x is added by `finishStep`).
     @inline(__always)
-    private func lstmStep(
+    func productStart(_ x: UnsafePointer<Float>, _ gates: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> {
+        guard spec.cell == .gru else { return x }
+        if let bias = weights.recurrentBias { gates.update(from: bias, count: gateWidth) } else { gates.update(repeating: 0, count: gateWidth) }
+        return UnsafePointer(gates)
+    }
+
+    /// The rest of a step once `gates` holds productStart + h·U (or productStart alone on the
+    /// first unmasked step, where h is zero): the new h (and c).
+    @inline(__always)
+    func finishStep(
         _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>,
-        _ z: UnsafeMutablePointer<Float>, _ quantized: UnsafeMutableRawPointer, _ first: Bool
+        _ g: UnsafeMutablePointer<Float>
     ) {
         let units = spec.units
-        let width = 4 * units
-        if first {
-            z.update(from: x, count: width)
-        } else {
-            weights.recurrent.multiplyRecurrent(h, adding: x, into: z, quantizedScratch: quantized)
-        }
         let gate = spec.recurrentActivation
         let act = spec.activation
-        if gate == .sigmoid && act == .tanh {
-            trk_lstm_gates(z, c, h, Int32(units))
-            return
-        }
-        for j in 0..<units {
-            let input = Kernels.activate(z[j], gate)
-            let forget = Kernels.activate(z[units + j], gate)
-            let candidate = Kernels.activate(z[2 * units + j], act)
-            let out = Kernels.activate(z[3 * units + j], gate)
-            c[j] = forget * c[j] + input * candidate
-            h[j] = out * Kernels.activate(c[j], act)
-        }
-    }
-
-    /// Gates z, r, h. reset_after: hh = act(xh + r * (h·Uh + bh)); else hh = act(xh + (r*h)·Uh).
-    /// Then h = z*h + (1-z)*hh.
-    @inline(__always)
-    private func gruStep(
-        _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>, _ g: UnsafeMutablePointer<Float>,
-        _ quantized: UnsafeMutableRawPointer, _ first: Bool
-    ) {
-        let units = spec.units
-        let width = 3 * units
-        let gate = spec.recurrentActivation
-        let act = spec.activation
-        if spec.resetAfter {
-            if let bias = weights.recurrentBias { g.update(from: bias, count: width) } else { g.update(repeating: 0, count: width) }
-            if !first { weights.recurrent.accumulateRecurrent(h, into: g, quantizedScratch: quantized) }
+        switch spec.cell {
+        case .simpleRNN:  // h = activation(x + h·U)
+            Kernels.activate(g, units, act)
+            h.update(from: g, count: units)
+        case .lstm:  // gates i, f, c, o: c = f*c + i*act(zc); h = o*act(c)
+            if gate == .sigmoid && act == .tanh {
+                trk_lstm_gates(g, c, h, Int32(units))
+                return
+            }
+            for j in 0..<units {
+                let input = Kernels.activate(g[j], gate)
+                let forget = Kernels.activate(g[units + j], gate)
+                let candidate = Kernels.activate(g[2 * units + j], act)
+                let out = Kernels.activate(g[3 * units + j], gate)
+                c[j] = forget * c[j] + input * candidate
+                h[j] = out * Kernels.activate(c[j], act)
+            }
+        case .gru:  // reset_after: gates z, r, h; hh = act(xh + r * (h·Uh + bh)); h = z*h + (1-z)*hh
             // g[0..<2u] = x + h·U for z and r, activated; g[2u..<3u] = xh + r * (h·Uh + bh).
             for j in 0..<(2 * units) { g[j] += x[j] }
             Kernels.activate(g, 2 * units, gate)
             for j in 0..<units { g[2 * units + j] = x[2 * units + j] + g[units + j] * g[2 * units + j] }
             Kernels.activate(g + 2 * units, units, act)
             for j in 0..<units { h[j] = g[j] * h[j] + (1 - g[j]) * g[2 * units + j] }
-        } else {
-            // g[0..<2u]: x + h·U for z and r; then g[2u..<3u] holds r*h, reused for its product.
-            g.update(repeating: 0, count: 2 * units)
-            if !first { weights.recurrent.accumulate(h, into: g, first: 0, count: 2 * units) }
-            for j in 0..<(2 * units) { g[j] += x[j] }
-            Kernels.activate(g, 2 * units, gate)
-            let resetState = g + 2 * units
-            for j in 0..<units { resetState[j] = g[units + j] * h[j] }
-            let candidate = g + units  // r no longer needed
-            candidate.update(repeating: 0, count: units)
-            weights.recurrent.accumulate(resetState, into: candidate, first: 2 * units, count: units)
-            for j in 0..<units { candidate[j] += x[2 * units + j] }
-            Kernels.activate(candidate, units, act)
-            for j in 0..<units { h[j] = g[j] * h[j] + (1 - g[j]) * candidate[j] }
         }
+    }
+
+    /// GRU with reset_after false, whose candidate needs a second product after the gates:
+    /// hh = act(xh + (r*h)·Uh); h = z*h + (1-z)*hh.
+    @inline(__always)
+    private func gruClassicStep(
+        _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>, _ g: UnsafeMutablePointer<Float>, _ first: Bool
+    ) {
+        let units = spec.units
+        // g[0..<2u]: x + h·U for z and r; then g[2u..<3u] holds r*h, reused for its product.
+        g.update(repeating: 0, count: 2 * units)
+        if !first { weights.recurrent.accumulate(h, into: g, first: 0, count: 2 * units) }
+        for j in 0..<(2 * units) { g[j] += x[j] }
+        Kernels.activate(g, 2 * units, spec.recurrentActivation)
+        let resetState = g + 2 * units
+        for j in 0..<units { resetState[j] = g[units + j] * h[j] }
+        let candidate = g + units  // r no longer needed
+        candidate.update(repeating: 0, count: units)
+        weights.recurrent.accumulate(resetState, into: candidate, first: 2 * units, count: units)
+        for j in 0..<units { candidate[j] += x[2 * units + j] }
+        Kernels.activate(candidate, units, spec.activation)
+        for j in 0..<units { h[j] = g[j] * h[j] + (1 - g[j]) * candidate[j] }
     }
 }
 

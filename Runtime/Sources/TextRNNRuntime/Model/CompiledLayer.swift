@@ -63,9 +63,18 @@ final class ResolvedTensors: @unchecked Sendable {
         return raw.bindMemory(to: T.self, capacity: max(count, 1))
     }
 
-    /// The matrix under `name`, float32 or int8 (with a packed copy if `packed`).
+    /// The matrix under `name`, float32 or int8, with a packed copy for recurrent products if
+    /// `packed` (int8: for integer dot products; float32: in panels, for several texts at once).
     func matrix(_ name: String, rows: Int, columns: Int, packed: Bool = false) -> WeightMatrix {
-        if let float = pointers[name] { return WeightMatrix(Matrix(base: float, rows: rows, columns: columns)) }
+        if let float = pointers[name] {
+            var matrix = WeightMatrix(Matrix(base: float, rows: rows, columns: columns))
+            if packed && trk_panels_f32_size(Int32(rows), Int32(columns)) > 0 {
+                let panels = allocate(Float.self, trk_panels_f32_size(Int32(rows), Int32(columns)))
+                trk_pack_panels_f32(float, Int32(rows), Int32(columns), panels)
+                matrix.panels = UnsafePointer(panels)
+            }
+            return matrix
+        }
         let (values, scales) = int8Pointers[name]!
         var matrix = WeightMatrix(int8: values, scales: scales, rows: rows, columns: columns)
         if packed {
@@ -96,7 +105,8 @@ extension CompiledLayer {
                 let bias = pointer(prefix + "bias")
                 let splitBias = spec.cell == .gru && spec.resetAfter
                 let input = tensors.matrix(names[prefix + "kernel"]!, rows: features, columns: width)
-                // reset_after false multiplies column blocks separately: float activations there.
+                // reset_after false multiplies column blocks separately: float activations there,
+                // one text at a time.
                 let recurrentKernel = tensors.matrix(
                     names[prefix + "recurrent_kernel"]!, rows: spec.units, columns: width,
                     packed: spec.cell != .gru || spec.resetAfter)

@@ -86,25 +86,33 @@ public final class Model: Sendable {
         text: UnsafeBufferPointer<UInt8>, into probabilities: UnsafeMutableBufferPointer<Float>,
         scratch: PredictionScratch, splitDirections: Bool = false
     ) throws(TextRNNError) {
-        guard let bag, bag.features.spec.wholeText else {
-            try pipeline.encode(text, into: &scratch.ids, scratch: &scratch.tokenizer)
+        guard try encode(text, scratch: scratch) else {
             let ids = scratch.ids
             try ids.withUnsafeBufferPointer { ids throws(TextRNNError) in
                 try predict(tokenIDs: ids, into: probabilities, scratch: scratch, splitDirections: splitDirections)
             }
             return
         }
-        // The bag reads every token; the layers read the window of them.
-        try pipeline.encodeTokens(text, into: &scratch.tokens, scratch: &scratch.tokenizer)
-        let tokens = scratch.tokens
-        tokens.withUnsafeBufferPointer { pipeline.window($0, into: &scratch.ids) }
-        let ids = scratch.ids
+        let ids = scratch.ids, tokens = scratch.tokens
         try ids.withUnsafeBufferPointer { ids throws(TextRNNError) in
             try tokens.withUnsafeBufferPointer { tokens throws(TextRNNError) in
                 try predict(tokenIDs: ids, bagTokens: tokens, into: probabilities, scratch: scratch,
                             splitDirections: splitDirections)
             }
         }
+    }
+
+    /// Encodes `text` into `scratch.ids`, the layers' input. Returns true if the bag branch reads
+    /// every token of the text instead, in `scratch.tokens` (the ids are then their window).
+    func encode(_ text: UnsafeBufferPointer<UInt8>, scratch: PredictionScratch) throws(TextRNNError) -> Bool {
+        guard let bag, bag.features.spec.wholeText else {
+            try pipeline.encode(text, into: &scratch.ids, scratch: &scratch.tokenizer)
+            return false
+        }
+        try pipeline.encodeTokens(text, into: &scratch.tokens, scratch: &scratch.tokenizer)
+        let tokens = scratch.tokens
+        tokens.withUnsafeBufferPointer { pipeline.window($0, into: &scratch.ids) }
+        return true
     }
 
     public func predict(text: String) throws(TextRNNError) -> [Float] {
@@ -133,8 +141,11 @@ public final class Model: Sendable {
             throw TextRNNError(.invalidArgument, "the probability buffer holds \(probabilities.count) values; the model has \(labelCount) labels")
         }
         try validate(ids: ids)
-        let output = forward(ids: ids, bagTokens: bagTokens ?? ids, scratch: scratch, splitDirections: splitDirections)
-        writeProbabilities(output, into: probabilities.baseAddress!)
+        var lane = LayerLane(scratch: scratch, ids: ids, bagTokens: bagTokens ?? ids)
+        withUnsafeMutablePointer(to: &lane) { lane in
+            forward(UnsafeMutableBufferPointer(start: lane, count: 1), splitDirections: splitDirections)
+        }
+        writeProbabilities(lane.current, into: probabilities.baseAddress!)
     }
 
     /// Throws unless there are at most `maxSteps` ids and each indexes the embedding.
@@ -157,94 +168,6 @@ public final class Model: Sendable {
             probabilities[0] = 1 - output[0]
             probabilities[1] = output[0]
         }
-    }
-
-    /// Runs the layers; returns the last layer's output (valid until the scratch is reused).
-    private func forward(
-        ids: UnsafeBufferPointer<Int32>, bagTokens: UnsafeBufferPointer<Int32>, scratch: PredictionScratch,
-        splitDirections: Bool
-    ) -> UnsafeMutablePointer<Float> {
-        let steps = ids.count
-        var mask: UnsafeMutablePointer<UInt8>? = nil
-        var features = 0
-        var current = scratch.current.pointer
-        var projectionIDs: UnsafePointer<Int32>? = usesProjection ? ids.baseAddress : nil
-        var layersLeft = layers.count
-        for layer in layers {
-            layersLeft -= 1
-            defer { if case .embedding = layer {} else { projectionIDs = nil } }
-            switch layer {
-            case .embedding(let table, let maskZero):
-                current = scratch.current.reserve(max(steps * table.dim, 1))
-                // A first recurrent layer with a projection table reads the ids, not the vectors.
-                if steps > 0 && !usesProjection { SequenceLayers.embed(table, ids: ids.baseAddress!, steps: steps, output: current) }
-                if maskZero {
-                    mask = scratch.mask.reserve(max(steps, 1))
-                    for t in 0..<steps { mask![t] = ids[t] != 0 ? 1 : 0 }
-                }
-                features = table.dim
-            case .recurrent(let recurrent):
-                let output = scratch.next.reserve(max(steps, 1) * recurrent.spec.units)
-                recurrent.forward(
-                    input: current, mask: mask, steps: steps, output: output,
-                    scratch: scratch.recurrent.reserve(recurrent.scratchCount(steps: steps)), ids: projectionIDs)
-                // Keras passes the input mask on unchanged, even after go_backwards reversed the
-                // outputs; so do we.
-                if !recurrent.spec.returnSequences { mask = nil }
-                features = recurrent.spec.units
-                swap(&scratch.current, &scratch.next)
-                current = output
-            case .bidirectional(let forward, let backward, let mergeMode):
-                let isSequence = forward.spec.returnSequences
-                let rows = isSequence ? max(steps, 1) : 1
-                let forwardOutput = scratch.next.reserve(rows * (forward.spec.units + backward.spec.units))
-                let backwardOutput = scratch.backward.reserve(rows * backward.spec.units)
-                if splitDirections {
-                    let forwardWork = scratch.recurrent.reserve(forward.scratchCount(steps: steps))
-                    let backwardWork = scratch.helperRecurrent.reserve(backward.scratchCount(steps: steps))
-                    scratch.directionTask.run(
-                        backward, input: current, mask: mask, steps: steps, output: backwardOutput,
-                        scratch: backwardWork, ids: projectionIDs
-                    ) {
-                        forward.forward(input: current, mask: mask, steps: steps, output: forwardOutput, scratch: forwardWork, ids: projectionIDs)
-                    }
-                } else {
-                    let work = scratch.recurrent.reserve(max(forward.scratchCount(steps: steps), backward.scratchCount(steps: steps)))
-                    forward.forward(input: current, mask: mask, steps: steps, output: forwardOutput, scratch: work, ids: projectionIDs)
-                    backward.forward(input: current, mask: mask, steps: steps, output: backwardOutput, scratch: work, ids: projectionIDs)
-                }
-                // Merge in place: concat writes row t after reading forward row t only.
-                let merged = scratch.current.reserve(rows * (forward.spec.units + backward.spec.units))
-                SequenceLayers.merge(
-                    forward: forwardOutput, backward: backwardOutput, forwardUnits: forward.spec.units,
-                    backwardUnits: backward.spec.units, steps: steps, isSequence: isSequence, mode: mergeMode,
-                    output: merged)
-                if !isSequence { mask = nil }
-                features = mergeMode == .concat ? forward.spec.units + backward.spec.units : forward.spec.units
-                current = merged
-            case .globalMaxPooling(let masked):
-                let output = scratch.next.reserve(features)
-                SequenceLayers.maxPool(current, steps: steps, features: features, mask: mask, masked: masked, output: output)
-                swap(&scratch.current, &scratch.next)
-                current = output
-                mask = nil
-            case .globalAveragePooling:
-                let output = scratch.next.reserve(features)
-                SequenceLayers.averagePool(current, steps: steps, features: features, mask: mask, output: output)
-                swap(&scratch.current, &scratch.next)
-                current = output
-                mask = nil
-            case .dense(let kernel, let bias, let activation):
-                let output = scratch.next.reserve(kernel.columns)
-                let bag = layersLeft == 0 ? self.bag : nil
-                SequenceLayers.dense(current, kernel: kernel, bias: bias, activation: activation, output: output,
-                                     beforeActivation: bag.map { bag in { bag.addLogits(ids: bagTokens, scratch: &scratch.bag, into: $0) } })
-                swap(&scratch.current, &scratch.next)
-                current = output
-                features = kernel.columns
-            }
-        }
-        return current
     }
 }
 

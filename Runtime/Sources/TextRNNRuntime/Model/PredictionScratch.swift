@@ -1,3 +1,5 @@
+import CTextRNNKernels
+
 /// Per-thread working memory for prediction. A `Model` is shared and immutable; everything a
 /// prediction writes lives here, so give each thread its own scratch (or let the model make a
 /// temporary one). Buffers only grow, so steady-state prediction allocates nothing.
@@ -13,6 +15,10 @@ public final class PredictionScratch {
     var bag = BagScratch()  // the bag branch's features of one text
     var helperRecurrent = GrowableBuffer<Float>()  // the helper thread's RecurrentLayer scratch
     let directionTask = DirectionTask()  // a Bidirectional layer's backward direction, for a helper
+    var laneIDs = GrowableBuffer<Int32>()  // `ids` while a lockstep group runs
+    var laneTokens = GrowableBuffer<Int32>()  // `tokens` while a lockstep group runs
+    /// A lockstep group's other texts' scratches (this one is the first text's).
+    lazy var otherLanes: [PredictionScratch] = (1..<Int(TRK_LANES)).map { _ in PredictionScratch() }
 
     public init() {}
 }
