@@ -57,12 +57,28 @@ final class ProjectionTable: @unchecked Sendable {  // the C side synchronizes t
         descriptor.deallocate()
     }
 
+    /// The rows, without the table's reference count (for loops that must not retain it; the
+    /// table must outlive them).
+    var rows: ProjectionRows { ProjectionRows(descriptor: descriptor, width: width) }
+
+    @inline(__always)
+    func prefetch(_ id: Int32) { rows.prefetch(id) }
+
+    /// The projection of token `id` (tmp: width + dim floats, used if the row is being filled).
+    @inline(__always)
+    func row(_ id: Int32, tmp: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> { rows.row(id, tmp: tmp) }
+}
+
+/// A `ProjectionTable`'s rows, borrowed.
+struct ProjectionRows {
+    let descriptor: UnsafeMutablePointer<trk_projection>
+    let width: Int
+
     @inline(__always)
     func prefetch(_ id: Int32) {
         trk_prefetch(descriptor.pointee.table + Int(id) * width, width * 4)
     }
 
-    /// The projection of token `id` (tmp: width + dim floats, used if the row is being filled).
     @inline(__always)
     func row(_ id: Int32, tmp: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> {
         trk_projection_row(descriptor, id, tmp)

@@ -38,7 +38,7 @@ extension RecurrentLayer {
                 buffers.state.update(repeating: 0, count: spec.units)
                 buffers.cell.update(repeating: 0, count: spec.units)
                 if let projected = buffers.projected { project(lane.input, mask: lane.mask, steps: lane.steps, into: projected) }
-                (runs.baseAddress! + index).initialize(to: LockstepLane(arguments: lane, buffers: buffers, table: table))
+                (runs.baseAddress! + index).initialize(to: LockstepLane(arguments: lane, buffers: buffers, rows: table?.rows))
             }
             withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: 3 * Int(TRK_LANES)) { pointers in
                 let starts = pointers.baseAddress!, states = starts + Int(TRK_LANES)
@@ -61,61 +61,70 @@ extension RecurrentLayer {
         var sharing: Int32 = 0
         var any = false
         for index in runs.indices {
-            var run = runs[index]
-            let steps = run.arguments.steps
+            let run = runs.baseAddress! + index
+            let steps = run.pointee.arguments.steps
             // Masked steps: only their outputs, as `forward` writes them.
-            while run.step < steps, let mask = run.arguments.mask, mask[time(run.step, steps: steps)] == 0 {
-                if spec.returnSequences { maskedOutput(run.arguments.output + run.step * units, state: run.buffers.state) }
-                run.step += 1
+            let buffers = run.pointee.buffers
+            while run.pointee.step < steps, let mask = run.pointee.arguments.mask, mask[time(run.pointee.step, steps: steps)] == 0 {
+                if spec.returnSequences { maskedOutput(run.pointee.arguments.output + run.pointee.step * units, state: buffers.state) }
+                run.pointee.step += 1
             }
-            if run.step < steps {
-                any = true
-                let t = time(run.step, steps: steps)
-                run.x = run.table.map { $0.row(run.arguments.ids![t], tmp: run.buffers.rowScratch) }
-                    ?? UnsafePointer(run.buffers.projected! + t * gateWidth)
-                if let table = run.table, run.step + 1 < steps { table.prefetch(run.arguments.ids![time(run.step + 1, steps: steps)]) }
-                let start = productStart(run.x!, run.buffers.gates)
-                if run.first {
-                    if start != UnsafePointer(run.buffers.gates) { run.buffers.gates.update(from: start, count: gateWidth) }
-                } else {
-                    starts[Int(sharing)] = start
-                    states[Int(sharing)] = UnsafePointer(run.buffers.state)
-                    outputs[Int(sharing)] = run.buffers.gates
-                    sharing += 1
-                }
+            let step = run.pointee.step
+            guard step < steps else {
+                run.pointee.x = nil
+                continue
+            }
+            any = true
+            let t = time(step, steps: steps)
+            let x: UnsafePointer<Float>
+            if let ids = run.pointee.arguments.ids, let table = run.pointee.rows {
+                x = table.row(ids[t], tmp: buffers.rowScratch)
+                // The next step's row is a random access into a large table: start loading it now.
+                if step + 1 < steps { table.prefetch(ids[time(step + 1, steps: steps)]) }
             } else {
-                run.x = nil
+                x = UnsafePointer(buffers.projected! + t * gateWidth)
             }
-            runs[index] = run
+            run.pointee.x = x
+            let start = productStart(x, buffers.gates)
+            if run.pointee.first {
+                if start != UnsafePointer(buffers.gates) { buffers.gates.update(from: start, count: gateWidth) }
+            } else {
+                starts[Int(sharing)] = start
+                states[Int(sharing)] = UnsafePointer(buffers.state)
+                outputs[Int(sharing)] = buffers.gates
+                sharing += 1
+            }
         }
         guard any else { return false }
         if sharing > 0 {
             trk_gemv_f32_lanes(sharing, starts, states, Int32(units), weights.recurrent.float!, weights.recurrent.panels!,
                                Int32(gateWidth), outputs)
         }
-        for index in runs.indices where runs[index].x != nil {
-            let run = runs[index]
-            finishStep(run.x!, run.buffers.state, run.buffers.cell, run.buffers.gates)
-            if spec.returnSequences { (run.arguments.output + run.step * units).update(from: run.buffers.state, count: units) }
-            runs[index].first = false
-            runs[index].step += 1
+        for index in runs.indices {
+            let run = runs.baseAddress! + index
+            guard let x = run.pointee.x else { continue }
+            let buffers = run.pointee.buffers
+            finishStep(x, buffers.state, buffers.cell, buffers.gates)
+            if spec.returnSequences { (run.pointee.arguments.output + run.pointee.step * units).update(from: buffers.state, count: units) }
+            run.pointee.first = false
+            run.pointee.step += 1
         }
         return true
     }
 }
 
-/// One text's progress through a lockstep pass.
+/// One text's progress through a lockstep pass (no references: it is read every step).
 private struct LockstepLane {
     let arguments: RecurrentLaneArguments
     let buffers: RecurrentLayer.StepBuffers
-    let table: ProjectionTable?
+    let rows: ProjectionRows?  // the layer's projection table, when it reads ids
     var step = 0  // the next processing step
     var first = true  // no unmasked step yet: h is zero
     var x: UnsafePointer<Float>? = nil  // this round's input projection; nil if the text is done
 
-    init(arguments: RecurrentLaneArguments, buffers: RecurrentLayer.StepBuffers, table: ProjectionTable?) {
+    init(arguments: RecurrentLaneArguments, buffers: RecurrentLayer.StepBuffers, rows: ProjectionRows?) {
         self.arguments = arguments
         self.buffers = buffers
-        self.table = table
+        self.rows = rows
     }
 }
