@@ -249,6 +249,15 @@ def _imdb_texts(imdb_test, count):
         return [row["text"] for _, row in zip(range(count), csv.DictReader(f))]
 
 
+def test_batches_are_bit_identical_to_single_texts_on_real_text(imdb_bundle, imdb_test):
+    # A batch takes four texts at a time through the BiLSTM in lockstep (shared weight loads).
+    texts = _imdb_texts(imdb_test, 300)
+    with textrnn.load(imdb_bundle) as model:
+        single = np.array([model.predict_one(text) for text in texts], dtype=np.float32)
+        for threads in (1, 2):
+            assert np.array_equal(model.predict_proba(texts, threads=threads), single)
+
+
 def test_one_text_on_two_threads_is_bit_identical_on_real_text(imdb_bundle, imdb_test):
     # One text with two threads runs the BiLSTM's backward direction on a helper thread.
     texts = _imdb_texts(imdb_test, 200)
