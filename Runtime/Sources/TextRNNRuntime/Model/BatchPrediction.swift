@@ -181,17 +181,6 @@ private final class BatchJob<Texts: BatchTexts>: @unchecked Sendable {
 }
 
 extension Model {
-    /// Whether some recurrent layer shares its products among several texts (lockstep groups).
-    var sharesProducts: Bool {
-        layers.contains { layer in
-            switch layer {
-            case .recurrent(let recurrent): return recurrent.sharesProducts
-            case .bidirectional(let forward, let backward, _): return forward.sharesProducts || backward.sharesProducts
-            default: return false
-            }
-        }
-    }
-
     /// Encodes and checks one text of a lockstep group: its ids and bag tokens, copied into
     /// buffers of `scratch` that stay put while the group runs.
     func prepareLane(

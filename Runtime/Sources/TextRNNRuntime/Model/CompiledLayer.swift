@@ -92,10 +92,12 @@ final class ResolvedTensors: @unchecked Sendable {
 
 extension CompiledLayer {
     /// Resolves every layer's weights. The manifest has been validated, so every name exists
-    /// with the expected shape.
-    static func compile(_ manifest: Manifest, tensors: ResolvedTensors) -> [CompiledLayer] {
+    /// with the expected shape. `sharesProducts`: whether some recurrent layer can take several
+    /// texts in lockstep (`RecurrentLayer.forward(lanes:)`).
+    static func compile(_ manifest: Manifest, tensors: ResolvedTensors) -> (layers: [CompiledLayer], sharesProducts: Bool) {
         var features = 0
         var compiled: [CompiledLayer] = []
+        var sharesProducts = false
         var embedding: EmbeddingTable? = nil
         for (index, layer) in manifest.layers.enumerated() {
             let names = manifest.layerWeights[index]
@@ -121,6 +123,7 @@ extension CompiledLayer {
                         rows: embedding.rows, dim: embedding.dim, embeddingFloat: embedding.float,
                         embeddingInt8: embedding.int8, embeddingScales: embedding.scales, kernel: input, bias: bias)
                 }
+                sharesProducts = sharesProducts || layer.sharesProducts
                 return layer
             }
             switch layer {
@@ -153,6 +156,6 @@ extension CompiledLayer {
             }
             features = Manifest.expectedWeights(of: layer, inputFeatures: features).outputFeatures
         }
-        return compiled
+        return (compiled, sharesProducts)
     }
 }

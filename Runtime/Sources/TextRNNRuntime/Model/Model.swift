@@ -12,6 +12,8 @@ public final class Model: Sendable {
     private let tensors: ResolvedTensors
     /// The first recurrent layer reads token ids through its projection table(s).
     let usesProjection: Bool
+    /// Some recurrent layer takes several texts of a batch in lockstep (`predictBatch`).
+    let sharesProducts: Bool
     /// Rows of the embedding: every token id must be below this.
     public let embeddingRows: Int
     /// Most token ids one prediction accepts: the per-thread scratch stays within
@@ -56,7 +58,7 @@ public final class Model: Sendable {
         self.tensors = try ResolvedTensors(manifest: manifest, storage: storage)
         self.pipeline = try TextPipeline(config: manifest.text, tokens: manifest.vocabulary)
         _ = trk_kernel_level()  // CPU detection, once per process
-        self.layers = CompiledLayer.compile(manifest, tensors: tensors)
+        (self.layers, self.sharesProducts) = CompiledLayer.compile(manifest, tensors: tensors)
         if let spec = manifest.bag, case .dense(let outputs, _) = manifest.layers[manifest.layers.count - 1] {
             self.bag = try CompiledBag(spec: spec, pointers: tensors.pointers, outputs: outputs, vocabularySize: manifest.vocabulary.count)
         } else {
