@@ -11,7 +11,8 @@
 #             built with clang -fsanitize=address,undefined: the stress test (8 threads), the
 #             load/predict/free cycles (LeakSanitizer), the fuzz corpora replay, the C example.
 # tsan        libtextrnn.so and the stress test with ThreadSanitizer (8 threads sharing a model,
-#             cold and warm, predict_batch), and the threaded Swift tests under -sanitize=thread.
+#             cold and warm, predict_batch, one text on two threads), and the threaded Swift tests
+#             (runtime and trainer) under -sanitize=thread.
 # Every step fails on the first sanitizer report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -90,8 +91,12 @@ tsan() {
         say "stress (TSan): $bundle"
         nice -n "$NICE" .build-tsan/c/stress "$bundle" "$TEXTS" 8 "${TEXTRNN_DATA:-../shared/data}/ag_news_mini/test.csv"
     done
-    say "threaded Swift tests with -sanitize=thread"
-    nice -n "$NICE" swift test --scratch-path .build-tsan-tests -j 2 -Xswiftc -sanitize=thread -Xcc -fsanitize=thread \
+    say "threaded Swift tests with -sanitize=thread (runtime: helper threads, lockstep groups, batches)"
+    nice -n "$NICE" swift test --package-path Runtime --scratch-path .build-tsan-tests/Runtime -j 2 \
+        -Xswiftc -sanitize=thread -Xcc -fsanitize=thread \
+        --filter "${SANITIZE_TSAN_RUNTIME_FILTER:-HelperThreadTests|LockstepTests|LabelOrderTests}"
+    say "threaded Swift tests with -sanitize=thread (trainer)"
+    nice -n "$NICE" swift test --scratch-path .build-tsan-tests/root -j 2 -Xswiftc -sanitize=thread -Xcc -fsanitize=thread \
         --filter "${SANITIZE_TSAN_FILTER:-VocabularyBuilderTests|TrainingIntegrationTests}"
 }
 

@@ -8,8 +8,9 @@
  * invalid UTF-8, NUL bytes, empty texts and some long texts), then
  *   1. loads the bundle and predicts every text from THREADS threads at once (a fresh model, so
  *      lazily built tables are filled concurrently), texts claimed through an atomic counter;
- *      each thread also runs textrnn_top_k, textrnn_tokenize and a failing call (checking that
- *      its own textrnn_last_error is the one it caused);
+ *      each thread also runs textrnn_top_k, textrnn_tokenize, one text through
+ *      textrnn_predict_batch on two threads (the library's helper threads, contended for) and a
+ *      failing call (checking that its own textrnn_last_error is the one it caused);
  *   2. loads the bundle again and predicts every text on the main thread (the reference);
  *   3. repeats 1 on the warm model from step 1, and runs textrnn_predict_batch with THREADS;
  * and compares all results with memcmp. Prints "stress: OK ..." and exits 0, or names the first
@@ -147,6 +148,16 @@ static void *worker(void *context) {
             if (textrnn_top_k(j->model, t->bytes, t->size, k, top, top_p, &written) != TEXTRNN_OK || written != k ||
                 top_p[0] != j->output[index * j->labels + top[0]]) {
                 fprintf(stderr, "stress: top_k disagrees with predict on text %zu\n", index);
+                atomic_store(&j->failed, 1);
+            }
+        }
+        if (index % 5 == 0) {
+            /* One text on two threads: a Bidirectional layer's backward direction on one of the
+             * library's helper threads, which these threads contend for. */
+            const char *one = t->bytes;
+            if (textrnn_predict_batch(j->model, &one, &t->size, 1, probabilities, j->labels, 2) != TEXTRNN_OK ||
+                memcmp(probabilities, j->output + index * j->labels, j->labels * sizeof(float)) != 0) {
+                fprintf(stderr, "stress: one text on two threads disagrees with predict on text %zu\n", index);
                 atomic_store(&j->failed, 1);
             }
         }
