@@ -601,13 +601,20 @@ AVX2 static void lstm_gates_avx2(float *z, float *c, float *h, int units) {
 }
 #endif
 
+static void sigmoid_portable(float *v, int n) {
+    for (int j = 0; j < n; j++) v[j] = 1.0f / (1.0f + expf(-v[j]));
+}
+static void tanh_portable(float *v, int n) {
+    for (int j = 0; j < n; j++) v[j] = tanhf(v[j]);
+}
+
 void trk_sigmoid(float *v, int n) {
 #if TRK_X86
     int level = LEVEL;
     if (level >= 2) { sigmoid_avx512(v, n); return; }
     if (level == 1) { sigmoid_avx2(v, n); return; }
 #endif
-    for (int j = 0; j < n; j++) v[j] = 1.0f / (1.0f + expf(-v[j]));
+    sigmoid_portable(v, n);
 }
 
 void trk_tanh(float *v, int n) {
@@ -616,7 +623,73 @@ void trk_tanh(float *v, int n) {
     if (level >= 2) { tanh_avx512(v, n); return; }
     if (level == 1) { tanh_avx2(v, n); return; }
 #endif
-    for (int j = 0; j < n; j++) v[j] = tanhf(v[j]);
+    tanh_portable(v, n);
+}
+
+/// The GRU step's element-wise parts around the activations (separate statements: no FMA
+/// contraction, the same bits as the Swift loops they replace).
+static void gru_gates_sequence(const float *x, float *g, float *h, int units, void (*sigmoid)(float *, int),
+                               void (*tanh_)(float *, int)) {
+    for (int j = 0; j < 2 * units; j++) g[j] += x[j];
+    sigmoid(g, 2 * units);
+    for (int j = 0; j < units; j++) {
+        float product = g[units + j] * g[2 * units + j];
+        g[2 * units + j] = x[2 * units + j] + product;
+    }
+    tanh_(g + 2 * units, units);
+    for (int j = 0; j < units; j++) {
+        float kept = g[j] * h[j], added = (1 - g[j]) * g[2 * units + j];
+        h[j] = kept + added;
+    }
+}
+
+#if TRK_X86
+/// Every unit in registers: 16 at a time, masked at the end (sigmoid512 and tanh512 are per
+/// element, so the masked tail gives what the separate passes give).
+AVX512 static void gru_gates_avx512(const float *x, float *g, float *h, int units) {
+    __m512 one = _mm512_set1_ps(1.0f);
+    for (int j = 0; j < units; j += 16) {
+        __mmask16 m = units - j >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (units - j)) - 1);
+        __m512 z = sigmoid512(_mm512_add_ps(_mm512_maskz_loadu_ps(m, g + j), _mm512_maskz_loadu_ps(m, x + j)));
+        __m512 r = sigmoid512(_mm512_add_ps(_mm512_maskz_loadu_ps(m, g + units + j), _mm512_maskz_loadu_ps(m, x + units + j)));
+        __m512 candidate = tanh512(_mm512_add_ps(_mm512_maskz_loadu_ps(m, x + 2 * units + j),
+                                                 _mm512_mul_ps(r, _mm512_maskz_loadu_ps(m, g + 2 * units + j))));
+        __m512 state = _mm512_add_ps(_mm512_mul_ps(z, _mm512_maskz_loadu_ps(m, h + j)), _mm512_mul_ps(_mm512_sub_ps(one, z), candidate));
+        _mm512_mask_storeu_ps(g + j, m, z);
+        _mm512_mask_storeu_ps(g + units + j, m, r);
+        _mm512_mask_storeu_ps(g + 2 * units + j, m, candidate);
+        _mm512_mask_storeu_ps(h + j, m, state);
+    }
+}
+
+/// 8 units at a time when units is a multiple of 8 (else the separate passes: their scalar
+/// tails use expf and tanhf, which the vector code does not).
+AVX2 static void gru_gates_avx2(const float *x, float *g, float *h, int units) {
+    __m256 one = _mm256_set1_ps(1.0f);
+    for (int j = 0; j < units; j += 8) {
+        __m256 z = sigmoid256(_mm256_add_ps(_mm256_loadu_ps(g + j), _mm256_loadu_ps(x + j)));
+        __m256 r = sigmoid256(_mm256_add_ps(_mm256_loadu_ps(g + units + j), _mm256_loadu_ps(x + units + j)));
+        __m256 candidate = tanh256(_mm256_add_ps(_mm256_loadu_ps(x + 2 * units + j), _mm256_mul_ps(r, _mm256_loadu_ps(g + 2 * units + j))));
+        __m256 state = _mm256_add_ps(_mm256_mul_ps(z, _mm256_loadu_ps(h + j)), _mm256_mul_ps(_mm256_sub_ps(one, z), candidate));
+        _mm256_storeu_ps(g + j, z);
+        _mm256_storeu_ps(g + units + j, r);
+        _mm256_storeu_ps(g + 2 * units + j, candidate);
+        _mm256_storeu_ps(h + j, state);
+    }
+}
+#endif
+
+void trk_gru_gates(const float *x, float *g, float *h, int units) {
+#if TRK_X86
+    int level = LEVEL;
+    if (level >= 2) { gru_gates_avx512(x, g, h, units); return; }
+    if (level == 1) {
+        if (units % 8 == 0) gru_gates_avx2(x, g, h, units);
+        else gru_gates_sequence(x, g, h, units, sigmoid_avx2, tanh_avx2);
+        return;
+    }
+#endif
+    gru_gates_sequence(x, g, h, units, sigmoid_portable, tanh_portable);
 }
 
 void trk_lstm_gates(float *z, float *c, float *h, int units) {

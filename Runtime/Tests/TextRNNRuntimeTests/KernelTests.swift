@@ -124,6 +124,34 @@ import Testing
             }
         }
     }
+
+    /// The fused GRU step gives the bits of the separate passes it replaced (trk_sigmoid and
+    /// trk_tanh over slices, plain multiplies and adds), and the formula within float error.
+    @Test func gruGatesAreTheSeparatePassesBitForBit() {
+        var generator = KernelTestRandom(seed: 7)
+        for units in [1, 5, 8, 13, 16, 32, 37] {
+            let x = (0..<(3 * units)).map { _ in generator.uniform() * 4 }
+            let g0 = (0..<(3 * units)).map { _ in generator.uniform() * 4 }
+            let h0 = (0..<units).map { _ in generator.uniform() }
+            func sigmoid(_ x: Float) -> Double { 1 / (1 + exp(-Double(x))) }
+            atEveryKernelLevel { level in
+                var g = g0, h = h0
+                trk_gru_gates(x, &g, &h, Int32(units))
+                var separate = g0, expected = h0
+                for j in 0..<(2 * units) { separate[j] += x[j] }
+                trk_sigmoid(&separate, Int32(2 * units))
+                for j in 0..<units { separate[2 * units + j] = x[2 * units + j] + separate[units + j] * separate[2 * units + j] }
+                separate.withUnsafeMutableBufferPointer { trk_tanh($0.baseAddress! + 2 * units, Int32(units)) }
+                for j in 0..<units { expected[j] = separate[j] * expected[j] + (1 - separate[j]) * separate[2 * units + j] }
+                #expect(h == expected && g == separate, "units \(units) [\(level)]")
+                for j in 0..<units {
+                    let z = sigmoid(g0[j] + x[j]), r = sigmoid(g0[units + j] + x[units + j])
+                    let candidate = tanh(Double(x[2 * units + j]) + r * Double(g0[2 * units + j]))
+                    #expect(abs(Double(h[j]) - (z * Double(h0[j]) + (1 - z) * candidate)) < 2e-6, "units \(units) [\(level)] j \(j)")
+                }
+            }
+        }
+    }
 }
 
 /// SplitMix64: seeded inputs for the kernels (the runtime's tests do not depend on the trainer

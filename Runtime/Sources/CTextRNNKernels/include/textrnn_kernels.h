@@ -81,6 +81,12 @@ void trk_tanh(float *v, int n);
 /// c = sig(f) * c + sig(i) * tanh(g); h = sig(o) * tanh(c).
 void trk_lstm_gates(float *z, float *c, float *h, int units);
 
+/// A GRU step (reset_after, sigmoid gates, tanh candidate) once g [3u] holds h·U + the recurrent
+/// bias: z = σ(g_z + x_z), r = σ(g_r + x_r), hh = tanh(x_h + r·g_h), h = z·h + (1 − z)·hh.
+/// x [3u] is the input projection. Leaves z, r and hh in g. The same bits as applying
+/// trk_sigmoid and trk_tanh to those slices with separate multiplies and adds (no FMA).
+void trk_gru_gates(const float *x, float *g, float *h, int units);
+
 /// A lazily filled table of first-layer input projections: row id = emb[id] · W + bias
 /// (width floats). Embedding and kernel are float32 or int8 with per-row (embedding) /
 /// per-column (kernel) scales. `ready` holds one state byte per row (0 empty, 1 filling,

@@ -247,6 +247,10 @@ struct RecurrentLayer: Sendable {
                 h[j] = out * Kernels.activate(c[j], act)
             }
         case .gru:  // reset_after: gates z, r, h; hh = act(xh + r * (h·Uh + bh)); h = z*h + (1-z)*hh
+            if gate == .sigmoid && act == .tanh {
+                trk_gru_gates(x, g, h, Int32(units))
+                return
+            }
             // g[0..<2u] = x + h·U for z and r, activated; g[2u..<3u] = xh + r * (h·Uh + bh).
             for j in 0..<(2 * units) { g[j] += x[j] }
             Kernels.activate(g, 2 * units, gate)
