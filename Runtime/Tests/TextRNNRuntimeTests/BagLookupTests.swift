@@ -1,0 +1,34 @@
+import Testing
+
+@testable import TextRNNRuntime
+
+/// The bag's bigram lookup (a branch-free search among the bigrams of one first id) against a
+/// dictionary, for first ids with 0, 1, 2, 3, 7 and 300 bigrams.
+@Suite struct BagLookupTests {
+    @Test func everyBigramIsFoundAndNothingElse() {
+        var state: UInt64 = 12345
+        func random(_ bound: Int) -> Int32 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int32((state >> 33) % UInt64(bound))
+        }
+        let vocabulary = 400
+        var keys = Set<UInt64>()
+        for (first, count) in [(2, 1), (3, 2), (5, 3), (7, 7), (11, 300), (399, 2)] {
+            while keys.filter({ $0 >> 32 == UInt64(first) }).count < count {
+                keys.insert(BagSpec.key(Int32(first), 2 + random(vocabulary - 2)))
+            }
+        }
+        let sorted = keys.sorted()
+        let unigrams = vocabulary
+        let features = BagFeatures(
+            spec: BagSpec(unigrams: unigrams, bigrams: sorted.count), bigramKeys: sorted,
+            idf: [Float](repeating: 1, count: unigrams + sorted.count))
+        let index = Dictionary(uniqueKeysWithValues: sorted.enumerated().map { ($1, Int32(unigrams + $0)) })
+        for first in Int32(0)..<Int32(vocabulary) {
+            for second in Int32(0)..<Int32(vocabulary) {
+                #expect(features.bigramFeature(first, second) == index[BagSpec.key(first, second)], "(\(first), \(second))")
+            }
+        }
+        #expect(features.bigramFeature(-1, 3) == nil && features.bigramFeature(Int32(vocabulary) + 5, 3) == nil)
+    }
+}
