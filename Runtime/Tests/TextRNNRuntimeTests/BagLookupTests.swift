@@ -2,8 +2,9 @@ import Testing
 
 @testable import TextRNNRuntime
 
-/// The bag's bigram lookup (a branch-free search among the bigrams of one first id) against a
-/// dictionary, for first ids with 0, 1, 2, 3, 7 and 300 bigrams.
+/// The bag's feature extraction parts: the bigram lookup (a branch-free search among the bigrams
+/// of one first id) against a dictionary, for first ids with 0, 1, 2, 3, 7 and 300 bigrams; the
+/// radix sort of a text's feature occurrences.
 @Suite struct BagLookupTests {
     @Test func everyBigramIsFoundAndNothingElse() {
         var state: UInt64 = 12345
@@ -30,5 +31,20 @@ import Testing
             }
         }
         #expect(features.bigramFeature(-1, 3) == nil && features.bigramFeature(Int32(vocabulary) + 5, 3) == nil)
+    }
+
+    /// The features' radix sort against the standard library's, with one to three passes.
+    @Test func radixSortSortsLikeTheStandardLibrary() {
+        var state: UInt64 = 99
+        var buffer: [Int32] = [7, 7, 7, 7, 7, 7, 7, 7, 7, 7]  // longer than some inputs: reused
+        for (count, bound) in [(0, 10), (1, 10), (2, 2), (5, 3), (1000, 2047), (1000, 400_000), (3000, Int(Int32.max))] {
+            var values = (0..<count).map { _ -> Int32 in
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                return Int32((state >> 33) % UInt64(bound))
+            }
+            let expected = values.sorted()
+            radixSort(&values, buffer: &buffer)
+            #expect(values == expected, "\(count) values below \(bound)")
+        }
     }
 }
