@@ -25,6 +25,7 @@ extension RecurrentLayer {
 
     /// `forward` for each of up to TRK_LANES texts.
     func forward(lanes: UnsafeBufferPointer<RecurrentLaneArguments>) {
+        precondition(lanes.count <= Int(TRK_LANES), "at most TRK_LANES texts in lockstep")
         guard lanes.count > 1, sharesProducts else {
             for lane in lanes {
                 forward(input: lane.input, mask: lane.mask, steps: lane.steps, output: lane.output, scratch: lane.scratch, ids: lane.ids)
@@ -40,10 +41,12 @@ extension RecurrentLayer {
                 if let projected = buffers.projected { project(lane.input, mask: lane.mask, steps: lane.steps, into: projected) }
                 (runs.baseAddress! + index).initialize(to: LockstepLane(arguments: lane, buffers: buffers, rows: table?.rows))
             }
-            withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: 3 * Int(TRK_LANES)) { pointers in
-                let starts = pointers.baseAddress!, states = starts + Int(TRK_LANES)
-                let outputs = UnsafeMutableRawPointer(states + Int(TRK_LANES)).assumingMemoryBound(to: UnsafeMutablePointer<Float>?.self)
-                while lockstep(runs, starts: starts, states: states, outputs: outputs) {}
+            // trk_gemv_f32_lanes's arguments: each round's start vectors, states and outputs.
+            withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: 2 * lanes.count) { inputs in
+                withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Float>?.self, capacity: lanes.count) { outputs in
+                    let starts = inputs.baseAddress!, states = starts + lanes.count
+                    while lockstep(runs, starts: starts, states: states, outputs: outputs.baseAddress!) {}
+                }
             }
             for run in runs where !spec.returnSequences {
                 run.arguments.output.update(from: run.buffers.state, count: spec.units)
