@@ -3,7 +3,7 @@
 // Why: a 64-unit LSTM's recurrent kernel is 64 KiB of float32, more than a 48 KiB L1, so one
 // text's step streams it from L2 (about 2.8 vector FMAs per ns measured here, against 4.5 from
 // L1). Four texts sharing each load of a weight panel run 1.6x (AVX2) to 2.1x (AVX-512) faster
-// per text (bench/README.md).
+// per text (bench/README.md). Kernels that fit L1 are not worth it (trk_lanes_worthwhile).
 //
 // Same bits as one text at a time: each level's single-text kernel (kernels.c) sums every
 // column of its main blocks in two halves, the even rows starting from init and the odd rows
@@ -14,7 +14,18 @@
 
 #include "targets.h"
 
+#include <unistd.h>
+
 enum { PANEL = 16 };
+
+int trk_lanes_worthwhile(int k, int n) {
+    static long l1 = 0;
+    if (l1 == 0) {
+        long size = sysconf(_SC_LEVEL1_DCACHE_SIZE);
+        __atomic_store_n(&l1, size > 0 ? size : 32 << 10, __ATOMIC_RELAXED);
+    }
+    return (long)k * n * (long)sizeof(float) > __atomic_load_n(&l1, __ATOMIC_RELAXED) / 4 * 3;
+}
 
 size_t trk_panels_f32_size(int k, int n) { return (size_t)k * (size_t)(n / PANEL * PANEL); }
 

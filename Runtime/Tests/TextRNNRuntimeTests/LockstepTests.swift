@@ -20,24 +20,26 @@ import Testing
         return spec
     }
 
-    /// Kernel widths chosen so the product has main blocks and tail columns at every level, and
-    /// an odd number of rows: LSTM 37 units (148 columns), GRU 23 (69), SimpleRNN 70.
+    /// Kernels larger than L1 (groups are only made for those: trk_lanes_worthwhile), with
+    /// widths chosen so the product has main blocks and tail columns at every level, and an odd
+    /// number of rows: LSTM 101 units (404 columns, 160 KiB), GRU 71 (213, 59 KiB), SimpleRNN 121
+    /// (121, 57 KiB), LSTM 64 (256, 64 KiB).
     static let architectures: [(String, [LayerSpec], TextPipelineConfig)] = [
         ("BiLSTM concat, post padding", [
-            .bidirectional(forward: recurrent(.lstm, 37), backward: recurrent(.lstm, 37, backwards: true), mergeMode: .concat),
+            .bidirectional(forward: recurrent(.lstm, 101), backward: recurrent(.lstm, 101, backwards: true), mergeMode: .concat),
             .dense(units: 3, activation: .softmax)], TextPipelineConfig(sequenceLength: 64, padding: .post)),
         ("GRU reset_after sequences, max pool, pre padding", [
-            .recurrent(recurrent(.gru, 23, sequences: true)), .globalMaxPooling(masked: false),
+            .recurrent(recurrent(.gru, 71, sequences: true)), .globalMaxPooling(masked: false),
             .dense(units: 3, activation: .softmax)], TextPipelineConfig(sequenceLength: 50, padding: .pre)),
         ("stacked: BiGRU sequences, then SimpleRNN backwards, no fixed length", [
-            .bidirectional(forward: recurrent(.gru, 23, sequences: true), backward: recurrent(.gru, 23, sequences: true, backwards: true), mergeMode: .sum),
-            .recurrent(recurrent(.simpleRNN, 70, backwards: true)),
+            .bidirectional(forward: recurrent(.gru, 71, sequences: true), backward: recurrent(.gru, 71, sequences: true, backwards: true), mergeMode: .sum),
+            .recurrent(recurrent(.simpleRNN, 121, backwards: true)),
             .dense(units: 3, activation: .softmax)], TextPipelineConfig()),
         ("LSTM sequences, average pool, bigrams", [
-            .recurrent(recurrent(.lstm, 20, sequences: true)), .globalAveragePooling,
+            .recurrent(recurrent(.lstm, 64, sequences: true)), .globalAveragePooling,
             .dense(units: 3, activation: .softmax)], TextPipelineConfig(ngrams: 2, sequenceLength: 40)),
         ("GRU reset_after false (one text at a time)", [
-            .recurrent(recurrent(.gru, 23, resetAfter: false)), .dense(units: 3, activation: .softmax)], TextPipelineConfig()),
+            .recurrent(recurrent(.gru, 71, resetAfter: false)), .dense(units: 3, activation: .softmax)], TextPipelineConfig()),
     ]
 
     @Test(arguments: 0..<5)
@@ -57,6 +59,13 @@ import Testing
         // Two workers, each taking groups, at the process's level.
         let alone = try Self.texts.flatMap { try model.predict(text: $0) }
         #expect(try model.probabilities(for: Self.texts, threads: 2) == alone, "\(name), two workers")
+    }
+
+    @Test func kernelsThatFitL1TakeOneTextAtATime() throws {
+        let small = try randomModel([.recurrent(Self.recurrent(.gru, 32)), .dense(units: 3, activation: .softmax)], words: Self.words)
+        #expect(trk_lanes_worthwhile(32, 96) == 0 && !small.sharesProducts, "a 12 KiB GRU kernel fits every L1 here")
+        #expect(trk_lanes_worthwhile(64, 256) != 0, "64 KiB fits no common L1")
+        #expect(try small.probabilities(for: Self.texts, threads: 1) == Self.texts.flatMap { try small.predict(text: $0) })
     }
 
     @Test func int8ModelsTakeOneTextAtATimeWithTheSameResults() throws {

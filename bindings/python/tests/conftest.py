@@ -192,6 +192,20 @@ def imdb_bundle(cli, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def imdb_bilstm64_bundle(cli, tmp_path_factory) -> Path:
+    """A BiLSTM-64 with the bag branch, one epoch on every 25th training review (1,000): its float
+    recurrent kernels (64 KiB each) are too large for L1, so batches take its texts in lockstep
+    groups (only kernels that do not fit L1 are grouped)."""
+    work = tmp_path_factory.mktemp("imdb64")
+    train = slice_csv(DATA / "imdb" / "train.csv", work / "train.csv", stride=25)
+    bundle = work / "imdb64.textrnn"
+    run_cli(cli, "train", "--train", str(train), "--output", str(bundle), "--max-tokens", "5000",
+            "--sequence-length", "128", "--embedding-dim", "32", "--cell", "lstm", "--units", "64", "--bidirectional", "true",
+            "--epochs", "1", "--seed", "7", "--quiet")
+    return bundle
+
+
+@pytest.fixture(scope="session")
 def imdb_test(tmp_path_factory) -> Path:
     """A 2,000-review slice of the IMDB test split (every 12th review), as a `label,text` CSV."""
     return slice_csv(DATA / "imdb" / "test.csv", tmp_path_factory.mktemp("imdb-test") / "test.csv",

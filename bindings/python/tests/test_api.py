@@ -249,10 +249,10 @@ def _imdb_texts(imdb_test, count):
         return [row["text"] for _, row in zip(range(count), csv.DictReader(f))]
 
 
-def test_batches_are_bit_identical_to_single_texts_on_real_text(imdb_bundle, imdb_test):
-    # A batch takes four texts at a time through the BiLSTM in lockstep (shared weight loads).
+def test_batches_are_bit_identical_to_single_texts_on_real_text(imdb_bilstm64_bundle, imdb_test):
+    # A batch takes four texts at a time through the BiLSTM-64 in lockstep (shared weight loads).
     texts = _imdb_texts(imdb_test, 300)
-    with textrnn.load(imdb_bundle) as model:
+    with textrnn.load(imdb_bilstm64_bundle) as model:
         single = np.array([model.predict_one(text) for text in texts], dtype=np.float32)
         for threads in (1, 2):
             assert np.array_equal(model.predict_proba(texts, threads=threads), single)

@@ -40,6 +40,12 @@ void trk_gemv_q8_from(const float *init, const float *x, int k, const int8_t *pa
 /// Texts trk_gemv_f32_lanes multiplies at once.
 #define TRK_LANES 4
 
+/// Whether several texts should share the loads of a [k, n] float recurrent kernel: when it
+/// does not fit this CPU's L1 data cache with room to spare (more than 3/4 of it; 32 KiB if the
+/// size is unknown). A kernel that fits gains nothing from sharing, and the lockstep costs more
+/// than it saves (a 12 KiB GRU kernel ran 10-15% slower in groups).
+int trk_lanes_worthwhile(int k, int n);
+
 /// Floats of the panel copy of a [k, n] float matrix that trk_gemv_f32_lanes reads.
 size_t trk_panels_f32_size(int k, int n);
 

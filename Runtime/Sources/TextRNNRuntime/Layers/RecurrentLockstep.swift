@@ -19,8 +19,10 @@ struct RecurrentLaneArguments {
 /// so a text's k-th unmasked step sees the same state whichever steps the other texts are at,
 /// and trk_gemv_f32_lanes gives each lane the single-text product's bits.
 extension RecurrentLayer {
-    /// Whether `forward(lanes:)` shares products: float weights (int8 kernels fit L1 already)
-    /// and one product per step (GRU with reset_after false needs two).
+    /// Whether `forward(lanes:)` shares products: float weights too large for L1 (they have
+    /// panels; trk_lanes_worthwhile), and one product per step (GRU with reset_after false needs
+    /// two). Int8 kernels are a quarter the size, and sharing nothing but the step order made a
+    /// small int8 model slower (bench/README.md).
     var sharesProducts: Bool { weights.recurrent.panels != nil && !(spec.cell == .gru && !spec.resetAfter) }
 
     /// `forward` for each of up to TRK_LANES texts.

@@ -64,11 +64,12 @@ final class ResolvedTensors: @unchecked Sendable {
     }
 
     /// The matrix under `name`, float32 or int8, with a packed copy for recurrent products if
-    /// `packed` (int8: for integer dot products; float32: in panels, for several texts at once).
+    /// `packed` (int8: for integer dot products; float32: in panels, for several texts at once,
+    /// when the kernel is too large for L1).
     func matrix(_ name: String, rows: Int, columns: Int, packed: Bool = false) -> WeightMatrix {
         if let float = pointers[name] {
             var matrix = WeightMatrix(Matrix(base: float, rows: rows, columns: columns))
-            if packed && trk_panels_f32_size(Int32(rows), Int32(columns)) > 0 {
+            if packed && trk_panels_f32_size(Int32(rows), Int32(columns)) > 0 && trk_lanes_worthwhile(Int32(rows), Int32(columns)) != 0 {
                 let panels = allocate(Float.self, trk_panels_f32_size(Int32(rows), Int32(columns)))
                 trk_pack_panels_f32(float, Int32(rows), Int32(columns), panels)
                 matrix.panels = UnsafePointer(panels)
