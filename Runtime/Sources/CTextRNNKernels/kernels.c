@@ -628,7 +628,7 @@ void trk_tanh(float *v, int n) {
 
 /// The GRU step's element-wise parts around the activations (separate statements: no FMA
 /// contraction, the same bits as the Swift loops they replace).
-static void gru_gates_sequence(const float *x, float *g, float *h, int units, void (*sigmoid)(float *, int),
+__attribute__((noinline)) static void gru_gates_sequence(const float *x, float *g, float *h, int units, void (*sigmoid)(float *, int),
                                void (*tanh_)(float *, int)) {
     for (int j = 0; j < 2 * units; j++) g[j] += x[j];
     sigmoid(g, 2 * units);

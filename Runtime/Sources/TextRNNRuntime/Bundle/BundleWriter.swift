@@ -57,6 +57,7 @@ public struct BundleContents: Sendable {
 public enum BundleWriter {
     /// Lays out the weights file (tensors in the order given, each 64-byte aligned, little-endian)
     /// and the manifest, validating the result exactly as a loader would.
+    @_optimize(size)  // once per load or write: libtextrnn.so has a size budget (docs/packaging.md)
     public static func encode(_ contents: BundleContents) throws(TextRNNError) -> (manifest: [UInt8], weights: [UInt8]) {
         var weights: [UInt8] = []
         var entries: [Manifest.TensorEntry] = []

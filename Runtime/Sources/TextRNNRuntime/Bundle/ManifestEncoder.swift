@@ -1,5 +1,6 @@
 /// `Manifest` -> the JSON of manifest.json (the inverse of `ManifestParser`).
 public enum ManifestEncoder {
+    @_optimize(size)  // once per load or write: libtextrnn.so has a size budget (docs/packaging.md)
     public static func json(_ manifest: Manifest) -> JSONValue {
         var text: [(String, JSONValue)] = [
             ("standardize", .string(manifest.text.standardize.rawValue)),

@@ -6,6 +6,7 @@ public enum ManifestParser {
     public static let maxLabels = 100_000
     public static let maxLayers = 64
 
+    @_optimize(size)  // once per load or write: libtextrnn.so has a size budget (docs/packaging.md)
     public static func parse(_ bytes: UnsafeRawBufferPointer) throws(TextRNNError) -> Manifest {
         let document = try JSONDocument(bytes: bytes, name: Manifest.manifestFileName)
         let root = document.rootNode

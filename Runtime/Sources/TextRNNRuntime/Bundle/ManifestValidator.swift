@@ -59,6 +59,7 @@ enum ManifestValidator {
         TextRNNError(.invalidBundle, "manifest.json: \(message)")
     }
 
+    @_optimize(size)  // once per load or write: libtextrnn.so has a size budget (docs/packaging.md)
     private static func validateTensorTable(_ manifest: Manifest) throws(TextRNNError) -> [String: Manifest.TensorEntry] {
         var byName: [String: Manifest.TensorEntry] = [:]
         for (index, tensor) in manifest.tensors.enumerated() {
@@ -105,6 +106,7 @@ enum ManifestValidator {
         return byName
     }
 
+    @_optimize(size)  // once per load or write: libtextrnn.so has a size budget (docs/packaging.md)
     private static func validateGraph(_ manifest: Manifest, tensors: [String: Manifest.TensorEntry]) throws(TextRNNError) {
         let layers = manifest.layers
         guard case .embedding(let vocabularyRows, _, _) = layers[0] else {

@@ -83,11 +83,14 @@ extension Model {
 }
 
 /// One batch: shared read-only inputs, an atomic work counter and the lowest failing index.
-private final class BatchJob<Texts: BatchTexts>: @unchecked Sendable {
+/// Not generic: the texts are an existential, so the library carries one copy of this code
+/// rather than one per kind of texts (a call through the existential per text costs nothing
+/// next to a prediction; libtextrnn.so has a size budget, docs/packaging.md).
+private final class BatchJob: @unchecked Sendable {
     // Read-only after init, except `next`, `failedIndex` and `failures` (synchronized); worker w
     // alone uses scratches[w], and each output row is written by the worker that claimed it.
     let model: Model
-    let texts: Texts
+    let texts: any BatchTexts
     let output: UnsafeMutablePointer<Float>
     let scratches: [PredictionScratch]
     let splitDirections: Bool
@@ -99,7 +102,7 @@ private final class BatchJob<Texts: BatchTexts>: @unchecked Sendable {
     let failures = Mutex<[BatchFailure]>([])
 
     init(
-        model: Model, texts: Texts, output: UnsafeMutablePointer<Float>, scratches: [PredictionScratch],
+        model: Model, texts: any BatchTexts, output: UnsafeMutablePointer<Float>, scratches: [PredictionScratch],
         splitDirections: Bool, order: [Int]?
     ) {
         self.model = model

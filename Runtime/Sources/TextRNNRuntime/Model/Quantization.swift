@@ -53,6 +53,7 @@ public enum Quantization {
     /// The contents of an int8 version of the bundle: embeddings and kernels int8, biases (and
     /// anything else) float32. Layers, text pipeline, labels and training metadata are kept;
     /// `training` replaces the metadata when given.
+    @_optimize(size)  // once per quantization: libtextrnn.so has a size budget (docs/packaging.md)
     public static func quantizedContents(
         manifest: Manifest, weights: UnsafeRawBufferPointer, training: JSONValue? = nil
     ) -> BundleContents {
