@@ -36,7 +36,9 @@ let package = Package(
         // C because Swift cannot compile one function for several instruction sets. libc only.
         // -gdwarf-4: Swift emits DWARF 4; valgrind 3.19 (`make leaks`) misreads a library with more
         // than one DWARF 5 unit (kernels.c and load_checks.c) and gives up.
-        .target(name: "CTextRNNKernels", cSettings: [.unsafeFlags(["-O3", "-fno-math-errno", "-gdwarf-4"])]),
+        // No unwind tables: nothing unwinds through this C code (Swift errors are values, and
+        // the C throws nothing), and libtextrnn.so has a size budget (docs/packaging.md).
+        .target(name: "CTextRNNKernels", cSettings: [.unsafeFlags(["-O3", "-fno-math-errno", "-gdwarf-4", "-fno-asynchronous-unwind-tables"])]),
         .target(name: "TextRNNRuntime", dependencies: ["CJSONC", "CTextRNNKernels", "CTextRNN"], swiftSettings: numericSettings),
         .target(name: "TextRNNTestSupport", dependencies: ["TextRNNRuntime"], path: "Tests/TextRNNTestSupport"),
         .testTarget(name: "TextRNNRuntimeTests", dependencies: ["TextRNNRuntime", "TextRNNTestSupport"]),

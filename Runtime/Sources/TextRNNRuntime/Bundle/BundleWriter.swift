@@ -127,6 +127,7 @@ public enum BundleWriter {
         try write(manifest: manifest, weights: weights, to: path)
     }
 
+    @_optimize(size)  // once per load or write: libtextrnn.so has a size budget (docs/packaging.md)
     public static func write(manifest: [UInt8], weights: [UInt8], to path: String) throws(TextRNNError) {
         let target = OutputCheck.trimmed(path)
         try OutputCheck.bundle(target)

@@ -8,6 +8,7 @@ extension JSONValue {
         return output
     }
 
+    @_optimize(size)  // once per load or write: libtextrnn.so has a size budget (docs/packaging.md)
     private func write(into output: inout String, indent: Int?, level: Int) {
         let newline = indent.map { "\n" + String(repeating: " ", count: $0 * (level + 1)) } ?? ""
         let closing = indent.map { "\n" + String(repeating: " ", count: $0 * level) } ?? ""

@@ -62,6 +62,7 @@ public enum ManifestEncoder {
         return .object(members)
     }
 
+    @_optimize(size)  // once per load or write: libtextrnn.so has a size budget (docs/packaging.md)
     private static func layer(_ layer: LayerSpec, weights: [String: String]) -> JSONValue {
         switch layer {
         case .embedding(let inputDim, let outputDim, let maskZero):

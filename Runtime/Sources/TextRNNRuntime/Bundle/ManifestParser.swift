@@ -112,6 +112,7 @@ public enum ManifestParser {
         try node.member(key).int(in: 1...maxUnits)
     }
 
+    @_optimize(size)  // once per load or write: libtextrnn.so has a size budget (docs/packaging.md)
     private static func weightMap(_ node: JSONNode, prefix: String = "") throws(TextRNNError) -> [String: String] {
         let weights = node.member("weights")
         if weights.isNull { return [:] }
@@ -123,6 +124,7 @@ public enum ManifestParser {
         return map
     }
 
+    @_optimize(size)  // once per load or write: libtextrnn.so has a size budget (docs/packaging.md)
     private static func parseRecurrent(_ node: JSONNode) throws(TextRNNError) -> RecurrentSpec {
         try node.requireObject()
         let className = try node.member("class").string()
@@ -144,6 +146,7 @@ public enum ManifestParser {
         return spec
     }
 
+    @_optimize(size)  // once per load or write: libtextrnn.so has a size budget (docs/packaging.md)
     private static func parseLayer(_ node: JSONNode) throws(TextRNNError) -> (LayerSpec, [String: String]) {
         try node.requireObject()
         let className = try node.member("class").string()
@@ -179,6 +182,7 @@ public enum ManifestParser {
         }
     }
 
+    @_optimize(size)  // once per load or write: libtextrnn.so has a size budget (docs/packaging.md)
     private static func parseTensor(_ node: JSONNode) throws(TextRNNError) -> Manifest.TensorEntry {
         try node.requireObject()
         let shapeNodes = try node.member("shape").array()

@@ -31,6 +31,7 @@ final class ForwardTrace {
     }
 
     /// `tokens`: how many tokens a whole-text bag reads; 0: the bag (if any) reads `ids`.
+    @_optimize(size)  // once per explanation, not per occluded pass: libtextrnn.so has a size budget (docs/packaging.md)
     init(model: Model, steps: Int, tokens: Int, logging: Bool) {
         self.steps = steps
         let rows = max(steps, 1)

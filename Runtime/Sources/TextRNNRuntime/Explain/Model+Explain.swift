@@ -10,6 +10,7 @@ extension Model {
     /// recurrent steps the change reaches (on average half of a Bidirectional layer), spread
     /// over `threads` threads (0 = one per online CPU). The result does not depend on `threads`
     /// and equals predicting each occluded id sequence, bit for bit.
+    @_optimize(size)  // once per explanation: libtextrnn.so has a size budget (docs/packaging.md)
     public func explain(
         text: UnsafeBufferPointer<UInt8>, label: Int? = nil, occlusion: Occlusion = .oov, threads: Int = 1,
         wordLimit: Int = .max
@@ -52,6 +53,7 @@ extension Model {
     }
 
     /// Convenience for tests and tools: explains a Swift string.
+    @_optimize(size)  // once per explanation: libtextrnn.so has a size budget (docs/packaging.md)
     public func explain(
         text: String, label: Int? = nil, occlusion: Occlusion = .oov, threads: Int = 1
     ) throws(TextRNNError) -> Explanation {

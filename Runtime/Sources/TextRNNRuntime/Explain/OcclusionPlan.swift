@@ -18,6 +18,7 @@ struct OcclusionPlan: Sendable {
 
     /// Plans the first min(words, wordLimit) words of `text`; `wholeText`: the model's bag
     /// branch reads every token.
+    @_optimize(size)  // once per explanation, not per occluded pass: libtextrnn.so has a size budget (docs/packaging.md)
     init(pipeline: TextPipeline, text: UnsafeBufferPointer<UInt8>, wordLimit: Int, wholeText: Bool) throws(TextRNNError) {
         var scratch = TokenizerScratch()
         var ids: [Int32] = []

@@ -10,6 +10,9 @@ extension Model {
     /// following forward layer restarts; after a Bidirectional layer everything may differ.
     /// Occluding with padding also changes the mask, which every masked layer reads by input
     /// position (Keras does not reverse it after go_backwards), so those positions count too.
+    // Size, not speed: the time of a pass is in the layers it calls, not in this bookkeeping,
+    // and libtextrnn.so has a size budget (docs/packaging.md).
+    @_optimize(size)
     func tracedForward(
         _ trace: ForwardTrace, baseline: ForwardTrace? = nil, changed: ClosedRange<Int>? = nil
     ) -> UnsafePointer<Float> {

@@ -19,6 +19,7 @@ final class ResolvedTensors: @unchecked Sendable {
     private(set) var int8Pointers: [String: (values: UnsafePointer<Int8>, scales: UnsafePointer<Float>)] = [:]
     private var owned: [UnsafeMutableRawPointer] = []
 
+    @_optimize(size)  // once per load or write: libtextrnn.so has a size budget (docs/packaging.md)
     init(manifest: Manifest, storage: WeightStorage) throws(TextRNNError) {
         let base = storage.bytes.baseAddress
         for tensor in manifest.tensors where tensor.dtype == .float32 {
@@ -95,6 +96,7 @@ extension CompiledLayer {
     /// Resolves every layer's weights. The manifest has been validated, so every name exists
     /// with the expected shape. `sharesProducts`: whether some recurrent layer can take several
     /// texts in lockstep (`RecurrentLayer.forward(lanes:)`).
+    @_optimize(size)  // once per load or write: libtextrnn.so has a size budget (docs/packaging.md)
     static func compile(_ manifest: Manifest, tensors: ResolvedTensors) -> (layers: [CompiledLayer], sharesProducts: Bool) {
         var features = 0
         var compiled: [CompiledLayer] = []

@@ -10,6 +10,7 @@ public enum Quantization {
 
     /// Reads every tensor of a bundle as float32 values (int8 tensors dequantized), keyed by name.
     /// `weights` is the whole weights file, already checked against the manifest.
+    @_optimize(size)  // once per load or write: libtextrnn.so has a size budget (docs/packaging.md)
     public static func floatTensors(manifest: Manifest, weights: UnsafeRawBufferPointer) -> [String: [Float]] {
         var result: [String: [Float]] = [:]
         let base = weights.baseAddress!
