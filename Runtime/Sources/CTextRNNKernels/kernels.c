@@ -121,10 +121,10 @@ static void gemv_f32_portable(const float *x, int k, const float *w, int ldw, in
 #if TRK_X86
 /// Blocks of 32 columns: 4 accumulators for the even rows and 4 for the odd ones (8 FMA chains
 /// cover the FMA latency; with the 2 broadcasts 10 of the 16 ymm registers, no spills).
-AVX2 static void gemv_f32_avx2(const float *init, const float *x, int k, const float *w, int ldw, int n, float *y, int backwards) {
+AVX2 static void gemv_f32_avx2(const float *init, const float *x, int k, const float *w, int ldw, int n, float *y) {
     int blocks = n / 32;
     for (int b = 0; b < blocks; b++) {
-        int j = 32 * (backwards ? blocks - 1 - b : b);
+        int j = 32 * b;
         __m256 e[4], o[4];
         for (int m = 0; m < 4; m++) { e[m] = _mm256_loadu_ps(init + j + 8 * m); o[m] = _mm256_setzero_ps(); }
         int i = 0;
@@ -210,7 +210,7 @@ void trk_gemv_f32_from(const float *init, const float *x, int k, const float *w,
 #if TRK_X86
     int level = LEVEL;
     if (level >= 2) { gemv_f32_avx512(init, x, k, w, ldw, n, y); return; }
-    if (level == 1) { static _Thread_local int flip; static int use = -1; if (use < 0) use = getenv("TRK_FLIP") != NULL; flip ^= use; gemv_f32_avx2(init, x, k, w, ldw, n, y, flip); return; }
+    if (level == 1) { gemv_f32_avx2(init, x, k, w, ldw, n, y); return; }
 #endif
     if (init != y) memcpy(y, init, sizeof(float) * (size_t)n);
     gemv_f32_portable(x, k, w, ldw, n, y);
