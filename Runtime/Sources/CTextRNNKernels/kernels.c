@@ -297,25 +297,33 @@ void trk_pack_s8(const int8_t *w, int k, int ldw, int n, int8_t *packed, int32_t
             for (int r = 0; r < 4; r++) {
                 int i = 4 * g + r;
                 int8_t v = i < k ? w[(size_t)i * ldw + j] : 0;
-                // The scheme is symmetric (-127...127). A stray -128 (not written by our
-                // quantizer) is read as -127 at every level: the AVX2 kernel negates weights
-                // with vpsignb, which cannot represent +128.
+                // The scheme is symmetric (-127...127): a stray -128 (not written by our
+                // quantizer) is read as -127, the bound the no-saturation argument uses.
                 if (v == -128) v = -127;
                 packed[((size_t)g * n + j) * 4 + r] = v;
                 colsum[j] += v;
             }
 }
 
-/// Quantizes x to uint8 q + 128 (q in -127...127); returns the scale (0: x is all zeros).
+// Activations are quantized per product to 7 bits: q = round(x · 63 / max|x|), stored as the
+// unsigned byte q + 64 (1...127). Why 7 and not 8: without VNNI, vpmaddubsw adds the products
+// of two unsigned-by-signed byte pairs into int16, saturating. With activations up to 127 and
+// weights in -127...127 a pair is at most 2 · 127 · 127 = 32,258, so it never saturates, and
+// one vpmaddubsw, one vpmaddwd and one add do 32 multiply-adds; an 8-bit grid (q + 128, up to
+// 255) would need a fourth instruction per 32 to stay exact. Every level uses this grid, so
+// every level computes the same integers.
+enum { q_levels = 63, q_zero_shift = 6, q_zero = 1 << q_zero_shift };
+
+/// Quantizes x to q + q_zero; returns the scale (0: x is all zeros).
 static float quantize_u8(const float *x, int k, uint8_t *xq) {
     float largest = 0;
     for (int i = 0; i < k; i++) { float a = fabsf(x[i]); largest = a > largest ? a : largest; }
     int padded = (k + 3) / 4 * 4;
     if (!(largest > 0)) return 0;
-    float inverse = 127.0f / largest;
-    for (int i = 0; i < k; i++) xq[i] = (uint8_t)(128 + (int)lrintf(x[i] * inverse));
-    for (int i = k; i < padded; i++) xq[i] = 128;
-    return largest / 127.0f;
+    float inverse = (float)q_levels / largest;
+    for (int i = 0; i < k; i++) xq[i] = (uint8_t)(q_zero + (int)lrintf(x[i] * inverse));
+    for (int i = k; i < padded; i++) xq[i] = q_zero;
+    return largest / (float)q_levels;
 }
 
 static void dot_u8s8_portable(const uint8_t *xq, int groups, const int8_t *packed, int n, int32_t *acc) {
@@ -331,9 +339,9 @@ static void dot_u8s8_portable(const uint8_t *xq, int groups, const int8_t *packe
 }
 
 #if TRK_X86
-/// Quantizes x to signed bytes q = round(x · 127 / max|x|) (the rounding of quantize_u8 and
-/// the VNNI kernel), zero-padded to a multiple of 4; returns max|x| (0: x is all zeros).
-AVX2 static float quantize_s8_avx2(const float *x, int k, int8_t *xq) {
+/// Quantizes x as quantize_u8 does (same rounding), zero-padded to a multiple of 4; returns
+/// max|x| (0: x is all zeros).
+AVX2 static float quantize_u8_avx2(const float *x, int k, uint8_t *xq) {
     __m256 magnitude = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
     __m256 largest = _mm256_setzero_ps();
     int i = 0;
@@ -344,37 +352,36 @@ AVX2 static float quantize_s8_avx2(const float *x, int k, int8_t *xq) {
     float top = _mm_cvtss_f32(m);
     for (; i < k; i++) { float a = fabsf(x[i]); top = a > top ? a : top; }
     if (!(top > 0)) return 0;
-    float inverse = 127.0f / top;
+    float inverse = (float)q_levels / top;
     __m256 scale = _mm256_set1_ps(inverse);
+    __m256i zero = _mm256_set1_epi32(q_zero);
     // packs interleave 128-bit lanes; this puts the four 8-float blocks back in order.
     __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
     for (i = 0; i + 32 <= k; i += 32) {
-        __m256i a = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + i), scale));
-        __m256i b = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + i + 8), scale));
-        __m256i c = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + i + 16), scale));
-        __m256i d = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + i + 24), scale));
-        __m256i bytes = _mm256_packs_epi16(_mm256_packs_epi32(a, b), _mm256_packs_epi32(c, d));
+        __m256i a = _mm256_add_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + i), scale)), zero);
+        __m256i b = _mm256_add_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + i + 8), scale)), zero);
+        __m256i c = _mm256_add_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + i + 16), scale)), zero);
+        __m256i d = _mm256_add_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + i + 24), scale)), zero);
+        __m256i bytes = _mm256_packus_epi16(_mm256_packs_epi32(a, b), _mm256_packs_epi32(c, d));
         _mm256_storeu_si256((__m256i *)(xq + i), _mm256_permutevar8x32_epi32(bytes, order));
     }
-    for (; i < k; i++) xq[i] = (int8_t)lrintf(x[i] * inverse);
-    for (; i % 4; i++) xq[i] = 0;
+    for (; i < k; i++) xq[i] = (uint8_t)(q_zero + (int)lrintf(x[i] * inverse));
+    for (; i % 4; i++) xq[i] = q_zero;
     return top;
 }
 
-/// y = init + wscale · s · (W · q) without VNNI, exact: vpmaddubsw multiplies unsigned by
-/// signed bytes and adds pairs into int16, saturating. With |q| as the unsigned operand and
-/// sign(q) moved onto the weights (vpsignb), each pair is at most 2 · 127 · 127 = 32,258, so
-/// it never saturates (the +128 offset of the VNNI kernel would: 2 · 255 · 127). vpmaddwd
-/// with ones then adds the two pairs of each column's 4-row group into int32. No column-sum
-/// correction is needed (q has no offset). k any, n any.
-AVX2 static void gemv_q8_avx2(const float *init, const float *x, int k, const int8_t *packed, const float *wscale, int n,
-                              float *y, int8_t *xq) {
-    float top = quantize_s8_avx2(x, k, xq);
+/// y = init + wscale · s · (W · (xq − q_zero)) without VNNI, exact: vpmaddubsw multiplies the
+/// unsigned activations by the signed weights and adds pairs into int16 (never saturating, see
+/// q_levels), vpmaddwd with ones adds the two pairs of each column's 4-row group into int32, and
+/// q_zero · colsum takes the offset back out. k any, n any.
+AVX2 static void gemv_q8_avx2(const float *init, const float *x, int k, const int8_t *packed, const int32_t *colsum,
+                              const float *wscale, int n, float *y, uint8_t *xq) {
+    float top = quantize_u8_avx2(x, k, xq);
     if (!(top > 0)) {
         if (init != y) memcpy(y, init, sizeof(float) * (size_t)n);
         return;
     }
-    __m256 s = _mm256_set1_ps(top / 127.0f);
+    __m256 s = _mm256_set1_ps(top / (float)q_levels);
     __m256i ones = _mm256_set1_epi16(1);
     int groups = (k + 3) / 4;
     int j = 0;
@@ -384,17 +391,16 @@ AVX2 static void gemv_q8_avx2(const float *init, const float *x, int k, const in
         for (int g = 0; g < groups; g++) {
             int32_t xg;
             memcpy(&xg, xq + 4 * g, 4);
-            __m256i signs = _mm256_set1_epi32(xg), magnitudes = _mm256_abs_epi8(signs);
+            __m256i xb = _mm256_set1_epi32(xg);
             const int8_t *wp = packed + ((size_t)g * n + j) * 4;
-            for (int m = 0; m < 8; m++) {
-                __m256i w = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)(wp + 32 * m)), signs);
-                a[m] = _mm256_add_epi32(a[m], _mm256_madd_epi16(_mm256_maddubs_epi16(magnitudes, w), ones));
-            }
+            for (int m = 0; m < 8; m++)
+                a[m] = _mm256_add_epi32(a[m], _mm256_madd_epi16(_mm256_maddubs_epi16(xb, _mm256_loadu_si256((const __m256i *)(wp + 32 * m))), ones));
         }
         for (int m = 0; m < 8; m++) {
             int o = j + 8 * m;
+            __m256i t = _mm256_sub_epi32(a[m], _mm256_slli_epi32(_mm256_loadu_si256((const __m256i *)(colsum + o)), q_zero_shift));
             __m256 scale = _mm256_mul_ps(s, _mm256_loadu_ps(wscale + o));
-            _mm256_storeu_ps(y + o, _mm256_fmadd_ps(_mm256_cvtepi32_ps(a[m]), scale, _mm256_loadu_ps(init + o)));
+            _mm256_storeu_ps(y + o, _mm256_fmadd_ps(_mm256_cvtepi32_ps(t), scale, _mm256_loadu_ps(init + o)));
         }
     }
     for (; j < n; j += 8) {  // one column (4 bytes of a group) per 32-bit lane: masked tails
@@ -403,16 +409,16 @@ AVX2 static void gemv_q8_avx2(const float *init, const float *x, int k, const in
         for (int g = 0; g < groups; g++) {
             int32_t xg;
             memcpy(&xg, xq + 4 * g, 4);
-            __m256i signs = _mm256_set1_epi32(xg);
             __m256i w = _mm256_maskload_epi32((const int *)(packed + ((size_t)g * n + j) * 4), mask);
-            a = _mm256_add_epi32(a, _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_abs_epi8(signs), _mm256_sign_epi8(w, signs)), ones));
+            a = _mm256_add_epi32(a, _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi32(xg), w), ones));
         }
+        __m256i t = _mm256_sub_epi32(a, _mm256_slli_epi32(_mm256_maskload_epi32((const int *)(colsum + j), mask), q_zero_shift));
         __m256 scale = _mm256_mul_ps(s, _mm256_maskload_ps(wscale + j, mask));
-        _mm256_maskstore_ps(y + j, mask, _mm256_fmadd_ps(_mm256_cvtepi32_ps(a), scale, _mm256_maskload_ps(init + j, mask)));
+        _mm256_maskstore_ps(y + j, mask, _mm256_fmadd_ps(_mm256_cvtepi32_ps(t), scale, _mm256_maskload_ps(init + j, mask)));
     }
 }
 
-/// y = init + wscale * s * (W · (xq - 128)), everything in registers; k any, n any.
+/// y = init + wscale * s * (W · (xq − q_zero)), everything in registers; k any, n any.
 AVX512VNNI static void gemv_q8_vnni(const float *init, const float *x, int k, const int8_t *packed, const int32_t *colsum,
                                     const float *wscale, int n, float *y, uint8_t *xq) {
     __m512 largest = _mm512_setzero_ps();
@@ -425,16 +431,16 @@ AVX512VNNI static void gemv_q8_vnni(const float *init, const float *x, int k, co
         if (init != y) memcpy(y, init, sizeof(float) * (size_t)n);
         return;
     }
-    __m512 inverse = _mm512_set1_ps(127.0f / top);
+    __m512 inverse = _mm512_set1_ps((float)q_levels / top);
     int groups = (k + 3) / 4;
     for (int i = 0; i < 4 * groups; i += 16) {
         int left = k - i;
         __mmask16 m = left >= 16 ? (__mmask16)0xffff : left > 0 ? (__mmask16)((1u << left) - 1) : 0;
-        __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), inverse)), _mm512_set1_epi32(128));
+        __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), inverse)), _mm512_set1_epi32(q_zero));
         int span = 4 * groups - i < 16 ? 4 * groups - i : 16;
         _mm512_mask_cvtepi32_storeu_epi8(xq + i, (__mmask16)((1u << span) - 1), q);
     }
-    __m512 s = _mm512_set1_ps(top / 127.0f);
+    __m512 s = _mm512_set1_ps(top / (float)q_levels);
     int j = 0;
     for (; j + 128 <= n; j += 128) {
         __m512i a[8];
@@ -448,7 +454,7 @@ AVX512VNNI static void gemv_q8_vnni(const float *init, const float *x, int k, co
         }
         for (int m = 0; m < 8; m++) {
             int o = j + 16 * m;
-            __m512i t = _mm512_sub_epi32(a[m], _mm512_slli_epi32(_mm512_loadu_si512(colsum + o), 7));
+            __m512i t = _mm512_sub_epi32(a[m], _mm512_slli_epi32(_mm512_loadu_si512(colsum + o), q_zero_shift));
             __m512 scale = _mm512_mul_ps(s, _mm512_loadu_ps(wscale + o));
             _mm512_storeu_ps(y + o, _mm512_fmadd_ps(_mm512_cvtepi32_ps(t), scale, _mm512_loadu_ps(init + o)));
         }
@@ -461,7 +467,7 @@ AVX512VNNI static void gemv_q8_vnni(const float *init, const float *x, int k, co
             memcpy(&xg, xq + 4 * g, 4);
             a = _mm512_dpbusd_epi32(a, _mm512_set1_epi32(xg), _mm512_maskz_loadu_epi32(mask, packed + ((size_t)g * n + j) * 4));
         }
-        __m512i t = _mm512_sub_epi32(a, _mm512_slli_epi32(_mm512_maskz_loadu_epi32(mask, colsum + j), 7));
+        __m512i t = _mm512_sub_epi32(a, _mm512_slli_epi32(_mm512_maskz_loadu_epi32(mask, colsum + j), q_zero_shift));
         __m512 scale = _mm512_mul_ps(s, _mm512_maskz_loadu_ps(mask, wscale + j));
         _mm512_mask_storeu_ps(y + j, mask, _mm512_fmadd_ps(_mm512_cvtepi32_ps(t), scale, _mm512_maskz_loadu_ps(mask, init + j)));
     }
@@ -473,13 +479,13 @@ void trk_gemv_q8_from(const float *init, const float *x, int k, const int8_t *pa
 #if TRK_X86
     int level = LEVEL;
     if (level == 3) { gemv_q8_vnni(init, x, k, packed, colsum, wscale, n, y, xq); return; }
-    if (level >= 1) { gemv_q8_avx2(init, x, k, packed, wscale, n, y, (int8_t *)xq); return; }
+    if (level >= 1) { gemv_q8_avx2(init, x, k, packed, colsum, wscale, n, y, xq); return; }
 #endif
     if (init != y) memcpy(y, init, sizeof(float) * (size_t)n);
     float s = quantize_u8(x, k, xq);
     if (s == 0) return;
     dot_u8s8_portable(xq, (k + 3) / 4, packed, n, acc);
-    for (int j = 0; j < n; j++) y[j] += (float)(acc[j] - 128 * colsum[j]) * (s * wscale[j]);
+    for (int j = 0; j < n; j++) y[j] += (float)(acc[j] - q_zero * colsum[j]) * (s * wscale[j]);
 }
 
 void trk_gemv_q8(const float *x, int k, const int8_t *packed, const int32_t *colsum, const float *wscale, int n,

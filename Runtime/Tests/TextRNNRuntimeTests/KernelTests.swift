@@ -20,7 +20,7 @@ import Testing
             self.n = n
             ldw = n + 3
             x = (0..<k).map { _ in generator.uniform() * 3 }
-            if k > 2 { x[2] = -10 }  // the largest magnitude, negative: quantizes to -127
+            if k > 2 { x[2] = -10 }  // the largest magnitude, negative: quantizes to -63
             w = (0..<(k * ldw)).map { _ in generator.uniform() }
             // Every int8 value, -128 included (packing reads it as -127 at every level).
             w8 = (0..<(k * ldw)).map { _ in Int8(truncatingIfNeeded: Int(generator.next() % 256)) }
@@ -89,6 +89,33 @@ import Testing
         atEveryKernelLevel { level in
             #expect(Array(Self.run(.gemvQuantizedFrom, zero).prefix(c.n)) == c.initial, "[\(level)]")
             #expect(Array(Self.run(.gemvQuantized, zero).prefix(c.n)) == c.initial, "[\(level)]")
+        }
+    }
+
+    /// The largest products the 7-bit activation grid allows (every activation ±max, every
+    /// weight ±127 or a stray -128) come out exact at every level: the pairs vpmaddubsw adds into
+    /// int16 without VNNI never saturate. Columns alternate in sign and activations in sign per
+    /// column pattern, so both saturation directions are tried.
+    @Test func quantizedExtremesAreExact() {
+        let k = 67, n = 72  // a 64-column block, a tail, and a partial row group
+        let x = (0..<k).map { i in Float(i % 3 == 2 ? -1 : 1) * 2.5 }
+        var w8 = [Int8](repeating: 0, count: k * n)
+        for i in 0..<k { for j in 0..<n { w8[i * n + j] = j % 2 == 0 ? 127 : (j % 4 == 1 ? -127 : -128) } }
+        var packed = [Int8](repeating: 0, count: trk_packed_size(Int32(k), Int32(n)))
+        var sums = [Int32](repeating: 0, count: n)
+        trk_pack_s8(w8, Int32(k), Int32(n), Int32(n), &packed, &sums)
+        let scales = [Float](repeating: 1, count: n)
+        let expected = (0..<n).map { j in
+            // q = ±63 for every activation (all have the largest magnitude); -128 reads as -127.
+            (0..<k).reduce(0.0) { $0 + Double(x[$1] > 0 ? 63 : -63) * Double(max(-127, w8[$1 * n + j])) } * 2.5 / 63
+        }
+        var scratch = [UInt8](repeating: 0, count: (k + 3) / 4 * 4 + 64)
+        var accumulators = [Int32](repeating: 0, count: n)
+        atEveryKernelLevel { level in
+            var y = [Float](repeating: 0, count: n)
+            trk_gemv_q8(x, Int32(k), packed, sums, scales, Int32(n), &y, &scratch, &accumulators)
+            let worst = zip(y, expected).map { abs(Double($0) - $1) / abs($1) }.max()!
+            #expect(worst < 1e-6, "[\(level)] relative error \(worst)")
         }
     }
 

@@ -72,9 +72,10 @@ size_t trk_packed_size(int k, int n);
 /// colsum[j] = Σ_i W[i][j]. The scheme's values are -127...127: a -128 is packed as -127.
 void trk_pack_s8(const int8_t *w, int k, int ldw, int n, int8_t *packed, int32_t *colsum);
 
-/// y[j] += wscale[j] * Σ_i x[i] · W[i][j] with x quantized per call: s = max|x| / 127,
+/// y[j] += wscale[j] * Σ_i x[i] · W[i][j] with x quantized per call to 7 bits: s = max|x| / 63,
 /// q_i = round(x_i / s). Exact integer dot products on the packed W (VNNI vpdpbusd; without
-/// VNNI, vpmaddubsw on |q| and sign-adjusted weights; portable C), so every level agrees.
+/// VNNI, vpmaddubsw, which 7-bit activations keep from saturating; portable C), so every level
+/// agrees.
 /// xq: scratch of at least ceil(k/4)*4 bytes; acc: scratch of n int32.
 void trk_gemv_q8(const float *x, int k, const int8_t *packed, const int32_t *colsum, const float *wscale, int n,
                  float *y, uint8_t *xq, int32_t *acc);
