@@ -84,15 +84,19 @@ void trk_gemv_q8(const float *x, int k, const int8_t *packed, const int32_t *col
 void trk_sigmoid(float *v, int n);
 void trk_tanh(float *v, int n);
 
+/// The gate updates below take `coarse`: 0 for float models (sigmoid and tanh within 4e-7, so
+/// Keras's numbers hold to 1e-5), 1 for int8 models (within 5e-5, and cheaper: an int8 model's
+/// state is quantized much more coarsely every step; see kernels.c).
+///
 /// LSTM with sigmoid gates and tanh: z = [i f g o] pre-activations (4 * units, overwritten);
 /// c = sig(f) * c + sig(i) * tanh(g); h = sig(o) * tanh(c).
-void trk_lstm_gates(float *z, float *c, float *h, int units);
+void trk_lstm_gates(float *z, float *c, float *h, int units, int coarse);
 
 /// A GRU step (reset_after, sigmoid gates, tanh candidate) once g [3u] holds h·U + the recurrent
 /// bias: z = σ(g_z + x_z), r = σ(g_r + x_r), hh = tanh(x_h + r·g_h), h = z·h + (1 − z)·hh.
-/// x [3u] is the input projection. Leaves z, r and hh in g. The same bits as applying
+/// x [3u] is the input projection. Leaves z, r and hh in g. With coarse 0, the same bits as applying
 /// trk_sigmoid and trk_tanh to those slices with separate multiplies and adds (no FMA).
-void trk_gru_gates(const float *x, float *g, float *h, int units);
+void trk_gru_gates(const float *x, float *g, float *h, int units, int coarse);
 
 /// A lazily filled table of first-layer input projections: row id = emb[id] · W + bias
 /// (width floats). Embedding and kernel are float32 or int8 with per-row (embedding) /

@@ -209,6 +209,10 @@ struct RecurrentLayer: Sendable {
         if zeroOutputForMask { row.update(repeating: 0, count: spec.units) } else { row.update(from: state, count: spec.units) }
     }
 
+    /// Int8 models take the coarse gate functions (textrnn_kernels.h): their state is quantized
+    /// to 7 bits every step anyway.
+    var coarseGates: Int32 { weights.recurrent.isQuantized ? 1 : 0 }
+
     /// What a step's recurrent product h·U is added to: x for SimpleRNN and LSTM (the product
     /// gives the pre-activations z); for GRU with reset_after the recurrent bias (or zero),
     /// written into `gates` (the product gives h·U + bh, and x is added by `finishStep`).
@@ -235,7 +239,7 @@ struct RecurrentLayer: Sendable {
             h.update(from: g, count: units)
         case .lstm:  // gates i, f, c, o: c = f*c + i*act(zc); h = o*act(c)
             if gate == .sigmoid && act == .tanh {
-                trk_lstm_gates(g, c, h, Int32(units))
+                trk_lstm_gates(g, c, h, Int32(units), coarseGates)
                 return
             }
             for j in 0..<units {
@@ -248,7 +252,7 @@ struct RecurrentLayer: Sendable {
             }
         case .gru:  // reset_after: gates z, r, h; hh = act(xh + r * (h·Uh + bh)); h = z*h + (1-z)*hh
             if gate == .sigmoid && act == .tanh {
-                trk_gru_gates(x, g, h, Int32(units))
+                trk_gru_gates(x, g, h, Int32(units), coarseGates)
                 return
             }
             // g[0..<2u] = x + h·U for z and r, activated; g[2u..<3u] = xh + r * (h·Uh + bh).
