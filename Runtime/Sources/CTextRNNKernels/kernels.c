@@ -615,8 +615,9 @@ static float tanh_coarse(float x) {
 static float sigmoid_scalar(float x, int coarse) { return coarse ? 0.5f * tanh_coarse(0.5f * x) + 0.5f : 1.0f / (1.0f + expf(-x)); }
 static float tanh_scalar(float x, int coarse) { return coarse ? tanh_coarse(x) : tanhf(x); }
 
-/// LSTM units first..<units one at a time (the portable level, and the AVX2 tail).
-static void lstm_gates_scalar(float *z, float *c, float *h, int first, int units, int coarse) {
+/// LSTM units first..<units one at a time (the portable level, and the AVX2 tail). Compiled for
+/// size: libm's calls dominate it, and unrolled it took 3 KB of the library's budget.
+__attribute__((minsize, noinline)) static void lstm_gates_scalar(float *z, float *c, float *h, int first, int units, int coarse) {
     for (int j = first; j < units; j++) {
         float i = sigmoid_scalar(z[j], coarse), f = sigmoid_scalar(z[units + j], coarse);
         float g = tanh_scalar(z[2 * units + j], coarse), o = sigmoid_scalar(z[3 * units + j], coarse);
@@ -659,10 +660,11 @@ static void sigmoid_portable(float *v, int n) {
 static void tanh_portable(float *v, int n) {
     for (int j = 0; j < n; j++) v[j] = tanhf(v[j]);
 }
-static void sigmoid_coarse_portable(float *v, int n) {
+// For size, as lstm_gates_scalar: only the portable level and AVX2 GRUs of odd widths use them.
+__attribute__((minsize)) static void sigmoid_coarse_portable(float *v, int n) {
     for (int j = 0; j < n; j++) v[j] = sigmoid_scalar(v[j], 1);
 }
-static void tanh_coarse_portable(float *v, int n) {
+__attribute__((minsize)) static void tanh_coarse_portable(float *v, int n) {
     for (int j = 0; j < n; j++) v[j] = tanh_coarse(v[j]);
 }
 
