@@ -509,8 +509,8 @@ static const float tanh_denominator[4] = {  // beta_6, beta_4, beta_2, beta_0
     1.19825839466702e-06f, 1.18534705686654e-04f, 2.26843463243900e-03f, 4.89352518554385e-03f};
 
 // The gates of int8 models use a coarser tanh: x · P(x²) / Q(x²) of degrees 5 over 4, x clamped
-// to ±5.05, fitted to the smallest largest error over [0, 5.05] (iteratively reweighted least
-// squares): max abs error 4.6e-5 for tanh and 2.3e-5 for sigmoid, 12 instructions a vector
+// to ±5.05, fitted to the smallest largest error (iteratively reweighted least squares;
+// bench/probes/coarse_tanh_fit.py prints these constants): max abs error 4.6e-5 for tanh and 2.3e-5 for sigmoid, 12 instructions a vector
 // instead of 17. An int8 model quantizes its recurrent state every step to steps of
 // max|h| / 63, several hundred times coarser, and its label agreement with the float model is
 // unchanged (bench/README.md); the gates were a third of an int8 step at the AVX2 level.
