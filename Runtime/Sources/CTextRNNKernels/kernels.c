@@ -510,10 +510,11 @@ static const float tanh_denominator[4] = {  // beta_6, beta_4, beta_2, beta_0
 
 // The gates of int8 models use a coarser tanh: x · P(x²) / Q(x²) of degrees 5 over 4, x clamped
 // to ±5.05, fitted to the smallest largest error (iteratively reweighted least squares;
-// bench/probes/coarse_tanh_fit.py prints these constants): max abs error 4.6e-5 for tanh and 2.3e-5 for sigmoid, 12 instructions a vector
-// instead of 17. An int8 model quantizes its recurrent state every step to steps of
-// max|h| / 63, several hundred times coarser, and its label agreement with the float model is
-// unchanged (bench/README.md); the gates were a third of an int8 step at the AVX2 level.
+// bench/probes/coarse_tanh_fit.py prints these constants): max abs error 4.6e-5 for tanh and
+// 2.3e-5 for sigmoid, 12 instructions a vector instead of 17. An int8 model quantizes its
+// recurrent state every step to steps of max|h| / 63, several hundred times coarser, and its
+// label agreement with the float model is unchanged (bench/README.md); the gates were a third
+// of an int8 step at the AVX2 level.
 static const float coarse_clamp = 5.05f;
 static const float coarse_numerator[3] = {6.50086201e-04f, 1.01555338e-01f, 9.99799667e-01f};  // Horner order
 static const float coarse_denominator[3] = {1.258955e-02f, 4.3430989e-01f, 1.0f};
