@@ -16,6 +16,7 @@ TEXTRNN_LIBRARY, TEXTRNN_CLI.
 """
 import argparse
 import csv
+import functools
 import json
 import os
 import subprocess
@@ -59,7 +60,7 @@ def main():
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=1,
-                        help="measure every row this many times, round-robin, and keep each row's best: a slow phase "
+                        help="measure every row this many times, round-robin, and keep each number's best: a slow phase "
                              "of a shared host then has to hit the same row in every round")
     parser.add_argument("--skip-onnx", action="store_true")
     parser.add_argument("--json-out", help="also write every number as JSON here")
@@ -126,21 +127,16 @@ def main():
 
     # The CPU's best level, and the AVX2 level (issue 15: most cloud and desktop x86-64 have AVX2
     # and FMA but not AVX-512), every run; one run when they are the same. With --rounds, every
-    # row again in the same order, keeping each row's best.
+    # row again in the same order, then each number's best.
     python = None if args.skip_onnx else ensure_venv()
-    levels, peer = None, None
+    rounds = []
     for _ in range(max(args.rounds, 1)):
         best = run_textrnn(None)
-        round_levels = {"best": best, "avx2": best if best["float"]["kernels"] == "avx2-fma" else run_textrnn("avx2")}
-        round_peer = run_peer() if python else None
-        if levels is None:
-            levels, peer = round_levels, round_peer
-        else:
-            same = levels["avx2"] is levels["best"]
-            levels = {"best": merge(levels["best"], round_levels["best"]), "avx2": merge(levels["avx2"], round_levels["avx2"])}
-            if same:
-                levels["avx2"] = levels["best"]
-            peer = merge(peer, round_peer) if peer else None
+        avx2 = None if best["float"]["kernels"] == "avx2-fma" else run_textrnn("avx2")
+        rounds.append((best, avx2, run_peer() if python else None))
+    levels = {"best": functools.reduce(merge, [r[0] for r in rounds])}
+    levels["avx2"] = levels["best"] if rounds[0][1] is None else functools.reduce(merge, [r[1] for r in rounds])
+    peer = functools.reduce(merge, [r[2] for r in rounds]) if python else None
     ours = levels["best"]
     shown = ["best"] + (["avx2"] if levels["avx2"] is not levels["best"] else [])
 
