@@ -85,6 +85,24 @@ import TextRNNRuntime
         #expect(old.formatVersion == 2)
     }
 
+    /// The mix's one-standard-error rule: the most bag-weighted mix (the last) unless a lower
+    /// loss is more than one standard error of the paired differences away.
+    @Test func mixTakesTheBagUnlessTheGainIsClear() {
+        // Paired differences by hand: d = [1, 3] has mean 2, population variance 1, SE √(1/2).
+        let difference = PairedDifference([1.0, 3.0])
+        #expect(difference.mean == 2 && abs(difference.standardError - 0.5.squareRoot()) < 1e-12)
+        let rows = 100
+        let bag = (0..<rows).map { 0.30 + 0.2 * Double($0 % 5) }  // mean 0.70
+        // Lower by 0.01 on average but noisy (±0.3 per row): within one SE, so the bag.
+        let noisy = (0..<rows).map { bag[$0] - 0.01 + ($0 % 2 == 0 ? 0.3 : -0.3) }
+        #expect(TrainingSession.withinOneStandardError([noisy, bag]) == 1)
+        // Lower by 0.05 on every row: far beyond one SE, so the mix.
+        let clear = bag.map { $0 - 0.05 }
+        #expect(TrainingSession.withinOneStandardError([clear, noisy, bag]) == 0)
+        // Equal losses: the last (most preferred) of them.
+        #expect(TrainingSession.withinOneStandardError([bag, bag, bag]) == 2)
+    }
+
     /// A vocabulary of 4 ("", "[UNK]", "a", "b"), an Embedding(4, 2), a Dense(2, softmax), and
     /// the bag tensors for `spec`.
     static func tinyBundle(spec: BagSpec) throws -> BundleContents {

@@ -2,9 +2,9 @@ import Testing
 
 @testable import TextRNNRuntime
 
-/// The bag's feature extraction parts: the bigram lookup (a branch-free search among the bigrams
-/// of one first id) against a dictionary, for first ids with 0, 1, 2, 3, 7 and 300 bigrams; the
-/// radix sort of a text's feature occurrences.
+/// The bag's feature extraction parts: the bigram lookup (a hash table) against a dictionary, for
+/// first ids with 0, 1, 2, 3, 7 and 300 bigrams, every pair of ids including padding and
+/// "[UNK]" (the empty slot's key is (0, 0)); the radix sort of a text's feature occurrences.
 @Suite struct BagLookupTests {
     @Test func everyBigramIsFoundAndNothingElse() {
         var state: UInt64 = 12345

@@ -14,12 +14,12 @@ enum BagBuilder {
             for row in 0..<data.count {
                 let ids = UnsafeBufferPointer(rebasing: all[data.tokenStarts[row]..<data.tokenStarts[row + 1]])
                 seen.removeAll(keepingCapacity: true)
-                var previous: Int32 = 0
-                for id in ids {
-                    if id > 0 { seen.append(UInt64(id)) }
+                // The extractor's walk over the tokens, before its bigrams are known.
+                BagFeatures.forEachToken(ids) { id in
+                    seen.append(UInt64(id))
+                } pair: { previous, id in
                     // Bigrams are marked with the top bit so they sort apart from unigrams.
                     if previous > 1 && id > 1 { seen.append(1 << 63 | BagSpec.key(previous, id)) }
-                    previous = id
                 }
                 seen.sort()
                 var last: UInt64? = nil
@@ -73,7 +73,7 @@ enum BagBuilder {
 
     /// The same features with each weight times `ratios` to the `power`.
     static func scaled(_ features: BagFeatures, by ratios: [Float], power: Float) -> BagFeatures {
-        BagFeatures(spec: features.spec, bigramKeys: features.bigramKeys, idf: zip(features.idf, ratios).map { $0 * powf($1, power) })
+        features.reweighted(zip(features.idf, ratios).map { $0 * powf($1, power) })
     }
 }
 

@@ -179,13 +179,9 @@ public struct RecipeSearch {
     /// incumbent's `incumbent`: by the paired difference d = challenger − incumbent per row (−1, 0
     /// or 1), mean(d) > z·SE(mean(d)) with z = max(1, √(2 ln trial)).
     static func replaces(incumbent: [Bool], with challenger: [Bool], trial: Int) -> Bool {
-        let n = Double(max(challenger.count, 1))
-        var wins = 0.0, losses = 0.0
-        for (a, b) in zip(challenger, incumbent) where a != b { if a { wins += 1 } else { losses += 1 } }
-        let mean = (wins - losses) / n
-        let variance = (wins + losses) / n - mean * mean
+        let difference = PairedDifference(zip(challenger, incumbent).map { Double(($0 ? 1 : 0) - ($1 ? 1 : 0)) })
         let z = max(1, (2 * log(Double(max(trial, 2)))).squareRoot())
-        return mean > 0 && mean > z * (variance / n).squareRoot()
+        return difference.mean > 0 && difference.mean > z * difference.standardError
     }
 
     public static func json(_ trials: [Trial]) -> TextRNNRuntime.JSONValue {
