@@ -26,18 +26,19 @@ def nb_weights(X, y, classes):
         g = np.maximum(g, np.abs(np.log((p / p.sum()) / (q / q.sum()))))
     return g
 
-for name in sys.argv[1:] or ["imdb", "20news", "ag_news_mini"]:
-    rows = list(csv.DictReader(open(f"{data}/{name}/train.csv", newline="", encoding="utf-8")))
-    texts = [r["text"] for r in rows]; labels = np.array([r["label"] for r in rows])
-    fit_t, val_t, fit_y, val_y = train_test_split(texts, labels, test_size=0.1, random_state=42, stratify=labels)
-    vec = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
-    Xf = vec.fit_transform(fit_t); Xv = vec.transform(val_t)
-    classes = np.unique(fit_y)
-    g = nb_weights(Xf, fit_y, classes)
-    for scheme in ["idf", "idf*nb", "idf*sqrt(nb)"]:
-        scale = {"idf": None, "idf*nb": g, "idf*sqrt(nb)": np.sqrt(g)}[scheme]
-        A, V = (Xf, Xv) if scale is None else (normalize(Xf.multiply(scale).tocsr()), normalize(Xv.multiply(scale).tocsr()))
-        for C in [2, 8, 32, 128, 512]:
-            m = LogisticRegression(C=C, max_iter=300).fit(A, fit_y)
-            p = m.predict_proba(V)
-            print(f"{name} {scheme:12s} C={C:<4} val acc {np.mean(m.classes_[p.argmax(1)] == val_y):.4f} loss {log_loss(val_y, p, labels=m.classes_):.4f}", flush=True)
+if __name__ == "__main__":
+    for name in sys.argv[1:] or ["imdb", "20news", "ag_news_mini"]:
+        rows = list(csv.DictReader(open(f"{data}/{name}/train.csv", newline="", encoding="utf-8")))
+        texts = [r["text"] for r in rows]; labels = np.array([r["label"] for r in rows])
+        fit_t, val_t, fit_y, val_y = train_test_split(texts, labels, test_size=0.1, random_state=42, stratify=labels)
+        vec = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
+        Xf = vec.fit_transform(fit_t); Xv = vec.transform(val_t)
+        classes = np.unique(fit_y)
+        g = nb_weights(Xf, fit_y, classes)
+        for scheme in ["idf", "idf*nb", "idf*sqrt(nb)"]:
+            scale = {"idf": None, "idf*nb": g, "idf*sqrt(nb)": np.sqrt(g)}[scheme]
+            A, V = (Xf, Xv) if scale is None else (normalize(Xf.multiply(scale).tocsr()), normalize(Xv.multiply(scale).tocsr()))
+            for C in [2, 8, 32, 128, 512]:
+                m = LogisticRegression(C=C, max_iter=300).fit(A, fit_y)
+                p = m.predict_proba(V)
+                print(f"{name} {scheme:12s} C={C:<4} val acc {np.mean(m.classes_[p.argmax(1)] == val_y):.4f} loss {log_loss(val_y, p, labels=m.classes_):.4f}", flush=True)

@@ -9,14 +9,8 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import normalize
 from sklearn.metrics import log_loss
 
-def nb_weights(X, y, classes):
-    B = (X > 0).astype(np.float64)
-    g = np.zeros(X.shape[1])
-    for c in classes:
-        p = np.asarray(B[y == c].sum(0)).ravel() + 1
-        q = np.asarray(B[y != c].sum(0)).ravel() + 1
-        g = np.maximum(g, np.abs(np.log((p / p.sum()) / (q / q.sum()))))
-    return g
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from nb_weighting import nb_weights  # noqa: E402
 data = os.environ.get("TEXTRNN_DATA", os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../shared/data")); csv.field_size_limit(1 << 30)
 for name in sys.argv[1:]:
     rows = list(csv.DictReader(open(f"{data}/{name}/train.csv", newline="", encoding="utf-8")))
