@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Probe (issue 13): the baseline's regression (TF-IDF 1-2 grams, LogisticRegressionCV) with
 scikit-learn's tokens, with one-character tokens kept, with Keras's text_to_word_sequence split
-(TextRNN's default) and with that split minus one-character tokens, on six stratified 90/10
+(TextRNN's default), with that split minus one-character tokens and with the apostrophe split
+too, on six stratified 90/10
 splits (seeds 42, 1-5) of a task's train.csv: validation only. Usage:
 single_characters.py DIR NAME, e.g. /tmp/proxy news_pc_vs_mac_30w (small_task_proxies.py)."""
 import csv, sys, re, numpy as np, warnings
@@ -13,6 +14,7 @@ csv.field_size_limit(1<<30)
 FILT = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n'
 tab = str.maketrans({c: " " for c in FILT})
 def keras_tok(t): return t.lower().translate(tab).split()
+tab_apostrophe = str.maketrans({c: " " for c in FILT + "'"})  # Keras's filters keep the apostrophe
 base, name = sys.argv[1], sys.argv[2]
 rows=list(csv.DictReader(open(f"{base}/{name}/train.csv")))
 texts=[r["text"] for r in rows]; y=np.array([r["label"] for r in rows])
@@ -21,6 +23,7 @@ variants = {
  "1-char kept": dict(token_pattern=r"(?u)\b\w+\b"),
  "keras split": dict(tokenizer=keras_tok, token_pattern=None, lowercase=False),
  "keras split, 1-char dropped": dict(tokenizer=lambda t: [w for w in keras_tok(t) if len(w) > 1], token_pattern=None, lowercase=False),
+ "keras split + apostrophe": dict(tokenizer=lambda t: t.lower().translate(tab_apostrophe).split(), token_pattern=None, lowercase=False),
 }
 for vname, kw in variants.items():
     acc=[]
