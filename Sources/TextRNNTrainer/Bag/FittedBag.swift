@@ -112,12 +112,10 @@ extension TrainingSession {
             // (docs/accuracy.md); the bag, a convex fit, is the steadier part.
             let mixes = Self.bagMixGrid.map { w in zip(bagLogits, networkLogits).map { w * $0 + (1 - w) * $1 } }
             let chosen = Self.withinOneStandardError(mixes.map { rowLosses($0, validation) })
+            mix = Self.bagMixGrid[chosen]
             let (loss, accuracy) = score(mixes[chosen], validation)
-            let bestMix = (accuracy: accuracy, loss: loss, mix: Self.bagMixGrid[chosen])
-            mix = bestMix.mix
-            let mixed = zip(bagLogits, networkLogits).map { mix * $0 + (1 - mix) * $1 }
-            validationResult = (bestMix.loss, probabilities(mixed))
-            scores = (score(networkLogits, validation).accuracy, regression.validationAccuracy, bestMix.accuracy)
+            validationResult = (loss, probabilities(mixes[chosen]))
+            scores = (score(networkLogits, validation).accuracy, regression.validationAccuracy, accuracy)
         }
         if mix == 0 {
             log("bag: the network alone did best on the validation data; no bag branch")
