@@ -19,7 +19,7 @@ extension Hyperparameter {
                            recorded: []),
             Hyperparameter("ngrams", \.ngrams, "Keras ngrams: 1 (words), 2 (+ bigrams) or 3 (+ trigrams).",
                            range: "in 1...3", valid: { (1...3).contains($0) }),
-            Hyperparameter("sequence_length", \.sequenceLength, "Token ids per text; 0: the 95th percentile of the training texts' lengths.",
+            Hyperparameter("sequence_length", \.sequenceLength, "Token ids per text; 0: the 95th percentile of the training texts' lengths, at most \(TrainingSession.longestAutomaticLength).",
                            range: "in 0...100000", valid: { $0 >= 0 && $0 <= 100_000 }),
             Hyperparameter("padding", \.padding, "Padding side of short texts."),
             Hyperparameter("truncating", \.truncating, "Truncation side of long texts: pre keeps the end, post keeps the start."),
