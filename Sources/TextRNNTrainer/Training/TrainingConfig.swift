@@ -26,7 +26,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public var bigrams: Bool = false
     /// Keras `ngrams`: 1 unigrams; 2 adds bigrams; 3 adds trigrams. `bigrams: true` means at least 2.
     public var ngrams: Int = 1
-    /// Token ids per text; 0 lets the trainer pick the 95th percentile of training lengths (at most 256).
+    /// Token ids per text; 0 lets the trainer pick (`TrainingSession.automaticLength`).
     public var sequenceLength: Int = 0
     public var padding: TextPipelineConfig.Side = .post
     public var truncating: TextPipelineConfig.Side = .post
