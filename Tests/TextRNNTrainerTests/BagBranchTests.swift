@@ -148,29 +148,57 @@ import TextRNNRuntime
         var model = LinearClassifier(features: features, outputs: outputs, loss: loss)
         var rng = SeededGenerator(seed: 3)
         model.parameters = model.parameters.map { _ in rng.nextUnitFloat() - 0.5 }
-        var gradient = model.parameters, spare = model.parameters
-        _ = model.objective(rows, targets, C: 2, model.parameters, &gradient, &spare)
+        var gradient = model.parameters
+        _ = model.objective(rows, targets, C: 2, model.parameters, &gradient)
         let epsilon: Float = 1e-2
         for i in model.parameters.indices {
             var plus = model.parameters, minus = model.parameters
             plus[i] += epsilon
             minus[i] -= epsilon
             var ignored = gradient
-            let numeric = (model.objective(rows, targets, C: 2, plus, &ignored, &spare)
-                - model.objective(rows, targets, C: 2, minus, &ignored, &spare)) / Double(2 * epsilon)
+            let numeric = (model.objective(rows, targets, C: 2, plus, &ignored)
+                - model.objective(rows, targets, C: 2, minus, &ignored)) / Double(2 * epsilon)
             #expect(abs(Double(gradient[i]) - numeric) <= 1e-3 + 1e-2 * abs(numeric), "parameter \(i): \(gradient[i]) vs \(numeric)")
         }
+    }
+
+    /// The objective walks the features in two fixed halves: the same bits on one thread or two,
+    /// and the value of a row-by-row softmax cross-entropy summed in double.
+    @Test func objectiveIsTheSameOnOneOrTwoThreadsAndMatchesRowByRow() {
+        let (rows, targets, features) = Self.problem(.sparseCategoricalCrossEntropy, outputs: 3)
+        var model = LinearClassifier(features: features, outputs: 3, loss: .sparseCategoricalCrossEntropy)
+        var rng = SeededGenerator(seed: 5)
+        model.parameters = model.parameters.map { _ in rng.nextUnitFloat() - 0.5 }
+        var gradientOne = model.parameters, gradientTwo = model.parameters
+        setComputeThreads(1)
+        let one = model.objective(rows, targets, C: 2, model.parameters, &gradientOne)
+        setComputeThreads(2)
+        let two = model.objective(rows, targets, C: 2, model.parameters, &gradientTwo)
+        #expect(one.bitPattern == two.bitPattern)
+        #expect(gradientOne.map(\.bitPattern) == gradientTwo.map(\.bitPattern))
+        var expected = 0.0, squares = 0.0
+        let w = model.parameters.map(Double.init)
+        for r in 0..<rows.count {
+            var z = (0..<3).map { w[features * 3 + $0] }
+            for i in rows.rowStart[r]..<rows.rowStart[r + 1] {
+                for k in 0..<3 { z[k] += Double(rows.values[i]) * w[Int(rows.indices[i]) * 3 + k] }
+            }
+            expected += log(z.map(exp).reduce(0, +)) - z[Int(targets[r])]
+        }
+        for i in 0..<(features * 3) { squares += w[i] * w[i] }
+        expected = expected / Double(rows.count) + squares / (2 * 2 * Double(rows.count))
+        #expect(abs(one - expected) <= 1e-5 * abs(expected), "\(one) vs \(expected)")
     }
 
     @Test func lbfgsReachesAStationaryPoint() {
         let (rows, targets, features) = Self.problem(.sparseCategoricalCrossEntropy, outputs: 3)
         var model = LinearClassifier(features: features, outputs: 3, loss: .sparseCategoricalCrossEntropy)
         model.fit(rows, targets: targets, C: 4)
-        var gradient = model.parameters, spare = model.parameters
-        let fitted = model.objective(rows, targets, C: 4, model.parameters, &gradient, &spare)
+        var gradient = model.parameters
+        let fitted = model.objective(rows, targets, C: 4, model.parameters, &gradient)
         let zero = [Float](repeating: 0, count: model.parameters.count)
         #expect(gradient.map(abs).max()! < 1e-4, "largest gradient \(gradient.map(abs).max()!)")
-        #expect(fitted < model.objective(rows, targets, C: 4, zero, &gradient, &spare))
+        #expect(fitted < model.objective(rows, targets, C: 4, zero, &gradient))
     }
 
     /// `fit` starts from the current parameters (a warm start): it must land where a cold start does.
@@ -181,9 +209,9 @@ import TextRNNRuntime
         warm.fit(rows, targets: targets, C: 100)
         var cold = LinearClassifier(features: features, outputs: 1, loss: .binaryCrossEntropy)
         cold.fit(rows, targets: targets, C: 100)
-        var gradient = warm.parameters, spare = warm.parameters
-        let warmValue = warm.objective(rows, targets, C: 100, warm.parameters, &gradient, &spare)
-        let coldValue = cold.objective(rows, targets, C: 100, cold.parameters, &gradient, &spare)
+        var gradient = warm.parameters
+        let warmValue = warm.objective(rows, targets, C: 100, warm.parameters, &gradient)
+        let coldValue = cold.objective(rows, targets, C: 100, cold.parameters, &gradient)
         #expect(abs(warmValue - coldValue) <= 1e-5 * abs(coldValue), "warm \(warmValue) vs cold \(coldValue)")
     }
 

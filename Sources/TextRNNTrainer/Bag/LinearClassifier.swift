@@ -40,78 +40,11 @@ struct LinearClassifier {
         }
     }
 
-    /// Mean loss of rows `range` at parameters `p`; adds Σ dLoss/dθ over them into `g`.
-    private func lossAndGradient(
-        _ rows: SparseRows, _ targets: [Float], _ range: Range<Int>, _ p: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>
-    ) -> Double {
-        let K = outputs
-        var z = [Float](repeating: 0, count: K)
-        var total = 0.0
-        for r in range {
-            z.withUnsafeMutableBufferPointer { rowLogits(rows, r, p, $0.baseAddress!) }
-            // z becomes dLoss/dz = p − y.
-            switch loss {
-            case .sparseCategoricalCrossEntropy:
-                let label = Int(targets[r])
-                let top = z.max()!
-                var sum: Float = 0
-                for k in 0..<K { z[k] = expf(z[k] - top); sum += z[k] }
-                total -= Double(logf(max(z[label] / sum, 1e-30)))
-                for k in 0..<K { z[k] /= sum }
-                z[label] -= 1
-            case .binaryCrossEntropy, .multiLabelBinaryCrossEntropy:
-                for k in 0..<K {
-                    let y = targets[r * K + k], x = z[k]
-                    total += Double(max(x, 0) - x * y + log1pf(expf(-abs(x))))
-                    z[k] = 1 / (1 + expf(-x)) - y
-                }
-            }
-            for i in rows.rowStart[r]..<rows.rowStart[r + 1] {
-                let w = g + Int(rows.indices[i]) * K, v = rows.values[i]
-                for k in 0..<K { w[k] += v * z[k] }
-            }
-            let b = g + features * K
-            for k in 0..<K { b[k] += z[k] }
-        }
-        return total
-    }
-
-    /// f(θ) = mean loss + ‖W‖²/(2·C·n) and its gradient [count], the rows split over two threads
-    /// (`spare` [count] holds the second half's sum) where half the stored features are on each
-    /// side: the work is per feature, and rows' lengths vary (sorted data can put the long texts
-    /// in one half).
-    func objective(
-        _ rows: SparseRows, _ targets: [Float], C: Float, _ theta: UnsafePointer<Float>,
-        _ gradient: UnsafeMutablePointer<Float>, _ spare: UnsafeMutablePointer<Float>
-    ) -> Double {
-        let n = rows.count, count = parameters.count
-        let middleFeature = rows.rowStart[n] / 2
-        let half = rows.rowStart[..<n].firstIndex { $0 >= middleFeature } ?? n
-        forEachHalf(count) { range in
-            (gradient + range.lowerBound).update(repeating: 0, count: range.count)
-            (spare + range.lowerBound).update(repeating: 0, count: range.count)
-        }
-        nonisolated(unsafe) let pp = theta, gp = gradient, sp = spare
-        nonisolated(unsafe) var first = 0.0, second = 0.0
-        runPair({ first = lossAndGradient(rows, targets, 0..<half, pp, gp) },
-                { second = lossAndGradient(rows, targets, half..<n, pp, sp) })
-        let lambda = 1 / (C * Float(n)), inverseN = 1 / Float(n)
-        let weights = features * outputs
-        forEachHalf(count) { range in
-            for i in range { gp[i] = (gp[i] + sp[i]) * inverseN }
-            for i in range where i < weights { gp[i] += lambda * pp[i] }
-        }
-        let penalty = pairedDot(theta, theta, count: weights)
-        return (first + second) / Double(n) + 0.5 * Double(lambda) * penalty
-    }
-
-    /// The same, on arrays (the gradient checks).
-    func objective(_ rows: SparseRows, _ targets: [Float], C: Float, _ theta: [Float], _ gradient: inout [Float], _ spare: inout [Float]) -> Double {
-        theta.withUnsafeBufferPointer { t in
-            gradient.withUnsafeMutableBufferPointer { g in
-                spare.withUnsafeMutableBufferPointer { objective(rows, targets, C: C, t.baseAddress!, g.baseAddress!, $0.baseAddress!) }
-            }
-        }
+    /// f(θ) = mean loss + ‖W‖²/(2·C·n) at `theta` and its gradient (`LogisticObjective`), on
+    /// arrays: the gradient checks. A fit lays the rows out once and reuses them.
+    func objective(_ rows: SparseRows, _ targets: [Float], C: Float, _ theta: [Float], _ gradient: inout [Float]) -> Double {
+        let objective = LogisticObjective(rows, targets: targets, features: features, outputs: outputs, loss: loss)
+        return theta.withUnsafeBufferPointer { t in gradient.withUnsafeMutableBufferPointer { objective.value(C: C, t.baseAddress!, $0.baseAddress!) } }
     }
 
     /// Fits from the current parameters (a warm start) by L-BFGS with a backtracking line search.
@@ -135,7 +68,8 @@ struct LinearClassifier {
         func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>) -> Double { pairedDot(a, b, count: count) }
         /// Ring indices of the stored pairs, oldest first.
         func history() -> [Int] { (0..<stored).map { (newest - stored + 1 + $0 + memory) % memory } }
-        var f = objective(rows, targets, C: C, x, g, spare)
+        let objective = LogisticObjective(rows, targets: targets, features: features, outputs: outputs, loss: loss)
+        var f = objective.value(C: C, x, g)
         for iteration in 0..<maxIterations {
             // Two-loop recursion, d = −H·g: each update of d fused with the dot product that
             // follows it (one pass over memory instead of two; the same bits as two).
@@ -180,14 +114,14 @@ struct LinearClassifier {
             for _ in 0..<30 {
                 let length = step
                 elementwise { range in for i in range { xNewP[i] = xp[i] + length * dp[i] } }
-                fNew = objective(rows, targets, C: C, xNew, gNew, spare)
+                fNew = objective.value(C: C, xNew, gNew)
                 if fNew <= f + 1e-4 * Double(step) * slope { accepted = true; break }
                 step *= 0.5
             }
             guard accepted else { break }
             // The pair s = xNew − x, y = gNew − g is kept if its curvature is positive, in the
             // oldest slot once the ring is full.
-            // s and y are formed in `spare` and `d` (free until the next objective and direction),
+            // s and y are formed in `spare` and `d` (d is free until the next direction),
             // which trade places with the slot's buffers if the pair is kept.
             nonisolated(unsafe) let sp = spare, gNewP = gNew
             elementwise { range in for i in range { sp[i] = xNewP[i] - xp[i]; dp[i] = gNewP[i] - gp[i] } }
@@ -235,23 +169,22 @@ func pairedDot(
 ) -> Double {
     let block = 4096  // a multiple of 4: the lanes continue across blocks
     func partial(_ range: Range<Int>) -> Double {
-        var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+        var lanes = SIMD4<Double>()  // lane j sums the products at i ≡ j (mod 4), in order
         var start = range.lowerBound
         while start < range.upperBound {
             let end = min(start + block, range.upperBound)
             update?(start..<end)
             var i = start
             while i + 4 <= end {
-                s0 += Double(a[i]) * Double(b[i])
-                s1 += Double(a[i + 1]) * Double(b[i + 1])
-                s2 += Double(a[i + 2]) * Double(b[i + 2])
-                s3 += Double(a[i + 3]) * Double(b[i + 3])
+                let x = UnsafeRawPointer(a + i).loadUnaligned(as: SIMD4<Float>.self)
+                let y = UnsafeRawPointer(b + i).loadUnaligned(as: SIMD4<Float>.self)
+                lanes += SIMD4<Double>(x) * SIMD4<Double>(y)  // exact: a float product fits a double
                 i += 4
             }
-            while i < end { s0 += Double(a[i]) * Double(b[i]); i += 1 }
+            while i < end { lanes[0] += Double(a[i]) * Double(b[i]); i += 1 }
             start = end
         }
-        return (s0 + s1) + (s2 + s3)
+        return (lanes[0] + lanes[1]) + (lanes[2] + lanes[3])
     }
     let middle = count / 2
     guard count >= 1 << 15 else { return partial(0..<middle) + partial(middle..<count) }

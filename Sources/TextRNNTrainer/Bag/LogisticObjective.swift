@@ -1,0 +1,163 @@
+import Foundation
+
+/// The bag regression's objective f(θ) = mean loss + ‖W‖²/(2·C·n) and its gradient, over one
+/// fixed set of rows (`LinearClassifier` has the model; this is one fit's data, laid out once).
+///
+/// Both products walk the rows transposed (each feature's entries): the forward X·W reads each
+/// row of W once, in order, and scatters into z [rows, outputs]; the backward Xᵀ·dZ gathers from
+/// dZ [rows, outputs] and writes each row of the gradient once. z and dZ are a few hundred KB and
+/// stay in cache. Row by row instead, every stored feature is a random read of W and a random
+/// write of the gradient, each tens of MB with 20 classes: that was half of a 20 Newsgroups fit,
+/// stalled on memory, plus zeroing and summing a second gradient for the second thread.
+///
+/// Work is split in two fixed halves (features with about half the entries each; rows in two),
+/// run on two threads when granted and one after the other when not: the same sums either way.
+final class LogisticObjective {
+    let features: Int
+    let outputs: Int
+    let count: Int  // rows
+    let loss: LossKind
+    let targets: [Float]
+    /// Feature f's entries at columnStart[f]..<columnStart[f + 1]: their rows (ascending) and values.
+    private let columnStart: [Int]
+    private let entryRow: [Int32]
+    private let entryValue: [Float]
+    /// Features [0, middleFeature) are the first half.
+    private let middleFeature: Int
+    /// Two [rows, outputs] blocks: each half's partial logits; then the first holds dLoss/dz.
+    private let logits: UnsafeMutablePointer<Float>
+
+    init(_ rows: SparseRows, targets: [Float], features: Int, outputs: Int, loss: LossKind) {
+        self.features = features
+        self.outputs = outputs
+        self.loss = loss
+        self.targets = targets
+        count = rows.count
+        // Transpose by counting: rows are visited in order, so each column's rows ascend.
+        var start = [Int](repeating: 0, count: features + 1)
+        for index in rows.indices { start[Int(index) + 1] += 1 }
+        for f in 0..<features { start[f + 1] += start[f] }
+        var next = start, entryRow = [Int32](repeating: 0, count: rows.indices.count)
+        var entryValue = [Float](repeating: 0, count: rows.indices.count)
+        for r in 0..<rows.count {
+            for i in rows.rowStart[r]..<rows.rowStart[r + 1] {
+                let f = Int(rows.indices[i])
+                entryRow[next[f]] = Int32(r)
+                entryValue[next[f]] = rows.values[i]
+                next[f] += 1
+            }
+        }
+        columnStart = start
+        self.entryRow = entryRow
+        self.entryValue = entryValue
+        middleFeature = start.firstIndex { $0 >= start[features] / 2 } ?? features
+        logits = .allocate(capacity: 2 * max(count, 1) * outputs)
+    }
+
+    deinit { logits.deallocate() }
+
+    /// f(θ) for θ = W [features, outputs] row-major then the bias [outputs]; writes ∇f into `gradient`.
+    func value(C: Float, _ theta: UnsafePointer<Float>, _ gradient: UnsafeMutablePointer<Float>) -> Double {
+        let K = outputs, n = count
+        let halves = [0..<middleFeature, middleFeature..<features]
+        nonisolated(unsafe) let z = logits, t = theta, g = gradient
+        // Forward: each half's z_h = X[:, half]·W[half].
+        runPair({ self.scatterLogits(halves[0], t, into: z) }, { self.scatterLogits(halves[1], t, into: z + n * K) })
+        // z = z₀ + z₁ + b, then dLoss/dz (in z₀) and the loss, rows in two halves.
+        let bias = theta + features * K
+        nonisolated(unsafe) var rowLoss = (0.0, 0.0)
+        let middleRow = n / 2
+        runPair({ rowLoss.0 = self.lossGradients(0..<middleRow, z, bias: bias) },
+                { rowLoss.1 = self.lossGradients(middleRow..<n, z, bias: bias) })
+        // Backward: ∇W = Xᵀ·dZ / n + λ·W per half, with ‖W‖² of the half; ∇b = Σ dZ / n.
+        let lambda = 1 / (C * Float(n))
+        nonisolated(unsafe) var squares = (0.0, 0.0)
+        runPair({ squares.0 = self.gatherGradient(halves[0], t, z, lambda: lambda, into: g) },
+                { squares.1 = self.gatherGradient(halves[1], t, z, lambda: lambda, into: g) })
+        let biasGradient = gradient + features * K
+        biasGradient.update(repeating: 0, count: K)
+        for r in 0..<n { for k in 0..<K { biasGradient[k] += z[r * K + k] } }
+        for k in 0..<K { biasGradient[k] /= Float(max(n, 1)) }
+        return (rowLoss.0 + rowLoss.1) / Double(max(n, 1)) + 0.5 * Double(lambda) * (squares.0 + squares.1)
+    }
+
+    /// z [rows, outputs] = Σ over `featureRange` of each entry's value times its row of W.
+    private func scatterLogits(_ featureRange: Range<Int>, _ theta: UnsafePointer<Float>, into z: UnsafeMutablePointer<Float>) {
+        let K = outputs
+        z.update(repeating: 0, count: count * K)
+        columnStart.withUnsafeBufferPointer { start in
+            entryRow.withUnsafeBufferPointer { rows in
+                entryValue.withUnsafeBufferPointer { values in
+                    for f in featureRange {
+                        let w = theta + f * K
+                        for e in start[f]..<start[f + 1] {
+                            let zr = z + Int(rows[e]) * K, v = values[e]
+                            for k in 0..<K { zr[k] += v * w[k] }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// For rows `range`: z = z₀ + z₁ + b, then z₀ ← dLoss/dz (p − y); returns Σ loss.
+    private func lossGradients(_ range: Range<Int>, _ z: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>) -> Double {
+        let K = outputs
+        let second = z + count * K
+        var total = 0.0
+        targets.withUnsafeBufferPointer { targets in
+            for r in range {
+                let zr = z + r * K
+                for k in 0..<K { zr[k] += second[r * K + k] + bias[k] }
+                switch loss {
+                case .sparseCategoricalCrossEntropy:
+                    let label = Int(targets[r])
+                    var top = zr[0]
+                    for k in 1..<max(K, 1) { top = max(top, zr[k]) }
+                    var sum: Float = 0
+                    for k in 0..<K { zr[k] = expf(zr[k] - top); sum += zr[k] }
+                    total -= Double(logf(max(zr[label] / sum, 1e-30)))
+                    for k in 0..<K { zr[k] /= sum }
+                    zr[label] -= 1
+                case .binaryCrossEntropy, .multiLabelBinaryCrossEntropy:
+                    for k in 0..<K {
+                        let y = targets[r * K + k], x = zr[k]
+                        total += Double(max(x, 0) - x * y + log1pf(expf(-abs(x))))
+                        zr[k] = 1 / (1 + expf(-x)) - y
+                    }
+                }
+            }
+        }
+        return total
+    }
+
+    /// ∇W rows of `featureRange` = Σ entries' value × dZ row / n + λ·W; returns Σ W² over them.
+    private func gatherGradient(
+        _ featureRange: Range<Int>, _ theta: UnsafePointer<Float>, _ dz: UnsafePointer<Float>, lambda: Float,
+        into gradient: UnsafeMutablePointer<Float>
+    ) -> Double {
+        let K = outputs, inverseN = 1 / Float(max(count, 1))
+        var squares = 0.0
+        columnStart.withUnsafeBufferPointer { start in
+            entryRow.withUnsafeBufferPointer { rows in
+                entryValue.withUnsafeBufferPointer { values in
+                    for f in featureRange {
+                        let w = theta + f * K, gf = gradient + f * K
+                        gf.update(repeating: 0, count: K)
+                        for e in start[f]..<start[f + 1] {
+                            let d = dz + Int(rows[e]) * K, v = values[e]
+                            for k in 0..<K { gf[k] += v * d[k] }
+                        }
+                        var rowSquares: Float = 0
+                        for k in 0..<K {
+                            gf[k] = gf[k] * inverseN + lambda * w[k]
+                            rowSquares += w[k] * w[k]
+                        }
+                        squares += Double(rowSquares)
+                    }
+                }
+            }
+        }
+        return squares
+    }
+}
