@@ -216,8 +216,12 @@ extension TrainingSession {
         if secondsLeft() >= 2 * longestFit {
             var all = chosen.candidate.trainRows
             all.append(chosen.candidate.rows)
-            classifier = fresh(chosen.candidate.features)
-            classifier.fit(all, targets: train.targets + validation.targets, C: chosen.c)
+            // From the train-only fit, as LogisticRegressionCV's refit starts from the folds'
+            // mean: the problem is strictly convex, so the start changes only how soon the
+            // optimum is reached. Warm, 200 iterations reached the objective a cold start
+            // reached in 300 (20 Newsgroups: 0.0061686 both; IMDB and ag_news_mini converged
+            // earlier either way).
+            classifier.fit(all, targets: train.targets + validation.targets, C: chosen.c, maxIterations: 200)
         } else {
             log("bag: time budget reached; kept the fit on the training rows (no refit with the validation rows)")
         }
