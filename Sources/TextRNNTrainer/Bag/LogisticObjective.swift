@@ -22,8 +22,8 @@ final class LogisticObjective {
     private let columnStart: [Int]
     private let entryRow: [Int32]
     private let entryValue: [Float]
-    /// Features [0, middleFeature) are the first half.
-    private let middleFeature: Int
+    /// The two halves of the features, about half the entries each.
+    private let featureHalves: (Range<Int>, Range<Int>)
     /// Two [rows, outputs] blocks: each half's partial logits; then the first holds dLoss/dz.
     private let logits: UnsafeMutablePointer<Float>
 
@@ -50,7 +50,8 @@ final class LogisticObjective {
         columnStart = start
         self.entryRow = entryRow
         self.entryValue = entryValue
-        middleFeature = start.firstIndex { $0 >= start[features] / 2 } ?? features
+        let middleFeature = start.firstIndex { $0 >= start[features] / 2 } ?? features
+        featureHalves = (0..<middleFeature, middleFeature..<features)
         logits = .allocate(capacity: 2 * max(count, 1) * outputs)
     }
 
@@ -59,10 +60,10 @@ final class LogisticObjective {
     /// f(θ) for θ = W [features, outputs] row-major then the bias [outputs]; writes ∇f into `gradient`.
     func value(C: Float, _ theta: UnsafePointer<Float>, _ gradient: UnsafeMutablePointer<Float>) -> Double {
         let K = outputs, n = count
-        let halves = [0..<middleFeature, middleFeature..<features]
+        let halves = featureHalves
         nonisolated(unsafe) let z = logits, t = theta, g = gradient
         // Forward: each half's z_h = X[:, half]·W[half].
-        runPair({ self.scatterLogits(halves[0], t, into: z) }, { self.scatterLogits(halves[1], t, into: z + n * K) })
+        runPair({ self.scatterLogits(halves.0, t, into: z) }, { self.scatterLogits(halves.1, t, into: z + n * K) })
         // z = z₀ + z₁ + b, then dLoss/dz (in z₀) and the loss, rows in two halves.
         let bias = theta + features * K
         nonisolated(unsafe) var rowLoss = (0.0, 0.0)
@@ -72,8 +73,8 @@ final class LogisticObjective {
         // Backward: ∇W = Xᵀ·dZ / n + λ·W per half, with ‖W‖² of the half; ∇b = Σ dZ / n.
         let lambda = 1 / (C * Float(n))
         nonisolated(unsafe) var squares = (0.0, 0.0)
-        runPair({ squares.0 = self.gatherGradient(halves[0], t, z, lambda: lambda, into: g) },
-                { squares.1 = self.gatherGradient(halves[1], t, z, lambda: lambda, into: g) })
+        runPair({ squares.0 = self.gatherGradient(halves.0, t, z, lambda: lambda, into: g) },
+                { squares.1 = self.gatherGradient(halves.1, t, z, lambda: lambda, into: g) })
         let biasGradient = gradient + features * K
         biasGradient.update(repeating: 0, count: K)
         for r in 0..<n { for k in 0..<K { biasGradient[k] += z[r * K + k] } }
