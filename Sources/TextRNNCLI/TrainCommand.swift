@@ -118,7 +118,7 @@ struct TrainCommand: ParsableCommand {
         let started = Date()
         var searchTrials: [RecipeSearch.Trial]? = nil
         let session: TrainingSession
-        let encodedValidation: EncodedDataset?
+        var encodedValidation: EncodedDataset?
         if autotune != nil || autotuneTrials != nil {
             guard let validationSet else { throw ValidationError("--autotune needs validation data: --validation FILE or --validation-split above 0") }
             let budget = autotune.flatMap(parseDuration)  // checked by validate()
@@ -132,9 +132,10 @@ struct TrainCommand: ParsableCommand {
             encodedValidation = try session.encode(validationSet)
         } else {
             session = try TrainingSession(config: config, train: trainSet, log: progress.message)
-            let encodedTrain = try session.encode(trainSet)
+            var encodedTrain = try session.encode(trainSet)
             encodedValidation = try validationSet.map { try session.encode($0) }
-            try trainOnce(session, train: encodedTrain, validation: encodedValidation, progress: progress)
+            let regression = session.stackOnBag(train: &encodedTrain, validation: &encodedValidation, log: progress.message)
+            try trainOnce(session, train: encodedTrain, validation: encodedValidation, regression: regression, progress: progress)
         }
         if let bag = session.bag { progress.message(bag.summary) }
         let seconds = Date().timeIntervalSince(started)
@@ -182,7 +183,9 @@ struct TrainCommand: ParsableCommand {
     }
 
     /// One training run of `session`, with checkpoints, resume and Ctrl-C, then the bag branch.
-    private func trainOnce(_ session: TrainingSession, train: EncodedDataset, validation: EncodedDataset?, progress: ProgressReporter) throws {
+    private func trainOnce(
+        _ session: TrainingSession, train: EncodedDataset, validation: EncodedDataset?, regression: BagRegression?, progress: ProgressReporter
+    ) throws {
         let checkpointPath = output + ".checkpoint"
         if resume && FileManager.default.fileExists(atPath: checkpointPath) {
             try session.restoreCheckpoint(from: checkpointPath)
@@ -193,7 +196,7 @@ struct TrainCommand: ParsableCommand {
             train: train, validation: validation, progress: progress,
             checkpoint: { try $0.saveCheckpoint(to: checkpointPath) }, shouldStop: { interruptRequested != 0 })
         signal(SIGINT, SIG_DFL)
-        switch try TrainingRun.settle(session, after: outcome, train: train, validation: validation, log: progress.message) {
+        switch try TrainingRun.settle(session, after: outcome, train: train, validation: validation, regression: regression, log: progress.message) {
         case .interrupted:
             progress.message("interrupted: checkpoint saved to \(checkpointPath); continue with the same command and --resume")
             throw ExitCode(130)

@@ -187,12 +187,14 @@ private func train(
     let (trainSet, validationSet, recipe) = TrainingRun.prepare(config: &config, train: trainRows, validation: validationRows, log: log)
     try bridge.checkStop()
     let session = try TrainingSession(config: config, train: trainSet, log: log)
-    let encodedTrain = try session.encode(trainSet)
-    let encodedValidation = try validationSet.map { try session.encode($0) }
+    var encodedTrain = try session.encode(trainSet)
+    var encodedValidation = try validationSet.map { try session.encode($0) }
+    try bridge.checkStop()
+    let regression = session.stackOnBag(train: &encodedTrain, validation: &encodedValidation, log: log)
     try bridge.checkStop()
     let outcome = try session.fit(
         train: encodedTrain, validation: encodedValidation, progress: progress, checkpoint: { _ in }, shouldStop: { bridge.stopRequested })
-    switch try TrainingRun.settle(session, after: outcome, train: encodedTrain, validation: encodedValidation, log: log) {
+    switch try TrainingRun.settle(session, after: outcome, train: encodedTrain, validation: encodedValidation, regression: regression, log: log) {
     case .interrupted: try bridge.checkStop()
     case .diverged(let reason): throw TrainerFailure(TEXTRNN_TRAINER_ERROR_DIVERGED, "stopped: \(reason)")
     case .earlyStopped, .finished: break

@@ -232,9 +232,10 @@ import TextRNNRuntime
         #expect(abs(one - exact) <= 1e-12 * Double(count), "\(one) vs \(exact)")
     }
 
-    /// A model with the branch, trained and mixed on an ag_news_mini slice, gives the same
-    /// probabilities in the trainer and in the runtime on the whole ag_news_mini test set.
-    @Test func trainerAndRuntimeAgreeWithTheBag() throws {
+    /// A model with the branch, trained and mixed (or stacked on it) on an ag_news_mini slice,
+    /// gives the same probabilities in the trainer and in the runtime on the whole ag_news_mini
+    /// test set.
+    @Test(arguments: [false, true]) func trainerAndRuntimeAgreeWithTheBag(stacked: Bool) throws {
         let full = try DatasetLoader.load(try DataTestSupport.dataPath("ag_news_mini/train.csv"))
         let slice = full.subset(Array(stride(from: 0, to: full.count, by: 5)))  // 1,200 rows, every class
         var config = TrainingConfig()
@@ -247,15 +248,20 @@ import TextRNNRuntime
         config.pooling = .average
         // Most texts are longer: the bag reads all their tokens, the network the first 12.
         config.sequenceLength = 12
+        config.bagStacking = stacked
         let session = try TrainingSession(config: config, train: slice, log: { _ in })
         let split = slice.stratifiedSplit(validationFraction: 0.25, seed: 1)
-        let train = try session.encode(split.train), validation = try session.encode(split.validation)
+        var train = try session.encode(split.train), validation: EncodedDataset? = try session.encode(split.validation)
+        let regression = session.stackOnBag(train: &train, validation: &validation, log: { _ in })
+        #expect((regression != nil) == stacked && (train.baseLogits != nil) == stacked && (validation?.baseLogits != nil) == stacked)
         _ = try session.fit(train: train, validation: validation, progress: ProgressReporter(quiet: true),
                             checkpoint: { _ in }, shouldStop: { false })
-        try session.fitBag(train: train, validation: validation, log: { _ in })
+        try session.fitBag(train: train, validation: validation, reusing: regression, log: { _ in })
         let bag = try #require(session.bag)
-        #expect(bag.features.spec.bigrams > 0)
-        #expect(TrainingSession.bagMixGrid.contains(bag.mix) && TrainingSession.bagCGrid.contains(bag.c))
+        #expect(bag.features.spec.bigrams > 0 && bag.stacked == stacked)
+        #expect(TrainingSession.bagCGrid.contains(bag.c))
+        #expect(stacked ? bag.scales.bag == 1 && TrainingSession.bagMixGrid.contains(bag.scales.network)
+                        : TrainingSession.bagMixGrid.contains(bag.scales.bag) && bag.scales.bag + bag.scales.network == 1)
 
         let test = try DatasetLoader.load(try DataTestSupport.dataPath("ag_news_mini/test.csv"), labelMap: slice.labelMap)
         let encodedTest = try session.encode(test)

@@ -10,7 +10,7 @@ import TextRNNRuntime
 /// what fits, keeping the train-only fit.
 @Suite(.serialized) struct BagSearchTests {
     /// ag_news_mini, every 10th row (600, every class), split 75/25; no network training needed.
-    static func encoded() throws -> (TrainingSession, EncodedDataset, EncodedDataset) {
+    static func encoded(bagStacking: Bool = false) throws -> (TrainingSession, EncodedDataset, EncodedDataset) {
         let full = try DatasetLoader.load(try DataTestSupport.dataPath("ag_news_mini/train.csv"))
         let slice = full.subset(Array(stride(from: 0, to: full.count, by: 10)))
         var config = TrainingConfig()
@@ -18,6 +18,7 @@ import TextRNNRuntime
         config.embeddingDim = 8
         config.maxTokens = 4000
         config.validationSplit = 0
+        config.bagStacking = bagStacking
         let session = try TrainingSession(config: config, train: slice, log: { _ in })
         let split = slice.stratifiedSplit(validationFraction: 0.25, seed: 1)
         return (session, try session.encode(split.train), try session.encode(split.validation))

@@ -133,6 +133,8 @@ import TextRNNRuntime
         var options = TrainingOptions()
         var sampleWeights: [Float]? = nil
         var labelSmoothing: Float = 0
+        /// Logits [4, outputs] the network's are added to (stacked on the bag).
+        var baseLogits: [Float]? = nil
         var testDescription: String { name }
     }
 
@@ -167,6 +169,12 @@ import TextRNNRuntime
             NetworkCase(name: "BiGRU → average pool → 3 sigmoids, label smoothing 0.1 (multi-label)",
                         layers: [embed, bi, .globalAveragePooling, .dense(units: 3, activation: .sigmoid)],
                         loss: .multiLabelBinaryCrossEntropy, labelSmoothing: 0.1),
+            NetworkCase(name: "BiGRU → average pool → softmax on base logits (stacked on the bag)",
+                        layers: [embed, bi, .globalAveragePooling, .dense(units: 3, activation: .softmax)],
+                        loss: .sparseCategoricalCrossEntropy, baseLogits: [1.5, -0.5, 0.2, -1, 2, 0.3, 0.7, 0.1, -2, 0, 0, 0.4]),
+            NetworkCase(name: "GRU → average pool → sigmoid on base logits (stacked on the bag)",
+                        layers: [embed, gruSeq, .globalAveragePooling, .dense(units: 1, activation: .sigmoid)],
+                        loss: .binaryCrossEntropy, baseLogits: [2, -1.5, 0.5, -0.3]),
         ]
     }()
 
@@ -189,10 +197,21 @@ import TextRNNRuntime
         func evaluate() throws -> Double {
             var dropoutRNG = SeededGenerator(seed: 42)
             return Double(try net.lossAndGradients(tokenIds: ids, batch: B, time: T, targets: targets, loss: c.loss,
-                                                   sampleWeights: c.sampleWeights, labelSmoothing: c.labelSmoothing, training: training,
-                                                   rng: &dropoutRNG).loss)
+                                                   sampleWeights: c.sampleWeights, labelSmoothing: c.labelSmoothing,
+                                                   baseLogits: c.baseLogits, training: training, rng: &dropoutRNG).loss)
         }
-        _ = try evaluate()
+        let value = try evaluate()
+        if let base = c.baseLogits {
+            // The loss is the one of z = base + the network's logits, computed here by hand.
+            let width = net.outputDim
+            let z = (0..<(B * width)).map { Double(base[$0] + net.logits[$0]) }
+            let expected = (0..<B).map { row -> Double in
+                let zr = z[(row * width)..<((row + 1) * width)], y = Int(targets[row])
+                if width == 1 { return log(1 + exp(-zr.first!)) + (y == 1 ? 0 : zr.first!) }
+                return log(zr.map(exp).reduce(0, +)) - zr[row * width + y]
+            }.reduce(0, +) / Double(B)
+            #expect(abs(value - expected) < 1e-5, "loss \(value), by hand \(expected)")
+        }
         let grads = net.store.allGradients
         // Kinks: arg-max of max pooling, and the on/off pattern of ReLU Dense layers.
         let branches: () -> [Int32] = {

@@ -93,6 +93,15 @@ struct SparseRows {
         values += other.values
     }
 
+    /// The rows `selected` of `rows`, in that order.
+    init(_ rows: SparseRows, selecting selected: [Int]) {
+        for r in selected {
+            indices += rows.indices[rows.rowStart[r]..<rows.rowStart[r + 1]]
+            values += rows.values[rows.rowStart[r]..<rows.rowStart[r + 1]]
+            rowStart.append(indices.count)
+        }
+    }
+
     init(_ data: EncodedDataset, features: BagFeatures) {
         var scratch = BagScratch()
         for row in 0..<data.count {

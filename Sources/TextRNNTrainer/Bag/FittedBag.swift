@@ -2,11 +2,13 @@ import Dispatch
 import Foundation
 import TextRNNRuntime
 
-/// The bag branch of a trained model, fitted after the recurrent network: a logistic regression
-/// on the bag features (its C chosen on the validation data), then mixed with the network in
-/// logit space, z = w·z_bag + (1 − w)·z_network, w chosen on the validation data too. The mix is
-/// folded into the weights: `kernel` and `bias` carry w, the network's last Dense is scaled by
-/// 1 − w, so the bundle's Dense over [network features ‖ bag features] gives z exactly.
+/// The bag branch of a trained model: a logistic regression on the bag features (its C chosen
+/// on the validation data), combined with the network in logit space, z = a·z_bag + b·z_network.
+/// Stacked (the network trained on top of the bag's out-of-fold logits, OutOfFold.swift): a = 1
+/// and b in [0, 1]; beside it (the network trained alone): a = w, b = 1 − w. The scales are
+/// chosen on the validation data and folded into the weights: `kernel` and `bias` carry a, the
+/// network's last Dense is scaled by b, so the bundle's Dense over [network features ‖ bag
+/// features] gives z exactly.
 public struct FittedBag: Sendable {
     /// How the features are weighted (stored in the bundle as the `bag/idf` weights either way).
     /// idf times a power of the naive-Bayes ratio (BagBuilder.naiveBayesRatios): 0 is plain
@@ -25,12 +27,14 @@ public struct FittedBag: Sendable {
 
     public let features: BagFeatures
     public let outputs: Int
-    var kernel: [Float]  // [features, outputs], times w
-    var bias: [Float]  // [outputs], times w: added to the last Dense's bias
+    var kernel: [Float]  // [features, outputs], times scales.bag
+    var bias: [Float]  // [outputs], times scales.bag: added to the last Dense's bias
     /// What was chosen, and the validation accuracy of each part and of the mix.
     public let weighting: Weighting
     public let c: Float
-    public let mix: Float
+    /// Whether the network was trained on top of the bag, and the chosen scales (a, b).
+    public let stacked: Bool
+    public let scales: (bag: Float, network: Float)
     public let validation: (network: Double, bag: Double, mixed: Double)?
     /// The mixed model's loss and probabilities [rows, outputs] on the validation data, before
     /// the regression was refit with those rows: the honest validation result.
@@ -39,11 +43,19 @@ public struct FittedBag: Sendable {
     /// One line for the training log.
     public var summary: String {
         var line = String(format: "bag: %d unigram + %d bigram features, ", features.spec.unigrams, features.spec.bigrams)
-            + "\(weighting.rawValue) weights" + String(format: ", C = %g, mix w = %.1f", c, mix)
+            + "\(weighting.rawValue) weights" + String(format: ", C = %g, ", c) + scaleSummary
         if let validation {
-            line += String(format: "; validation accuracy: network %.4f, bag %.4f, mixed %.4f", validation.network, validation.bag, validation.mixed)
+            // Stacked, the network alone is a correction to the bag, not a classifier.
+            line += stacked
+                ? String(format: "; validation accuracy: bag %.4f, bag + network %.4f", validation.bag, validation.mixed)
+                : String(format: "; validation accuracy: network %.4f, bag %.4f, mixed %.4f", validation.network, validation.bag, validation.mixed)
         }
         return line
+    }
+
+    /// How the two are combined, for logs and the report.
+    public var scaleSummary: String {
+        stacked ? String(format: "stacked: bag + %.1f × network", scales.network) : String(format: "mix w = %.1f", scales.bag)
     }
 
     /// The tensors of the bundle's bag branch.
@@ -96,9 +108,9 @@ extension TrainingSession {
         train: EncodedDataset, validation: EncodedDataset?, reusing fitted: BagRegression? = nil,
         secondsLeft: () -> Double = { .infinity }, log: (String) -> Void
     ) throws -> BagRegression {
-        let regression = fitted.flatMap { $0.pipeline == pipeline.config && $0.vocabularySize == pipeline.vocabulary.count ? $0 : nil }
-            ?? fitBagRegression(train: train, validation: validation, secondsLeft: secondsLeft, log: log)
-        var mix: Float = 0.5
+        let regression = fitted.flatMap { fits($0) ? $0 : nil } ?? fitBagRegression(train: train, validation: validation, secondsLeft: secondsLeft, log: log)
+        let stacked = validation?.baseLogits != nil
+        var scales: (bag: Float, network: Float) = (0.5, 0.5)
         var scores: (network: Double, bag: Double, mixed: Double)? = nil
         var validationResult: (loss: Double, probabilities: [Float])? = nil
         if let validation, let bagLogits = regression.validationLogits {
@@ -110,29 +122,46 @@ extension TrainingSession {
             // lowest-loss mix is mostly noise: on a 1,000-text task made from the shared train
             // splits it cost 1.4 points against the bag alone, averaged over six splits
             // (docs/accuracy.md); the bag, a convex fit, is the steadier part.
-            let mixes = Self.bagMixGrid.map { w in zip(bagLogits, networkLogits).map { w * $0 + (1 - w) * $1 } }
+            // Stacked, the bag alone (b = 0) is the most preferred, as w = 1 is beside it.
+            let candidates: [(bag: Float, network: Float)] = stacked
+                ? Self.bagMixGrid.reversed().map { (1, $0) } : Self.bagMixGrid.map { ($0, 1 - $0) }
+            let mixes = candidates.map { s in zip(bagLogits, networkLogits).map { s.bag * $0 + s.network * $1 } }
             let chosen = Self.withinOneStandardError(mixes.map { rowLosses($0, validation) })
-            mix = Self.bagMixGrid[chosen]
+            scales = candidates[chosen]
             let (loss, accuracy) = score(mixes[chosen], validation)
             validationResult = (loss, probabilities(mixes[chosen]))
             scores = (score(networkLogits, validation).accuracy, regression.validationAccuracy, accuracy)
         }
-        if mix == 0 {
+        if scales.bag == 0 {
             log("bag: the network alone did best on the validation data; no bag branch")
             return regression
         }
         let outputs = network.outputDim
         let weights = regression.features.spec.features * outputs
         bag = FittedBag(
-            features: regression.features, outputs: outputs, kernel: regression.parameters[..<weights].map { mix * $0 },
-            bias: regression.parameters[weights...].map { mix * $0 }, weighting: regression.weighting, c: regression.c, mix: mix,
+            features: regression.features, outputs: outputs, kernel: regression.parameters[..<weights].map { scales.bag * $0 },
+            bias: regression.parameters[weights...].map { scales.bag * $0 }, weighting: regression.weighting, c: regression.c,
+            stacked: stacked, scales: scales,
             validation: scores, validationResult: validationResult)
-        // Fold: the last Dense's kernel and bias times (1 − w), plus the bag's bias.
+        // Fold: the last Dense's kernel and bias times b, plus the bag's bias.
         let last = plan.layers.count - 1
         let kernelName = tensorName(layer: last, role: "kernel"), biasName = tensorName(layer: last, role: "bias")
-        try network.store.setTensor(named: kernelName, to: try network.store.tensor(named: kernelName).map { (1 - mix) * $0 })
-        try network.store.setTensor(named: biasName, to: zip(try network.store.tensor(named: biasName), bag!.bias).map { (1 - mix) * $0 + $1 })
+        try network.store.setTensor(named: kernelName, to: try network.store.tensor(named: kernelName).map { scales.network * $0 })
+        try network.store.setTensor(named: biasName, to: zip(try network.store.tensor(named: biasName), bag!.bias).map { scales.network * $0 + $1 })
         return regression
+    }
+
+    /// Whether `regression` was fitted on this session's text pipeline (so on the same encoded data).
+    func fits(_ regression: BagRegression) -> Bool {
+        regression.pipeline == pipeline.config && regression.vocabularySize == pipeline.vocabulary.count
+    }
+
+    /// The bag's features before any weighting by labels: unigrams, and the most frequent bigrams
+    /// that keep the kernel within `bagKernelBudget`, with idf weights.
+    func plainBagFeatures(_ train: EncodedDataset) -> BagFeatures {
+        let vocabularySize = pipeline.vocabulary.count
+        let maxBigrams = max(0, min(500_000, Self.bagKernelBudget / network.outputDim - vocabularySize))
+        return BagBuilder.fit(train, vocabularySize: vocabularySize, maxBigrams: maxBigrams)
     }
 
     /// The bag's logistic regression: features, their weighting and C chosen by validation loss
@@ -148,8 +177,7 @@ extension TrainingSession {
     ) -> BagRegression {
         let outputs = network.outputDim
         let vocabularySize = pipeline.vocabulary.count
-        let maxBigrams = max(0, min(500_000, Self.bagKernelBudget / outputs - vocabularySize))
-        let plain = BagBuilder.fit(train, vocabularySize: vocabularySize, maxBigrams: maxBigrams)
+        let plain = plainBagFeatures(train)
         let plainRows = SparseRows(train, features: plain)
         func fresh(_ features: BagFeatures) -> LinearClassifier {
             LinearClassifier(features: features.spec.features, outputs: outputs, loss: plan.loss)
@@ -233,7 +261,9 @@ extension TrainingSession {
     /// The network's logits for `data`, recovered from its probabilities: log p for softmax
     /// (softmax is shift-invariant), log(p / (1 − p)) for sigmoids.
     func networkLogits(_ data: EncodedDataset) throws -> [Float] {
-        let probabilities = try evaluate(data).probabilities
+        var alone = data
+        alone.baseLogits = nil
+        let probabilities = try evaluate(alone).probabilities
         return probabilities.map { p in
             let q = min(max(p, 1e-7), 1 - 1e-7)
             return plan.loss == .sparseCategoricalCrossEntropy ? logf(q) : logf(q / (1 - q))

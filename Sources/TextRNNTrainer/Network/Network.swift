@@ -182,22 +182,34 @@ public final class Network {
     }
 
     private let lossGradient = FloatBuffer()  // [B, outputDim]
+    private let stackedLogits = FloatBuffer()  // [B, outputDim]: base + network logits
 
     /// One training evaluation: zero gradients, forward, loss, backward. Returns the loss and the
     /// probabilities. `targets`: class ids [B] (sparse CE), 0/1 [B] (binary) or [B, N] (multi-label).
     public func lossAndGradients(
         tokenIds: [Int32], batch: Int, time: Int, targets: [Float], loss kind: LossKind,
-        sampleWeights: [Float]? = nil, labelSmoothing: Float = 0, training: Bool = true, rng: inout SeededGenerator
+        sampleWeights: [Float]? = nil, labelSmoothing: Float = 0, baseLogits: [Float]? = nil, training: Bool = true,
+        rng: inout SeededGenerator
     ) throws -> (loss: Float, probabilities: [Float]) {
         guard head.activation == kind.outputActivation else {
             throw NetworkError.invalidArchitecture("\(kind) needs a \(kind.outputActivation) output layer, not \(head.activation)")
         }
         let expectedTargets = kind == .multiLabelBinaryCrossEntropy ? batch * outputDim : batch
-        guard targets.count == expectedTargets, sampleWeights.map({ $0.count == batch }) ?? true else {
-            throw NetworkError.shapeMismatch("targets/sample weights do not match batch \(batch)")
+        guard targets.count == expectedTargets, sampleWeights.map({ $0.count == batch }) ?? true,
+              baseLogits.map({ $0.count == batch * outputDim }) ?? true else {
+            throw NetworkError.shapeMismatch("targets/sample weights/base logits do not match batch \(batch)")
         }
         store.zeroGradients()
-        let probabilities = try forward(tokenIds: tokenIds, batch: batch, time: time, training: training, rng: &rng)
+        var probabilities = try forward(tokenIds: tokenIds, batch: batch, time: time, training: training, rng: &rng)
+        var logits = self.logits
+        if let baseLogits {
+            // z = base + network: the loss's gradient with respect to the network's logits is
+            // the one with respect to z, so backward is unchanged.
+            let z = stackedLogits.resize(batch * outputDim)
+            for i in 0..<(batch * outputDim) { z[i] = baseLogits[i] + logits[i] }
+            probabilities.withUnsafeMutableBufferPointer { activateRows(z, into: $0.baseAddress!, rows: batch, width: outputDim, kind.outputActivation) }
+            logits = UnsafePointer(z)
+        }
         let dz = lossGradient.resize(batch * outputDim)
         let loss = probabilities.withUnsafeBufferPointer { p in
             targets.withUnsafeBufferPointer { y in

@@ -41,11 +41,13 @@ extension TrainingSession {
         if let bag {
             var chosen: [(String, TextRNNRuntime.JSONValue)] = [
                 ("unigrams", .int(bag.features.spec.unigrams)), ("bigrams", .int(bag.features.spec.bigrams)),
-                ("weighting", .string(bag.weighting.rawValue)), ("c", .double(Double(bag.c))), ("mix", .double(Double(bag.mix))),
+                ("weighting", .string(bag.weighting.rawValue)), ("c", .double(Double(bag.c))), ("stacked", .bool(bag.stacked)),
+                ("bag_scale", .double(Double(bag.scales.bag))), ("network_scale", .double(Double(bag.scales.network))),
             ]
             if let scores = bag.validation {
-                chosen.append(("validation_accuracy", .object([
-                    ("network", .double(scores.network)), ("bag", .double(scores.bag)), ("mixed", .double(scores.mixed))])))
+                // Stacked, the network alone is a correction to the bag, not a classifier.
+                let network: [(String, TextRNNRuntime.JSONValue)] = bag.stacked ? [] : [("network", .double(scores.network))]
+                chosen.append(("validation_accuracy", .object(network + [("bag", .double(scores.bag)), ("mixed", .double(scores.mixed))])))
             }
             members.append(("bag", .object(chosen)))
         }

@@ -19,6 +19,10 @@ public struct EncodedDataset: Sendable {
     public let targetWidth: Int
     public let labels: [Int]  // [count] primary label, for metrics
     public let labelSets: [[Int]]
+    /// Logits [count, outputs] the network's are added to, when the network is stacked on the
+    /// bag branch (TrainingSession.stackOnBag): the bag's out-of-fold logits for the training
+    /// rows, its train-only fit's for the validation rows. Nil otherwise.
+    public internal(set) var baseLogits: [Float]?
 
     public init(_ dataset: LabelledDataset, pipeline: TextPipeline, multiLabel: Bool, threads: Int) throws {
         guard let length = pipeline.config.sequenceLength else { throw TrainingError("the trainer needs a fixed sequence_length") }
@@ -96,6 +100,14 @@ public struct EncodedDataset: Sendable {
             targets.append(contentsOf: self.targets[(row * targetWidth)..<((row + 1) * targetWidth)])
         }
         return (rows.count, steps)
+    }
+
+    /// `baseLogits` of `rows`, in order, into `out` (emptied when there are none).
+    func baseLogits(_ rows: ArraySlice<Int>, into out: inout [Float]) {
+        out.removeAll(keepingCapacity: true)
+        guard let baseLogits else { return }
+        let width = baseLogits.count / max(count, 1)
+        for row in rows { out.append(contentsOf: baseLogits[(row * width)..<((row + 1) * width)]) }
     }
 
     /// The batches of one epoch: a seeded shuffle, then (when `bucket`) rows grouped by length

@@ -41,6 +41,8 @@ extension Hyperparameter {
             Hyperparameter("embedding_dropout", \.embeddingDropout, "SpatialDropout1D rate on the embeddings.", range: "in [0, 1)", valid: rate),
             Hyperparameter("dense_dropout", \.denseDropout, "Dropout before each Dense layer.", range: "in [0, 1)", valid: rate),
             Hyperparameter("bag", \.bag, "Add a TF-IDF bag-of-n-grams branch, mixed with the network on the validation data."),
+            Hyperparameter("bag_stacking", \.bagStacking,
+                           "Train the network on what the bag leaves: its logits are added to the bag's out-of-fold logits (false: train it alone, then mix the two)."),
             Hyperparameter("pretrained_vectors", \.pretrainedVectors,
                            "Initialize the embedding from a .vec file (word2vec/GloVe/fastText text; header optional)."),
             Hyperparameter("freeze_embeddings", \.freezeEmbeddings, "Keep the embedding as initialized (Keras trainable=False)."),

@@ -32,7 +32,7 @@ extension TrainingSession {
         Hyperparameter.all.filter { $0.recorded.contains(.report) }.map { ($0.name, $0.text(config)) } + [
             ("fitted vocabulary", "\(pipeline.vocabulary.count)"),
             ("fitted sequence_length", "\(pipeline.config.sequenceLength ?? 0)"),
-            ("fitted bag", bag.map { "\($0.features.spec.features) features, \($0.weighting.rawValue) weights, " + String(format: "C %g, mix %.1f", $0.c, $0.mix) } ?? "off"),
+            ("fitted bag", bag.map { "\($0.features.spec.features) features, \($0.weighting.rawValue) weights, " + String(format: "C %g, ", $0.c) + $0.scaleSummary } ?? "off"),
         ]
     }
 

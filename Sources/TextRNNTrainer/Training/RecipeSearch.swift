@@ -104,15 +104,19 @@ public struct RecipeSearch {
             var trial = Trial(number: number, summary: Self.describe(config))
             let trialStart = elapsed()
             let session = try TrainingSession(config: config, train: train, log: { _ in })
-            let encodedTrain = try session.encode(train), encodedValidation = try session.encode(validation)
-            if number == 1, config.bag, trials == nil, let budget {
-                // Under a budget the bag's regression comes first, within `bagShare` of it: every
-                // trial reuses it, and it is most of the model on long texts (the mix gave it
-                // weight 0.7–1 on IMDB's and 20 Newsgroups' validation parts), so a network cut
-                // short costs less than a bag search cut short.
-                bagRegression = session.fitBagRegression(
-                    train: encodedTrain, validation: encodedValidation, secondsLeft: { Self.bagShare * budget - elapsed() }, log: { _ in })
+            var encodedTrain = try session.encode(train), heldOut: EncodedDataset? = try session.encode(validation)
+            // Under a budget the bag's regression comes first, within `bagShare` of it: every
+            // trial reuses it, and it is most of the model on long texts (the mix gave it
+            // weight 0.7–1 on IMDB's and 20 Newsgroups' validation parts), so a network cut
+            // short costs less than a bag search cut short. Stacked, it comes first anyway.
+            let bagShare: () -> Double = { (trials == nil ? budget : nil).map { Self.bagShare * $0 - elapsed() } ?? .infinity }
+            if let stacked = session.stackOnBag(
+                train: &encodedTrain, validation: &heldOut, reusing: bagRegression, secondsLeft: bagShare, log: { _ in }) {
+                bagRegression = stacked
+            } else if number == 1, config.bag, trials == nil, budget != nil {
+                bagRegression = session.fitBagRegression(train: encodedTrain, validation: heldOut, secondsLeft: bagShare, log: { _ in })
             }
+            let encodedValidation = heldOut!
             var pruned = false, overBudget = false, budgetCut = false
             let bestCurve = best?.curve
             let outcome = try session.fit(

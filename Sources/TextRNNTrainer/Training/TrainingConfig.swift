@@ -50,6 +50,8 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     /// The bag-of-n-grams branch beside the recurrent one (FittedBag): a TF-IDF logistic
     /// regression on the token ids and their bigrams, mixed with the network on validation data.
     public var bag: Bool = true
+    /// Train the network on top of the bag (TrainingSession.stackOnBag) rather than beside it.
+    public var bagStacking: Bool = false
     /// A `.vec` file (word2vec / GloVe / fastText text format) to initialize the embedding from.
     public var pretrainedVectors: String? = nil
     /// Keep the embedding as initialized (Keras `trainable=False`).

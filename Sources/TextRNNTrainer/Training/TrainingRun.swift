@@ -22,18 +22,19 @@ public enum TrainingRun {
         return (train, validation, recipe)
     }
 
-    /// After `TrainingSession.fit`: keeps the best epoch's weights and fits the bag branch. An
-    /// interrupted or diverged run is returned untouched, for the caller to report.
+    /// After `TrainingSession.fit`: keeps the best epoch's weights and fits the bag branch
+    /// (reusing `regression`, stackOnBag's, when the network was stacked on it). An interrupted
+    /// or diverged run is returned untouched, for the caller to report.
     public static func settle(
         _ session: TrainingSession, after outcome: TrainingSession.StopReason, train: EncodedDataset,
-        validation: EncodedDataset?, log: (String) -> Void
+        validation: EncodedDataset?, regression: BagRegression?, log: (String) -> Void
     ) throws -> TrainingSession.StopReason {
         switch outcome {
         case .interrupted, .diverged: return outcome
         case .earlyStopped(let epoch): log("early stopping: restored the weights of epoch \(epoch)")
         case .finished: session.restoreBest()
         }
-        if session.config.bag { try session.fitBag(train: train, validation: validation, log: log) }
+        if session.config.bag { try session.fitBag(train: train, validation: validation, reusing: regression, log: log) }
         return outcome
     }
 

@@ -121,6 +121,7 @@ public final class TrainingSession {
         var ids: [Int32] = []
         var targets: [Float] = []
         var sampleWeights: [Float] = []
+        var baseLogits: [Float] = []
         while position.epoch < config.epochs {
             let epoch = position.epoch
             var shuffle = generator(epoch: epoch, batch: Int(UInt32.max))
@@ -137,10 +138,12 @@ public final class TrainingSession {
                 let rows = batches[index]
                 let (batch, time) = train.batch(rows, ids: &ids, targets: &targets)
                 if let weights { sampleWeights = rows.map { weights[train.labels[$0]] } }
+                train.baseLogits(rows, into: &baseLogits)
                 var rng = generator(epoch: epoch, batch: index)
                 var (loss, probabilities) = try network.lossAndGradients(
                     tokenIds: ids, batch: batch, time: time, targets: targets, loss: plan.loss,
-                    sampleWeights: weights == nil ? nil : sampleWeights, labelSmoothing: config.labelSmoothing, training: true, rng: &rng)
+                    sampleWeights: weights == nil ? nil : sampleWeights, labelSmoothing: config.labelSmoothing,
+                    baseLogits: train.baseLogits == nil ? nil : baseLogits, training: true, rng: &rng)
                 if TrainingSession.injectedNaN.map({ $0 == (epoch + 1, index + 1) }) ?? false { loss = .nan }
                 guard loss.isFinite else {
                     return .diverged("loss became \(loss) at epoch \(epoch + 1), batch \(index + 1); the last checkpoint holds the last good weights (try a lower --learning-rate or --clipnorm)")
@@ -241,12 +244,17 @@ public final class TrainingSession {
                 try network.forward(tokenIds: $0.baseAddress!, batch: batch, time: time, training: false, rng: &rng)
             }
             var logits = network.logits
-            if let bag {
-                // The network's logits plus the bag's, then the output activation again.
+            if bag != nil || data.baseLogits != nil {
+                // The network's logits plus the bag's (or, before the bag is fitted, the base
+                // logits it is stacked on), then the output activation again.
                 let z = mixedLogits.resize(batch * width), p = mixedProbabilities.resize(batch * width)
                 z.update(from: network.logits, count: batch * width)
                 for (offset, row) in rows.enumerated() {
-                    data.withTokens(ofRow: row) { bag.addLogits($0, scratch: &bagScratch, into: z + offset * width) }
+                    if let bag {
+                        data.withTokens(ofRow: row) { bag.addLogits($0, scratch: &bagScratch, into: z + offset * width) }
+                    } else if let base = data.baseLogits {
+                        for j in 0..<width { z[offset * width + j] += base[row * width + j] }
+                    }
                 }
                 activateRows(z, into: p, rows: batch, width: width, plan.loss.outputActivation)
                 (output, logits) = (UnsafePointer(p), UnsafePointer(z))
