@@ -25,10 +25,10 @@ extension TrainingSession {
         secondsLeft: () -> Double = { .infinity }, log: (String) -> Void
     ) -> BagRegression? {
         guard config.bag, config.bagStacking, let held = validation else { return nil }
-        let regression = fitted.flatMap { fits($0) ? $0 : nil }
+        var regression = fitted.flatMap { fits($0) ? $0 : nil }
             ?? fitBagRegression(train: train, validation: held, secondsLeft: secondsLeft, log: log)
-        guard let validationLogits = regression.validationLogits,
-              let trainLogits = outOfFoldLogits(train, regression: regression, secondsLeft: secondsLeft) else {
+        if regression.trainLogits == nil { regression.trainLogits = outOfFoldLogits(train, regression: regression, secondsLeft: secondsLeft) }
+        guard let validationLogits = regression.validationLogits, let trainLogits = regression.trainLogits else {
             log("bag: time budget reached; the network is mixed beside the bag, not stacked on it")
             return regression
         }

@@ -88,6 +88,9 @@ public struct BagRegression: Sendable {
     /// The train-only fit's logits on the validation rows (nil without validation data), and its accuracy there.
     let validationLogits: [Float]?
     let validationAccuracy: Double
+    /// Out-of-fold logits on the training rows, once stacking has fitted them (kept so a recipe
+    /// search's trials reuse them with the regression).
+    var trainLogits: [Float]? = nil
 }
 
 extension TrainingSession {
