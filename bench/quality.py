@@ -248,7 +248,7 @@ def main():
     results.mkdir(parents=True, exist_ok=True)
     started = datetime.now()
     stem = results / f"quality-{args.split}-{started:%Y%m%d-%H%M}"
-    while stem.with_suffix(".json").exists():
+    while stem.with_suffix(".json").exists() or stem.with_suffix(".logs").exists():  # a run still going has only its logs
         stem = stem.with_name(stem.name + "b")
     logs = stem.with_suffix(".logs")
     work = Path(tempfile.mkdtemp(prefix="textrnn-quality-", dir="/tmp"))

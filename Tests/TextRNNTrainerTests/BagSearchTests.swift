@@ -5,9 +5,9 @@ import TextRNNRuntime
 @testable import TextRNNTrainer
 
 /// The bag regression's search: every weighting at the start C, then a walk over C for the best
-/// of them that ends at a local minimum of the validation loss (its fitted Cs are contiguous
-/// around the start and the best has higher-loss neighbours), and a time budget stops it after
-/// what fits, keeping the train-only fit.
+/// of them (contiguous Cs around the start), then the other weightings where it ended, until the
+/// choice is a local minimum of the validation loss in C and in the weighting; a time budget
+/// stops it after what fits, keeping the train-only fit.
 @Suite(.serialized) struct BagSearchTests {
     /// ag_news_mini, every 10th row (600, every class), split 75/25; no network training needed.
     static func encoded(bagStacking: Bool = false) throws -> (TrainingSession, EncodedDataset, EncodedDataset) {
@@ -35,7 +35,7 @@ import TextRNNRuntime
         }
     }
 
-    @Test func everyWeightingIsFittedAtTheStartAndTheBestIsWalkedToALocalMinimum() throws {
+    @Test func everyWeightingIsFittedAtTheStartAndTheChoiceIsALocalMinimumInBoth() throws {
         let (session, train, validation) = try Self.encoded()
         var lines: [String] = []
         let regression = session.fitBagRegression(train: train, validation: validation, log: { lines.append($0) })
@@ -46,25 +46,29 @@ import TextRNNRuntime
         let opening = Array(fits.prefix(FittedBag.Weighting.allCases.count))
         #expect(opening.map(\.weighting) == FittedBag.Weighting.searchOrder.map(\.rawValue))
         #expect(opening.allSatisfy { $0.c == TrainingSession.bagCStart })
-        // Then only the weighting best there, over contiguous Cs around the start.
+        // Then the weighting best there is walked over contiguous Cs around the start.
         let walked = try #require(opening.min { $0.loss < $1.loss }).weighting
-        let walk = fits.dropFirst(opening.count)
-        #expect(walk.allSatisfy { $0.weighting == walked }, "only \(walked) is walked: \(walk.map(\.weighting))")
-        let mine = fits.filter { $0.weighting == walked }
-        let indices = mine.map { grid.firstIndex(of: $0.c)! }.sorted()
+        let firstWalk = fits.dropFirst(opening.count).prefix { $0.weighting == walked }
+        let indices = ([opening.first { $0.weighting == walked }!] + firstWalk).map { grid.firstIndex(of: $0.c)! }.sorted()
         #expect(indices.count >= 3 && Set(indices).count == indices.count)
         #expect(indices == Array(indices.first!...indices.last!), "contiguous: \(indices)")
         #expect(indices.contains(start - 1) && indices.contains(start + 1))
-        // It ends at a local minimum.
-        let best = mine.min { $0.loss < $1.loss }!
-        let at = grid.firstIndex(of: best.c)!
-        for neighbour in [at - 1, at + 1] where grid.indices.contains(neighbour) {
-            let fitted = try #require(mine.first { $0.c == grid[neighbour] }, "C = \(grid[neighbour]) beside the best was not tried")
-            #expect(fitted.loss > best.loss)
-        }
-        // The choice is the lowest loss over every fit.
+        // Nothing is fitted twice.
+        #expect(Set(fits.map { "\($0.weighting) \($0.c)" }).count == fits.count)
+        // The choice is the lowest loss over every fit, and a local minimum in both directions:
+        // its weighting's neighbouring Cs and the other weightings at its C were fitted, higher.
         let chosen = fits.min { $0.loss < $1.loss }!
         #expect(regression.weighting.rawValue == chosen.weighting && regression.c == chosen.c)
+        let at = grid.firstIndex(of: chosen.c)!
+        for neighbour in [at - 1, at + 1] where grid.indices.contains(neighbour) {
+            let fitted = try #require(fits.first { $0.weighting == chosen.weighting && $0.c == grid[neighbour] },
+                                      "C = \(grid[neighbour]) beside the choice was not tried")
+            #expect(fitted.loss > chosen.loss)
+        }
+        for other in FittedBag.Weighting.allCases.map(\.rawValue) where other != chosen.weighting {
+            let fitted = try #require(fits.first { $0.weighting == other && $0.c == chosen.c }, "\(other) at C = \(chosen.c) was not tried")
+            #expect(fitted.loss > chosen.loss)
+        }
     }
 
     @Test func aSpentBudgetStopsAfterTheFirstFitAndKeepsItsTrainOnlyWeights() throws {
