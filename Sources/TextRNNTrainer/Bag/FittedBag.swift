@@ -257,7 +257,7 @@ extension TrainingSession {
             guard loss(candidate, start) != nil else { break }
             candidates.append(candidate)
         }
-        if var current = candidates.min(by: { losses["\($0.weighting.rawValue) \(start)"]! < losses["\($1.weighting.rawValue) \(start)"]! }) {
+        if var current = candidates.min(by: { loss($0, start)! < loss($1, start)! }) {
             var index = walk(current, from: start)
             for _ in 0..<FittedBag.Weighting.allCases.count {
                 let here = loss(current, index) ?? .infinity
