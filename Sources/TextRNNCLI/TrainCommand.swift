@@ -118,7 +118,7 @@ struct TrainCommand: ParsableCommand {
         let started = Date()
         var searchTrials: [RecipeSearch.Trial]? = nil
         let session: TrainingSession
-        var encodedValidation: EncodedDataset?
+        let encodedValidation: EncodedDataset?
         if autotune != nil || autotuneTrials != nil {
             guard let validationSet else { throw ValidationError("--autotune needs validation data: --validation FILE or --validation-split above 0") }
             let budget = autotune.flatMap(parseDuration)  // checked by validate()
@@ -132,9 +132,9 @@ struct TrainCommand: ParsableCommand {
             encodedValidation = try session.encode(validationSet)
         } else {
             session = try TrainingSession(config: config, train: trainSet, log: progress.message)
-            var encodedTrain = try session.encode(trainSet)
-            encodedValidation = try validationSet.map { try session.encode($0) }
-            let regression = session.stackOnBag(train: &encodedTrain, validation: &encodedValidation, log: progress.message)
+            let (encodedTrain, stackedValidation, regression) = try TrainingRun.encode(
+                session, train: trainSet, validation: validationSet, log: progress.message)
+            encodedValidation = stackedValidation
             try trainOnce(session, train: encodedTrain, validation: encodedValidation, regression: regression, progress: progress)
         }
         if let bag = session.bag { progress.message(bag.summary) }

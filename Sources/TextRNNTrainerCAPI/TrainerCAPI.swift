@@ -187,10 +187,7 @@ private func train(
     let (trainSet, validationSet, recipe) = TrainingRun.prepare(config: &config, train: trainRows, validation: validationRows, log: log)
     try bridge.checkStop()
     let session = try TrainingSession(config: config, train: trainSet, log: log)
-    var encodedTrain = try session.encode(trainSet)
-    var encodedValidation = try validationSet.map { try session.encode($0) }
-    try bridge.checkStop()
-    let regression = session.stackOnBag(train: &encodedTrain, validation: &encodedValidation, log: log)
+    let (encodedTrain, encodedValidation, regression) = try TrainingRun.encode(session, train: trainSet, validation: validationSet, log: log)
     try bridge.checkStop()
     let outcome = try session.fit(
         train: encodedTrain, validation: encodedValidation, progress: progress, checkpoint: { _ in }, shouldStop: { bridge.stopRequested })

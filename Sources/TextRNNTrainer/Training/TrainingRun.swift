@@ -22,6 +22,18 @@ public enum TrainingRun {
         return (train, validation, recipe)
     }
 
+    /// The rows as the session's pipeline encodes them, stacked on the bag branch when the
+    /// config asks (TrainingSession.stackOnBag: the bag's regression is then fitted first, and
+    /// returned for `settle`).
+    public static func encode(
+        _ session: TrainingSession, train: LabelledDataset, validation: LabelledDataset?, log: (String) -> Void
+    ) throws -> (train: EncodedDataset, validation: EncodedDataset?, regression: BagRegression?) {
+        var encodedTrain = try session.encode(train)
+        var encodedValidation = try validation.map { try session.encode($0) }
+        let regression = session.stackOnBag(train: &encodedTrain, validation: &encodedValidation, log: log)
+        return (encodedTrain, encodedValidation, regression)
+    }
+
     /// After `TrainingSession.fit`: keeps the best epoch's weights and fits the bag branch
     /// (reusing `regression`, stackOnBag's, when the network was stacked on it). An interrupted
     /// or diverged run is returned untouched, for the caller to report.
