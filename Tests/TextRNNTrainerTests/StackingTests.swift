@@ -29,7 +29,8 @@ import TextRNNRuntime
         split.labelSets = split.labelSets.map { _ in [Int.random(in: 0..<4, using: &rng)] }
         split.labels = split.labelSets.map { $0[0] }
         let random = try session.encode(split)
-        let regression = session.fitBagRegression(train: random, validation: validation, log: { _ in })
+        // The first grid point alone (no time for more): the search is BagSearchTests' subject.
+        let regression = session.fitBagRegression(train: random, validation: validation, secondsLeft: { 0 }, log: { _ in })
         let outOfFold = try #require(session.outOfFoldLogits(random, regression: regression))
         var inSample = LinearClassifier(features: regression.features.spec.features, outputs: 4, loss: .sparseCategoricalCrossEntropy)
         let rows = SparseRows(random, features: regression.features)
@@ -43,7 +44,7 @@ import TextRNNRuntime
     /// the train-only fit predicts the validation rows.
     @Test func outOfFoldLogitsPredictLikeHeldOutOnes() throws {
         let (session, train, validation) = try BagSearchTests.encoded()
-        let regression = session.fitBagRegression(train: train, validation: validation, log: { _ in })
+        let regression = session.fitBagRegression(train: train, validation: validation, secondsLeft: { 0 }, log: { _ in })
         let outOfFold = Self.accuracy(try #require(session.outOfFoldLogits(train, regression: regression)), train)
         #expect(outOfFold > 0.6 && abs(outOfFold - regression.validationAccuracy) < 0.1,
                 "out-of-fold \(outOfFold), validation \(regression.validationAccuracy)")
@@ -56,7 +57,8 @@ import TextRNNRuntime
     @Test func theStackedNetworkStartsAsTheBag() throws {
         let (session, encodedTrain, encodedValidation) = try BagSearchTests.encoded(bagStacking: true)
         var train = encodedTrain, validation: EncodedDataset? = encodedValidation
-        let regression = try #require(session.stackOnBag(train: &train, validation: &validation, log: { _ in }))
+        let fitted = session.fitBagRegression(train: train, validation: encodedValidation, secondsLeft: { 0 }, log: { _ in })
+        let regression = try #require(session.stackOnBag(train: &train, validation: &validation, reusing: fitted, log: { _ in }))
         let held = try #require(validation)
         #expect(held.baseLogits == regression.validationLogits && train.baseLogits?.count == train.count * 4)
         #expect(Set(try session.networkLogits(held)).count == 1, "a zero output layer: every class alike on every row")
