@@ -18,7 +18,8 @@ extension TrainingSession {
     /// bag's regression (or reuses `fitted`), sets the base logits the network's are added to
     /// (out-of-fold on `train`, the train-only fit's on `validation`) and zeroes the network's
     /// output layer, so training starts from the bag. Returns the regression for `fitBag` (nil
-    /// when not stacking). Out of time for the out-of-fold fits, nothing is stacked and the
+    /// when the config does not ask for stacking or there is no validation data). Out of time
+    /// for the out-of-fold fits, nothing is stacked (the regression is still returned) and the
     /// network is mixed beside the bag.
     public func stackOnBag(
         train: inout EncodedDataset, validation: inout EncodedDataset?, reusing fitted: BagRegression? = nil,
