@@ -54,7 +54,6 @@ extension TrainingSession {
     /// next fold would not fit in `secondsLeft` (each takes about as long as the first).
     func outOfFoldLogits(_ train: EncodedDataset, regression: BagRegression, secondsLeft: () -> Double = { .infinity }) -> [Float]? {
         let outputs = network.outputDim, folds = min(Self.stackingFolds, train.count)
-        let classes = max(outputs, (train.labelSets.joined().max() ?? 0) + 1)
         let plain = plainBagFeatures(train), plainRows = SparseRows(train, features: plain)
         var order = Array(0..<train.count)
         var rng = SeededGenerator(seed: config.seed).split(0x5743_4B)
@@ -66,13 +65,9 @@ extension TrainingSession {
             if secondsLeft() < foldSeconds { return nil }
             let heldOut = order.indices.filter { $0 % folds == fold }.map { order[$0] }.sorted()
             let fitted = order.indices.filter { $0 % folds != fold }.map { order[$0] }.sorted()
-            var features = plain, rows = plainRows
-            if regression.weighting != .idf {
-                let ratios = BagBuilder.naiveBayesRatios(
-                    plain, rows: SparseRows(plainRows, selecting: fitted), labelSets: fitted.map { train.labelSets[$0] }, classes: classes)
-                features = BagBuilder.scaled(plain, by: ratios, power: regression.weighting.naiveBayesPower)
-                rows = SparseRows(train, features: features)
-            }
+            let features = regression.weighting.features(plain, ratios: BagBuilder.naiveBayesRatios(
+                plain, rows: SparseRows(plainRows, selecting: fitted), labelSets: fitted.map { train.labelSets[$0] }, classes: bagClasses(train)))
+            let rows = regression.weighting == .idf ? plainRows : SparseRows(train, features: features)
             var classifier = LinearClassifier(features: features.spec.features, outputs: outputs, loss: plan.loss)
             let width = train.targetWidth
             classifier.fit(SparseRows(rows, selecting: fitted), targets: fitted.flatMap { train.targets[($0 * width)..<(($0 + 1) * width)] },

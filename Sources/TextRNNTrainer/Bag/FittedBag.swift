@@ -23,6 +23,10 @@ public struct FittedBag: Sendable {
         /// of IMDB and ag_news_mini): it matters only when a time budget cuts the search short,
         /// since each point is fitted from scratch and the lowest validation loss wins.
         static let searchOrder: [Weighting] = [.idfSqrtNaiveBayes, .idfNaiveBayes, .idf]
+        /// `plain` (idf weights) weighted this way, with each feature's naive-Bayes ratio.
+        func features(_ plain: BagFeatures, ratios: @autoclosure () -> [Float]) -> BagFeatures {
+            self == .idf ? plain : BagBuilder.scaled(plain, by: ratios(), power: naiveBayesPower)
+        }
     }
 
     public let features: BagFeatures
@@ -154,6 +158,9 @@ extension TrainingSession {
         return regression
     }
 
+    /// Classes the naive-Bayes ratios are computed over: the outputs, or more if labels say so.
+    func bagClasses(_ train: EncodedDataset) -> Int { max(network.outputDim, (train.labelSets.joined().max() ?? 0) + 1) }
+
     /// Whether `regression` was fitted on this session's text pipeline (so on the same encoded data).
     func fits(_ regression: BagRegression) -> Bool {
         regression.pipeline == pipeline.config && regression.vocabularySize == pipeline.vocabulary.count
@@ -191,8 +198,7 @@ extension TrainingSession {
             return BagRegression(pipeline: pipeline.config, vocabularySize: vocabularySize, features: plain, weighting: .idf,
                                  c: 8, parameters: classifier.parameters, validationLogits: nil, validationAccuracy: 0)
         }
-        let classes = max(outputs, (train.labelSets.joined().max() ?? 0) + 1)
-        let ratios = BagBuilder.naiveBayesRatios(plain, rows: plainRows, labelSets: train.labelSets, classes: classes)
+        let ratios = BagBuilder.naiveBayesRatios(plain, rows: plainRows, labelSets: train.labelSets, classes: bagClasses(train))
         typealias Candidate = (weighting: FittedBag.Weighting, features: BagFeatures, trainRows: SparseRows, rows: SparseRows)
         var best: (loss: Double, accuracy: Double, c: Float, candidate: Candidate, logits: [Float], classifier: LinearClassifier)? = nil
         var longestFit = 0.0
@@ -251,7 +257,7 @@ extension TrainingSession {
             return at
         }
         for weighting in FittedBag.Weighting.searchOrder {
-            let features = weighting == .idf ? plain : BagBuilder.scaled(plain, by: ratios, power: weighting.naiveBayesPower)
+            let features = weighting.features(plain, ratios: ratios)
             let candidate = (weighting, features, weighting == .idf ? plainRows : SparseRows(train, features: features),
                              SparseRows(validation, features: features))
             guard loss(candidate, start) != nil else { break }
