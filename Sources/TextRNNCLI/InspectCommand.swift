@@ -181,6 +181,9 @@ struct BundleSummary {
         out += String(repeating: "_", count: width) + "\n"
         out += "Labels (\(model.labelCount)): \(model.labels.joined(separator: ", "))\n"
         out += "Output: \(manifest.output.rawValue)\n"
+        if model.skipsNetwork {
+            out += "Prediction: the last Dense kernel is all zeros (the network got no weight), so only the bag and the bias are computed\n"
+        }
         let vocabulary = model.pipeline.vocabulary
         let start = vocabulary.startID.map { ", id \($0) = start token" } ?? ""
         out += "Vocabulary: \(vocabulary.count.grouped) entries (id 0 = padding, id \(vocabulary.oovID) = \(vocabulary.token(Int(vocabulary.oovID)))\(start)); embedding rows: \(model.embeddingRows.grouped)\n"
@@ -211,6 +214,7 @@ struct BundleSummary {
             ("total_params", .int(totalParameters)),
             ("labels", .array(model.labels.map(JSONValue.string))),
             ("output", .string(manifest.output.rawValue)),
+            ("skips_network", .bool(model.skipsNetwork)),
             ("vocabulary_size", .int(model.pipeline.vocabulary.count)),
             ("text", .object([
                 ("standardize", .string(text.standardize.rawValue)),

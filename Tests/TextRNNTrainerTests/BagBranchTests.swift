@@ -267,21 +267,38 @@ import TextRNNRuntime
         let encodedTest = try session.encode(test)
         let truncated = (0..<encodedTest.count).filter { encodedTest.tokenStarts[$0 + 1] - encodedTest.tokenStarts[$0] > 12 }.count
         #expect(truncated > encodedTest.count / 2, "\(truncated) of \(encodedTest.count) test texts are longer than the sequence")
-        let trainer = try session.evaluate(encodedTest).probabilities
-        let (manifest, weights) = try BundleWriter.encode(session.bundleContents(training: nil))
-        let model = try manifest.withUnsafeBytes { m in try weights.withUnsafeBytes { w in try Model(manifestJSON: m, weights: w) } }
-        #expect(model.manifest.bag == bag.features.spec)
         let scratch = PredictionScratch()
-        var probabilities = [Float](repeating: 0, count: 4)
-        var worst: Float = 0
-        for (row, text) in test.texts.enumerated() {
-            var text = text
-            try text.withUTF8 { bytes in
-                try probabilities.withUnsafeMutableBufferPointer { try model.predict(text: bytes, into: $0, scratch: scratch) }
+        /// The largest |runtime - trainer| over the test set's probabilities.
+        func worstDifference(_ model: Model) throws -> Float {
+            let trainer = try session.evaluate(encodedTest).probabilities
+            var probabilities = [Float](repeating: 0, count: 4)
+            var worst: Float = 0
+            for (row, text) in test.texts.enumerated() {
+                var text = text
+                try text.withUTF8 { bytes in
+                    try probabilities.withUnsafeMutableBufferPointer { try model.predict(text: bytes, into: $0, scratch: scratch) }
+                }
+                for k in 0..<4 { worst = max(worst, abs(probabilities[k] - trainer[row * 4 + k])) }
             }
-            for k in 0..<4 { worst = max(worst, abs(probabilities[k] - trainer[row * 4 + k])) }
+            return worst
         }
+        func load(_ contents: BundleContents) throws -> Model {
+            let (manifest, weights) = try BundleWriter.encode(contents)
+            return try manifest.withUnsafeBytes { m in try weights.withUnsafeBytes { w in try Model(manifestJSON: m, weights: w) } }
+        }
+        let model = try load(session.bundleContents(training: nil))
+        #expect(model.manifest.bag == bag.features.spec && model.skipsNetwork == (bag.scales.network == 0))
+        let worst = try worstDifference(model)
         #expect(worst <= 1e-5, "max |runtime - trainer| = \(worst)")
+        // The mix may have given this small network no weight; with one, the runtime runs it.
+        let kernel = tensorName(layer: session.plan.layers.count - 1, role: "kernel")
+        let mixed = try session.network.store.tensor(named: kernel)
+        try session.network.store.setTensor(named: kernel, to: mixed.indices.map { 0.3 * sinf(Float($0)) })
+        let withNetwork = try load(session.bundleContents(training: nil))
+        #expect(!withNetwork.skipsNetwork)
+        let worstWithNetwork = try worstDifference(withNetwork)
+        #expect(worstWithNetwork <= 1e-5, "max |runtime - trainer| = \(worstWithNetwork), network weighted")
+        try session.network.store.setTensor(named: kernel, to: mixed)
 
         // Both read every token: the trainer's tokens are the runtime's, and the runtime's bag
         // given only the truncated ids predicts something else.
@@ -297,6 +314,22 @@ import TextRNNRuntime
         }
         #expect(fromTokens == (try model.predict(text: test.texts[long])))
         #expect(fromWindow != fromTokens)
+
+        // A network given no weight (the mix's w = 1 zeroes the last Dense kernel): the runtime
+        // skips it, float and int8; the float model still agrees with the trainer, which runs
+        // every layer, and the int8 one with the float one.
+        try session.network.store.setTensor(named: kernel, to: mixed.map { _ in 0 })
+        let bagAlone = try session.bundleContents(training: nil)
+        let skipping = try load(bagAlone)
+        #expect(skipping.skipsNetwork)
+        let worstSkipping = try worstDifference(skipping)
+        #expect(worstSkipping <= 1e-5, "max |runtime - trainer| = \(worstSkipping), network skipped")
+        let (floatManifest, floatWeights) = try BundleWriter.encode(bagAlone)
+        let parsed = try floatManifest.withUnsafeBytes { try ManifestParser.parse($0) }
+        let int8 = try load(floatWeights.withUnsafeBytes { Quantization.quantizedContents(manifest: parsed, weights: $0) })
+        #expect(int8.skipsNetwork && int8.manifest.tensors.contains { $0.dtype == .int8 })
+        let agreement = try BundleQuantizer.compare(floatModel: skipping, int8Model: int8, data: test)
+        #expect(agreement.labelAgreement >= 0.99, "int8 and float labels agree on \(agreement.labelAgreement) of the test set")
 
         // A bigram table out of order is a damaged bundle, refused at load.
         var contents = try session.bundleContents(training: nil)

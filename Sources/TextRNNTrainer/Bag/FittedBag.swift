@@ -59,7 +59,8 @@ public struct FittedBag: Sendable {
 
     /// How the two are combined, for logs and the report.
     public var scaleSummary: String {
-        stacked ? String(format: "stacked: bag + %.1f × network", scales.network) : String(format: "mix w = %.1f", scales.bag)
+        (stacked ? String(format: "stacked: bag + %.1f × network", scales.network) : String(format: "mix w = %.1f", scales.bag))
+            + (scales.network == 0 ? " (the bag alone: predictions skip the network)" : "")
     }
 
     /// The tensors of the bundle's bag branch.
@@ -133,8 +134,12 @@ extension TrainingSession {
             let candidates: [(bag: Float, network: Float)] = stacked
                 ? Self.bagMixGrid.reversed().map { (1, $0) } : Self.bagMixGrid.map { ($0, 1 - $0) }
             let mixes = candidates.map { s in zip(bagLogits, networkLogits).map { s.bag * $0 + s.network * $1 } }
-            let chosen = Self.withinOneStandardError(mixes.map { rowLosses($0, validation) })
+            let losses = mixes.map { rowLosses($0, validation) }
+            let chosen = Self.withinOneStandardError(losses)
             scales = candidates[chosen]
+            log("bag: validation loss by " + (stacked ? "network scale: " : "mix w: ") + zip(candidates, losses).map { s, rows in
+                String(format: "%.1f %.4f", stacked ? s.network : s.bag, PairedDifference(rows).mean)
+            }.joined(separator: ", "))
             let (loss, accuracy) = score(mixes[chosen], validation)
             validationResult = (loss, probabilities(mixes[chosen]))
             scores = (score(networkLogits, validation).accuracy, regression.validationAccuracy, accuracy)

@@ -42,6 +42,15 @@ def test_missing_bundle(tmp_path):
     assert info.value.status_name == "I/O error"
 
 
+def test_model_constructor_refuses_a_path(softmax_bundle):
+    # Model() takes a handle from load(); a path given to it must not reach the C library.
+    for wrong in (str(softmax_bundle), softmax_bundle, None, 0, True):
+        with pytest.raises(TypeError, match=r"textrnn\.load\(path\)"):
+            textrnn.Model(wrong)
+    with textrnn.load(softmax_bundle) as model:
+        assert model.labels
+
+
 def copy_bundle(source, tmp_path):
     target = tmp_path / "copy.textrnn"
     shutil.copytree(source, target)

@@ -317,7 +317,10 @@ class Model:
     """A loaded bundle. Use :func:`load`; release with :meth:`close` or a ``with`` block."""
 
     def __init__(self, handle: int, source: str = "") -> None:
-        # Private: made by load() / load_from_memory().
+        # Private: made by load() / load_from_memory(). A path here would reach the C library
+        # as a handle and crash the process, so anything but a handle is refused.
+        if not isinstance(handle, int) or isinstance(handle, bool) or not handle:
+            raise TypeError(f"Model() takes a library handle; load a bundle with textrnn.load(path), not Model({handle!r})")
         self._lib = _library()
         self._handle: Optional[int] = handle
         self.source = source

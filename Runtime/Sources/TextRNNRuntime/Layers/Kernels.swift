@@ -41,6 +41,12 @@ struct WeightMatrix: @unchecked Sendable {  // pointers into immutable weights
 
     var isQuantized: Bool { int8 != nil }
 
+    /// Every weight is zero (int8: every value or its column's scale), so x · W is zero for any x.
+    var isZero: Bool {
+        if let float { return UnsafeBufferPointer(start: float, count: rows * columns).allSatisfy { $0 == 0 } }
+        return (0..<rows * columns).allSatisfy { int8![$0] == 0 || scales![$0 % columns] == 0 }
+    }
+
     /// y[0..<count] += x[0..<rows] · W[:, first..<first + count], with float activations.
     @inline(__always)
     func accumulate(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, first: Int = 0, count: Int? = nil) {

@@ -93,12 +93,13 @@ enum SequenceLayers {
 
     /// output [units] = activation(input [inputs] · kernel [inputs, units] + bias [units])
     /// `beforeActivation` adds to the pre-activation (the bag branch's logits, for the last layer).
+    /// A nil input stands for one whose product is zero (`Model.skipsNetwork`): no product.
     static func dense(
-        _ input: UnsafePointer<Float>, kernel: WeightMatrix, bias: UnsafePointer<Float>, activation: Activation,
+        _ input: UnsafePointer<Float>?, kernel: WeightMatrix, bias: UnsafePointer<Float>, activation: Activation,
         output: UnsafeMutablePointer<Float>, beforeActivation: ((UnsafeMutablePointer<Float>) -> Void)? = nil
     ) {
         output.update(from: bias, count: kernel.columns)
-        kernel.accumulate(input, into: output)
+        if let input { kernel.accumulate(input, into: output) }
         beforeActivation?(output)
         Kernels.activate(output, kernel.columns, activation)
     }

@@ -23,7 +23,7 @@ extension Model {
     /// bits it gets alone. `splitDirections` (one text): a Bidirectional layer's backward
     /// direction runs on a helper thread.
     func forward(_ lanes: UnsafeMutableBufferPointer<LayerLane>, splitDirections: Bool) {
-        for (index, layer) in layers.enumerated() {
+        for (index, layer) in layers.enumerated() where !skipsNetwork || index == layers.count - 1 {
             // A first recurrent layer with a projection table reads the ids, not the vectors.
             let readsIDs = index == 1 && usesProjection
             switch layer {
@@ -82,7 +82,7 @@ extension Model {
                 for l in lanes.indices {
                     let lane = lanes[l], scratch = lane.scratch
                     let output = scratch.next.reserve(kernel.columns)
-                    SequenceLayers.dense(lane.current, kernel: kernel, bias: bias, activation: activation, output: output,
+                    SequenceLayers.dense(skipsNetwork ? nil : lane.current, kernel: kernel, bias: bias, activation: activation, output: output,
                                          beforeActivation: bag.map { bag in { bag.addLogits(ids: lane.bagTokens, scratch: &scratch.bag, into: $0) } })
                     swap(&lanes[l].scratch.current, &lanes[l].scratch.next)
                     lanes[l].current = output

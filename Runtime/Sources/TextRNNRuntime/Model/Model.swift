@@ -16,6 +16,11 @@ public final class Model: Sendable {
     let sharesProducts: Bool
     /// Rows of the embedding: every token id must be below this.
     public let embeddingRows: Int
+    /// The last Dense layer's kernel is all zeros: the layers before it cannot change the output,
+    /// so a prediction runs that layer alone (its bias, plus the bag). The trainer writes such a
+    /// bundle when its mix gave the network no weight (w = 1, seen on IMDB): the bag alone
+    /// predicted best on the validation data, and the runtime then pays for the bag alone.
+    public let skipsNetwork: Bool
     /// Most token ids one prediction accepts: the per-thread scratch stays within
     /// `ManifestValidator.maxScratchFloats` (robustness: a long text cannot choose the allocation).
     public let maxSteps: Int
@@ -71,6 +76,7 @@ public final class Model: Sendable {
         } else {
             usesProjection = false
         }
+        if case .dense(let kernel, _, _) = layers[layers.count - 1] { skipsNetwork = kernel.isZero } else { skipsNetwork = false }
         guard case .embedding(let rows, _, _) = manifest.layers[0] else { fatalError("validated: first layer is an Embedding") }
         self.embeddingRows = rows
         self.maxSteps = ManifestValidator.maxSteps(manifest.layers)
