@@ -1,42 +1,25 @@
 #!/usr/bin/env python3
-"""Probe (issue 13): binary term frequency (NBSVM's binarized counts) against the bag's sublinear tf,
-both with idf x sqrt(naive-Bayes) weights and unit L2 rows, C chosen by validation loss from
-[2, 8, 32, 128]. Validation only: stratified 90/10 splits of train.csv (seed 42, and seeds 1-5
-for sets under 20,000 texts); test.csv is never read.
+"""Probe (issue 13): binary term frequency (NBSVM's binarized counts) against the bag's sublinear tf:
+scikit-learn's word 1-2-grams (min_df 2) in the emulation of bag_probe_support.py (sqrt naive-Bayes
+scale, unit L2 rows, C by validation loss in [2, 8, 32, 128]). Validation only: six stratified
+90/10 splits of train.csv, one for sets over 20,000 texts; test.csv is never read.
 
     python3 bench/probes/binary_tf.py DATA_FOLDER NAME[,NAME...]
 """
-import csv, os, sys
+import sys
 
-import numpy as np
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from nb_weighting import nb_weights
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import normalize
-from sklearn.metrics import log_loss
-csv.field_size_limit(1 << 30)
-data = sys.argv[1]
-for name in sys.argv[2].split(","):
-    rows = list(csv.DictReader(open(f"{data}/{name}/train.csv", newline="", encoding="utf-8")))
-    texts = [r["text"] for r in rows]; labels = np.array([r["label"] for r in rows])
-    seeds = [42] if len(texts) > 20000 else [42,1,2,3,4,5]
-    res = {}
-    for seed in seeds:
-        fit_t, val_t, fit_y, val_y = train_test_split(texts, labels, test_size=0.1, random_state=seed, stratify=labels)
-        for tf in ["sublinear", "binary"]:
-            vec = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=(tf=="sublinear"), binary=(tf=="binary"))
-            Xf = vec.fit_transform(fit_t); Xv = vec.transform(val_t)
-            g = np.sqrt(nb_weights(Xf, fit_y, np.unique(fit_y)))
-            A, V = normalize(Xf.multiply(g).tocsr()), normalize(Xv.multiply(g).tocsr())
-            best = None
-            for C in [2, 8, 32, 128]:
-                m = LogisticRegression(C=C, max_iter=300).fit(A, fit_y)
-                p = m.predict_proba(V)
-                loss = log_loss(val_y, p, labels=m.classes_); acc = np.mean(m.classes_[p.argmax(1)] == val_y)
-                if best is None or loss < best[0]: best = (loss, acc, C)
-            res.setdefault(tf, []).append(best)
-    for tf, b in res.items():
-        print(name, tf, "loss %.4f acc %.4f" % (np.mean([x[0] for x in b]), np.mean([x[1] for x in b])), [x[2] for x in b], flush=True)
+
+from bag_probe_support import SEEDS, best_fit, load, report, splits
+
+if __name__ == "__main__":
+    for name in sys.argv[2].split(","):
+        texts, labels = load(sys.argv[1], name)
+        results = {}
+        for seed, (fit_t, val_t, fit_y, val_y) in splits(texts, labels, SEEDS[:1] if len(texts) > 20000 else SEEDS):
+            for tf in ["sublinear", "binary"]:
+                vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=tf == "sublinear", binary=tf == "binary")
+                fit_x, val_x = vectorizer.fit_transform(fit_t), vectorizer.transform(val_t)
+                results.setdefault(tf, []).append(best_fit(fit_x, val_x, fit_y, val_y, [2, 8, 32, 128]))
+        for tf, result in results.items():
+            report(name, tf, result)
