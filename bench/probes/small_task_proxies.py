@@ -9,7 +9,10 @@ messages, two to six classes, a thousand texts), made from the shared *train* sp
                             comp.sys.mac.hardware (1,164 texts, 2 classes)
   ag_small_1500             1,500 ag_news_mini texts (4 classes)
   imdb_first_sentence_5000  the first sentence of 5,000 reviews
-  imdb_small_2000           2,000 whole reviews"""
+  imdb_small_2000           2,000 whole reviews
+  ag_first_12_words         each ag_news_mini text's first 12 words (4 classes, 6,000)
+  news_subjects_6           the Subject lines under the 6 top-level groups (comp, rec, sci,
+                            talk, misc, alt+soc: the first part of the group name)"""
 import csv, re, random, os
 csv.field_size_limit(1 << 30)
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -40,3 +43,5 @@ def first_sentence(t):
     return re.split(r"(?<=[.!?])\s+", t.strip())[0]
 write("imdb_first_sentence_5000", [(r["label"], first_sentence(r["text"])) for r in imdb[:5000]])
 write("imdb_small_2000", [(r["label"], r["text"]) for r in imdb[:2000]])
+write("ag_first_12_words", [(r["label"], " ".join(r["text"].split()[:12])) for r in read("ag_news_mini")])
+write("news_subjects_6", [(label.split(".")[0].replace("soc", "alt"), text) for label, text in rows if text])

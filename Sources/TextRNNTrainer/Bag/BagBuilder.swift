@@ -3,10 +3,12 @@ import TextRNNRuntime
 
 /// Fits the bag branch's features on the training texts' tokens (all of them, untruncated): every vocabulary id is a unigram
 /// feature; adjacent id pairs seen in at least two training texts are bigram features, the most
-/// frequent first, up to `maxBigrams`. Weights are scikit-learn's smoothed idf,
+/// frequent first, up to `maxBigrams`; when `data` holds character n-grams, so are the buckets
+/// seen in at least two texts, up to `maxCharacters` (the word and character blocks are then
+/// normalized apart, `l2_blocks`). Weights are scikit-learn's smoothed idf,
 /// ln((1 + n) / (1 + df)) + 1, so a feature unseen in training still gets a finite weight.
 enum BagBuilder {
-    static func fit(_ data: EncodedDataset, vocabularySize: Int, maxBigrams: Int) -> BagFeatures {
+    static func fit(_ data: EncodedDataset, vocabularySize: Int, maxBigrams: Int, maxCharacters: Int = 0) -> BagFeatures {
         var unigramDF = [Int32](repeating: 0, count: vocabularySize)
         var bigramDF: [UInt64: Int32] = [:]
         var seen: [UInt64] = []
@@ -33,10 +35,35 @@ enum BagBuilder {
             .sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
             .prefix(maxBigrams)
         let keys = kept.map(\.key).sorted()
+        let characterDF = characterFrequencies(data)
+        let buckets = characterDF.indices.filter { characterDF[$0] >= 2 }
+            .sorted { characterDF[$0] != characterDF[$1] ? characterDF[$0] > characterDF[$1] : $0 < $1 }
+            .prefix(maxCharacters).sorted()
         let n = Float(data.count)
         func idf(_ df: Int32) -> Float { logf((1 + n) / (1 + Float(df))) + 1 }
-        let weights = unigramDF.map(idf) + keys.map { idf(bigramDF[$0]!) }
-        return BagFeatures(spec: BagSpec(unigrams: vocabularySize, bigrams: keys.count), bigramKeys: keys, idf: weights)
+        let weights = unigramDF.map(idf) + keys.map { idf(bigramDF[$0]!) } + buckets.map { idf(characterDF[$0]) }
+        let spec = BagSpec(unigrams: vocabularySize, bigrams: keys.count, characters: buckets.count, norm: buckets.isEmpty ? .l2 : .l2Blocks)
+        return BagFeatures(spec: spec, bigramKeys: keys, characterBuckets: buckets.map(UInt32.init), idf: weights)
+    }
+
+    /// The number of training texts holding each character n-gram bucket (empty without them).
+    static func characterFrequencies(_ data: EncodedDataset) -> [Int32] {
+        guard !data.characters.isEmpty else { return [] }
+        var frequency = [Int32](repeating: 0, count: CharacterNgrams.bucketCount)
+        var seen: [UInt32] = []
+        for row in 0..<data.count {
+            data.withBagInput(ofRow: row) { _, buckets in
+                seen.removeAll(keepingCapacity: true)
+                seen.append(contentsOf: buckets)
+                seen.sort()
+                var last: UInt32? = nil
+                for bucket in seen where bucket != last {
+                    last = bucket
+                    frequency[Int(bucket)] += 1
+                }
+            }
+        }
+        return frequency
     }
 
     /// Each feature's naive-Bayes ratio, NBSVM's feature scale (Wang & Manning 2012): g_f = max over classes c of |ln((p_fc / ‖p_c‖₁) / (q_fc / ‖q_c‖₁))|, where p_fc is the
@@ -105,7 +132,7 @@ struct SparseRows {
     init(_ data: EncodedDataset, features: BagFeatures) {
         var scratch = BagScratch()
         for row in 0..<data.count {
-            data.withTokens(ofRow: row) { features.features($0, scratch: &scratch) }
+            data.withBagInput(ofRow: row) { features.features($0, characters: $1, scratch: &scratch) }
             indices.append(contentsOf: scratch.indices)
             values.append(contentsOf: scratch.values)
             rowStart.append(indices.count)

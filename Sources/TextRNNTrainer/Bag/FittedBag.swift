@@ -46,7 +46,8 @@ public struct FittedBag: Sendable {
 
     /// One line for the training log.
     public var summary: String {
-        var line = String(format: "bag: %d unigram + %d bigram features, ", features.spec.unigrams, features.spec.bigrams)
+        var line = String(format: "bag: %d unigram + %d bigram ", features.spec.unigrams, features.spec.bigrams)
+            + (features.spec.characters > 0 ? "+ \(features.spec.characters) character n-gram " : "") + "features, "
             + "\(weighting.rawValue) weights" + String(format: ", C = %g, ", c) + scaleSummary
         if let validation {
             // Stacked, the network alone is a correction to the bag, not a classifier.
@@ -67,16 +68,18 @@ public struct FittedBag: Sendable {
     var tensors: [BundleTensor] {
         let shapes = features.spec.weightShapes(outputs: outputs)
         let pairs = features.bigramKeys.flatMap { [Float($0 >> 32), Float($0 & 0xFFFF_FFFF)] }
-        return [
-            BundleTensor(name: shapes[0].name, shape: shapes[0].shape, values: features.idf),
-            BundleTensor(name: shapes[1].name, shape: shapes[1].shape, values: pairs),
-            BundleTensor(name: shapes[2].name, shape: shapes[2].shape, values: kernel),
-        ]
+        let values = [features.idf, pairs, kernel] + (shapes.count > 3 ? [features.characterBuckets.map { Float($0) }] : [])
+        return zip(shapes, values).map { BundleTensor(name: $0.name, shape: $0.shape, values: $1) }
     }
 
-    /// Adds the branch's logits for `ids` to `z` [outputs].
-    func addLogits(_ ids: UnsafeBufferPointer<Int32>, scratch: inout BagScratch, into z: UnsafeMutablePointer<Float>) {
-        kernel.withUnsafeBufferPointer { features.addLogits(ids, kernel: $0.baseAddress!, outputs: outputs, scratch: &scratch, into: z) }
+    /// Adds the branch's logits for `ids` and the character n-gram `buckets` to `z` [outputs].
+    func addLogits(
+        _ ids: UnsafeBufferPointer<Int32>, characters buckets: UnsafeBufferPointer<UInt32>, scratch: inout BagScratch,
+        into z: UnsafeMutablePointer<Float>
+    ) {
+        kernel.withUnsafeBufferPointer {
+            features.addLogits(ids, characters: buckets, kernel: $0.baseAddress!, outputs: outputs, scratch: &scratch, into: z)
+        }
     }
 }
 
@@ -172,11 +175,16 @@ extension TrainingSession {
     }
 
     /// The bag's features before any weighting by labels: unigrams, and the most frequent bigrams
-    /// that keep the kernel within `bagKernelBudget`, with idf weights.
-    func plainBagFeatures(_ train: EncodedDataset) -> BagFeatures {
+    /// (and character n-grams, when `train` has them) that keep the kernel within
+    /// `bagKernelBudget`, with idf weights. Bigrams and character n-grams share what the
+    /// unigrams leave of the budget, half each. `characters: false`: words only.
+    func plainBagFeatures(_ train: EncodedDataset, characters: Bool = true) -> BagFeatures {
         let vocabularySize = pipeline.vocabulary.count
-        let maxBigrams = max(0, min(500_000, Self.bagKernelBudget / network.outputDim - vocabularySize))
-        return BagBuilder.fit(train, vocabularySize: vocabularySize, maxBigrams: maxBigrams)
+        let room = max(0, Self.bagKernelBudget / network.outputDim - vocabularySize)
+        let characters = characters && !train.characters.isEmpty
+        let maxBigrams = min(500_000, characters ? room / 2 : room)
+        return BagBuilder.fit(train, vocabularySize: vocabularySize, maxBigrams: maxBigrams,
+                              maxCharacters: characters ? min(500_000, room - maxBigrams) : 0)
     }
 
     /// The bag's logistic regression: features, their weighting and C chosen by validation loss
@@ -222,7 +230,8 @@ extension TrainingSession {
             classifier.fit(candidate.trainRows, targets: train.targets, C: c, maxIterations: 150)
             let logits = classifier.logits(candidate.rows)
             let (loss, accuracy) = score(logits, validation)
-            log("bag: \(candidate.weighting.rawValue) weights, " + String(format: "C = %g: validation accuracy %.4f, loss %.4f", c, accuracy, loss))
+            let blocks = plain.spec.characters == 0 ? "" : candidate.features.spec.characters > 0 ? "words + characters, " : "words only, "
+            log("bag: \(blocks)\(candidate.weighting.rawValue) weights, " + String(format: "C = %g: validation accuracy %.4f, loss %.4f", c, accuracy, loss))
             // By validation loss, as the mix: on a few thousand rows, accuracy moves by
             // single texts between C values that fit almost alike.
             if best == nil || loss < best!.loss { best = (loss, accuracy, c, candidate, logits, classifier) }
@@ -238,9 +247,9 @@ extension TrainingSession {
         let start = Self.bagCGrid.firstIndex(of: Self.bagCStart)!
         var candidates: [Candidate] = []
         var losses: [String: Double] = [:]
-        /// `fit`, once per (weighting, C).
+        /// `fit`, once per (features, weighting, C).
         func loss(_ candidate: Candidate, _ index: Int) -> Double? {
-            let key = "\(candidate.weighting.rawValue) \(index)"
+            let key = "\(candidate.features.spec.characters) \(candidate.weighting.rawValue) \(index)"
             if let known = losses[key] { return known }
             let value = fit(candidate, index)
             losses[key] = value
@@ -276,6 +285,16 @@ extension TrainingSession {
                 guard let better = others.min(by: { $0.1 < $1.1 }), better.1 < here else { break }
                 current = better.0
                 index = walk(current, from: index)
+            }
+            // Character n-grams must earn their place: the words alone, weighted as chosen, walk
+            // C from where the search ended, and the lower validation loss wins (`best`).
+            if plain.spec.characters > 0 {
+                let words = plainBagFeatures(train, characters: false)
+                let wordRows = SparseRows(train, features: words)
+                let weighted = current.weighting.features(words, ratios: BagBuilder.naiveBayesRatios(
+                    words, rows: wordRows, labelSets: train.labelSets, classes: bagClasses(train)))
+                _ = walk((current.weighting, weighted, current.weighting == .idf ? wordRows : SparseRows(train, features: weighted),
+                          SparseRows(validation, features: weighted)), from: index)
             }
         }
         let chosen = best!

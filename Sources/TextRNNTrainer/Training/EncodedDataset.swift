@@ -13,6 +13,10 @@ public struct EncodedDataset: Sendable {
     /// tokens[tokenStarts[r]..<tokenStarts[r + 1]].
     public let tokens: [Int32]
     public let tokenStarts: [Int]  // [count + 1]
+    /// The character n-gram buckets of each text's words, when the bag reads them (else
+    /// empty): row r's are characters[characterStarts[r]..<characterStarts[r + 1]].
+    public let characters: [UInt32]
+    public let characterStarts: [Int]  // [count + 1], or [0] without characters
     /// Targets as the loss wants them: class index (softmax), 0/1 (binary) per row, or
     /// [count, classes] 0/1 (multi-label).
     public let targets: [Float]
@@ -24,23 +28,30 @@ public struct EncodedDataset: Sendable {
     /// rows, its train-only fit's for the validation rows. Nil otherwise.
     public internal(set) var baseLogits: [Float]?
 
-    public init(_ dataset: LabelledDataset, pipeline: TextPipeline, multiLabel: Bool, threads: Int) throws {
+    /// `characterSizes`: also keep each text's character n-gram buckets (`CharacterNgrams`).
+    public init(
+        _ dataset: LabelledDataset, pipeline: TextPipeline, multiLabel: Bool, threads: Int, characterSizes: ClosedRange<Int>? = nil
+    ) throws {
         guard let length = pipeline.config.sequenceLength else { throw TrainingError("the trainer needs a fixed sequence_length") }
         let count = dataset.count
         var ids = [Int32](repeating: 0, count: count * length)
         var tokenCounts = [Int32](repeating: 0, count: count)
         var textTokens = [[Int32]](repeating: [], count: count)
+        var textCharacters = [[UInt32]](repeating: [], count: characterSizes == nil ? 0 : count)
         let chunks = max(1, min(threads, count))
         let failure = FirstError()
         ids.withUnsafeMutableBufferPointer { idsBuffer in
             tokenCounts.withUnsafeMutableBufferPointer { countsBuffer in
                 textTokens.withUnsafeMutableBufferPointer { tokensBuffer in
+                  textCharacters.withUnsafeMutableBufferPointer { charactersBuffer in
+                    nonisolated(unsafe) let charactersOut = charactersBuffer.baseAddress
                     nonisolated(unsafe) let idsOut = idsBuffer.baseAddress!
                     nonisolated(unsafe) let countsOut = countsBuffer.baseAddress!
                     nonisolated(unsafe) let tokensOut = tokensBuffer.baseAddress!
                     DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
                         var row: [Int32] = []
                         var scratch = TokenizerScratch()
+                        var characterScratch = CharacterScratch()
                         for index in stride(from: chunk, to: count, by: chunks) {
                             var text = dataset.texts[index]
                             var tokens: [Int32] = []
@@ -54,8 +65,13 @@ public struct EncodedDataset: Sendable {
                             (idsOut + index * length).update(from: row, count: length)
                             countsOut[index] = Int32(row.lazy.filter { $0 != 0 }.count)
                             tokensOut[index] = tokens
+                            if let characterSizes, let charactersOut {  // of the words `scratch` holds now
+                                CharacterNgrams.appendBuckets(ofWordsIn: scratch, sizes: characterSizes, into: &charactersOut[index],
+                                                              scratch: &characterScratch)
+                            }
                         }
                     }
+                  }
                 }
             }
         }
@@ -70,6 +86,10 @@ public struct EncodedDataset: Sendable {
         for row in textTokens { starts.append(starts.last! + row.count) }
         self.tokenStarts = starts
         self.tokens = Array(textTokens.joined())
+        var characterStarts = [0]
+        for row in textCharacters { characterStarts.append(characterStarts.last! + row.count) }
+        self.characterStarts = characterStarts
+        self.characters = Array(textCharacters.joined())
         self.labels = dataset.labels
         self.labelSets = dataset.labelSets
         if multiLabel {
@@ -86,6 +106,17 @@ public struct EncodedDataset: Sendable {
     /// The tokens of `row` (every token of its text), for `body`.
     public func withTokens<R>(ofRow row: Int, _ body: (UnsafeBufferPointer<Int32>) throws -> R) rethrows -> R {
         try tokens.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[tokenStarts[row]..<tokenStarts[row + 1]])) }
+    }
+
+    /// What the bag branch reads of `row`: every token of its text, and its words' character
+    /// n-gram buckets (empty without them), for `body`.
+    public func withBagInput<R>(
+        ofRow row: Int, _ body: (UnsafeBufferPointer<Int32>, UnsafeBufferPointer<UInt32>) throws -> R
+    ) rethrows -> R {
+        let characterRange = characterStarts.count > row + 1 ? characterStarts[row]..<characterStarts[row + 1] : 0..<0
+        return try characters.withUnsafeBufferPointer { characters in
+            try withTokens(ofRow: row) { try body($0, UnsafeBufferPointer(rebasing: characters[characterRange])) }
+        }
     }
 
     /// One batch: the ids of `rows`, trimmed to the longest row's real tokens. Trimming only drops

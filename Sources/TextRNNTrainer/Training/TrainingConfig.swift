@@ -52,6 +52,9 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public var bag: Bool = true
     /// Train the network on top of the bag (TrainingSession.stackOnBag) rather than beside it.
     public var bagStacking: Bool = false
+    /// The bag also reads its words' character n-grams (CharacterNgrams); the data-aware recipe
+    /// turns them on for short texts.
+    public var bagCharacterNgrams: Bool = false
     /// A `.vec` file (word2vec / GloVe / fastText text format) to initialize the embedding from.
     public var pretrainedVectors: String? = nil
     /// Keep the embedding as initialized (Keras `trainable=False`).

@@ -83,7 +83,8 @@ public final class TrainingSession {
     }
 
     public func encode(_ dataset: LabelledDataset) throws -> EncodedDataset {
-        try EncodedDataset(dataset, pipeline: pipeline, multiLabel: multiLabel, threads: config.threads)
+        try EncodedDataset(dataset, pipeline: pipeline, multiLabel: multiLabel, threads: config.threads,
+                           characterSizes: config.bag && config.bagCharacterNgrams ? CharacterNgrams.defaultSizes : nil)
     }
 
     /// Per-class sample weights for `class_weight: balanced` (n / (classes * count_c)), else nil.
@@ -251,7 +252,7 @@ public final class TrainingSession {
                 z.update(from: network.logits, count: batch * width)
                 for (offset, row) in rows.enumerated() {
                     if let bag {
-                        data.withTokens(ofRow: row) { bag.addLogits($0, scratch: &bagScratch, into: z + offset * width) }
+                        data.withBagInput(ofRow: row) { bag.addLogits($0, characters: $1, scratch: &bagScratch, into: z + offset * width) }
                     } else if let base = data.baseLogits {
                         for j in 0..<width { z[offset * width + j] += base[row * width + j] }
                     }

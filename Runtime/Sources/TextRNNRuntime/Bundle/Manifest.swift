@@ -6,9 +6,9 @@ public struct Manifest: Sendable {
     /// read the whole text with its weighting options, and added the text pipeline's
     /// `start_token` and `oov_token` (a version 2 reader would misread either). Older bundles
     /// read unchanged, and writers write the lowest version that describes the bundle
-    /// (`formatVersion`).
-    public static let formatVersion = 3
-    public static let readableVersions = 1...3
+    /// (`formatVersion`). Version 4 added the bag's character n-grams and its `l2_blocks` norm.
+    public static let formatVersion = 4
+    public static let readableVersions = 1...4
     public static let manifestFileName = "manifest.json"
     public static let defaultWeightsFileName = "weights.bin"
     /// Every tensor's offset in the weights file is a multiple of this.
@@ -68,7 +68,8 @@ public struct Manifest: Sendable {
     /// version 2 still take bundles without version 3's features (and refuse those with them):
     /// a bag over the whole text, a start token, another out-of-vocabulary token.
     public var formatVersion: Int {
-        bag?.wholeText == true || text.startToken != nil || text.oovToken != Vocabulary.unknownToken ? 3 : 2
+        if let bag, bag.characters > 0 || bag.norm == .l2Blocks { return 4 }
+        return bag?.wholeText == true || text.startToken != nil || text.oovToken != Vocabulary.unknownToken ? 3 : 2
     }
     public var tensors: [TensorEntry]
     public var weightsFile: String

@@ -34,6 +34,10 @@ public enum ManifestEncoder {
             if bag.wholeText {
                 members += [("tf", .string(bag.termFrequency.rawValue)), ("norm", .string(bag.norm.rawValue)), ("oov_bigrams", .bool(bag.oovBigrams))]
             }
+            if bag.characters > 0 {
+                members += [("char_ngrams", .array([.int(bag.characterSizes.lowerBound), .int(bag.characterSizes.upperBound)])),
+                            ("char_buckets", .int(bag.characters))]
+            }
             root.append(("bag", .object(members)))
         }
         if let training = manifest.training { root.append(("training", training)) }

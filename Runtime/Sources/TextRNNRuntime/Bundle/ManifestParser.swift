@@ -72,6 +72,19 @@ public enum ManifestParser {
                 if node.has("norm") { bag!.norm = try node.member("norm").enumeration(BagSpec.Norm.self) }
                 bag!.oovBigrams = try node.member("oov_bigrams").bool(default: false)
             }
+            if version < 4 && bag!.norm == .l2Blocks {
+                throw TextRNNError(.invalidBundle, "manifest.json: bag.norm: \"l2_blocks\" needs format_version 4, not \(version)")
+            }
+            // Version 4 added character n-grams.
+            if version >= 4 && node.has("char_buckets") {
+                bag!.characters = try node.member("char_buckets").int(in: 0...CharacterNgrams.bucketCount)
+                let sizes = try node.member("char_ngrams").array()
+                guard sizes.count == 2 else {
+                    throw TextRNNError(.invalidBundle, "manifest.json: bag.char_ngrams: expected [smallest, largest], not \(sizes.count) values")
+                }
+                let smallest = try sizes[0].int(in: 1...CharacterNgrams.maxSize)
+                bag!.characterSizes = smallest...(try sizes[1].int(in: smallest...CharacterNgrams.maxSize))
+            }
         }
 
         let manifest = Manifest(

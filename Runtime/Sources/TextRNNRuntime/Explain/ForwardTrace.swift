@@ -21,6 +21,8 @@ final class ForwardTrace {
     private(set) var recurrentScratch: UnsafeMutablePointer<Float>
     /// The bag branch's features of `ids`.
     var bag = BagScratch()
+    /// The character n-gram buckets the bag reads (of the words not occluded).
+    var characters: [UInt32] = []
     private var owned: [UnsafeMutableRawPointer] = []
 
     /// A trace of `plan`'s input (and tokens).
@@ -28,6 +30,7 @@ final class ForwardTrace {
         self.init(model: model, steps: plan.ids.count, tokens: plan.tokens.count, logging: logging)
         for (position, id) in plan.ids.enumerated() { ids[position] = id }
         for (index, id) in plan.tokens.enumerated() { bagTokens[index] = id }
+        plan.characters(without: nil, into: &characters)
     }
 
     /// `tokens`: how many tokens a whole-text bag reads; 0: the bag (if any) reads `ids`.

@@ -19,7 +19,9 @@ extension Model {
             throw TextRNNError(.invalidArgument, "label \(label) is outside 0..<\(labelCount)")
         }
         guard threads >= 0 else { throw TextRNNError(.invalidArgument, "threads is \(threads); it must be 0 or more") }
-        let plan = try OcclusionPlan(pipeline: pipeline, text: text, wordLimit: wordLimit, wholeText: bag?.features.spec.wholeText == true)
+        let plan = try OcclusionPlan(
+            pipeline: pipeline, text: text, wordLimit: wordLimit, wholeText: bag?.features.spec.wholeText == true,
+            characterSizes: bag.flatMap { $0.features.spec.characters > 0 ? $0.features.spec.characterSizes : nil })
         try plan.ids.withUnsafeBufferPointer { ids throws(TextRNNError) in try validate(ids: ids) }
 
         let baseline = ForwardTrace(model: self, plan: plan, logging: true)
@@ -105,11 +107,13 @@ private final class OcclusionJob: @unchecked Sendable {
             let positions = plan.positions(ofWord: word), tokenIndices = plan.tokenIndices(ofWord: word)
             for position in positions { trace.ids[position] = replacement }
             for index in tokenIndices { trace.bagTokens[index] = replacement }
+            if !plan.characters.isEmpty { plan.characters(without: word, into: &trace.characters) }
             let output = model.tracedForward(trace, baseline: baseline, changed: range)
             model.writeProbabilities(output, into: &probabilities)
             contributions[word] = probability - probabilities[label]
             for position in positions { trace.ids[position] = plan.ids[position] }
             for index in tokenIndices { trace.bagTokens[index] = plan.tokens[index] }
+            if !plan.characters.isEmpty { plan.characters(without: nil, into: &trace.characters) }
         }
     }
 }

@@ -9,6 +9,10 @@ struct OcclusionPlan: Sendable {
     let ids: [Int32]
     /// Every token of the text (`TextPipeline.encodeTokens`) when the bag reads them, else empty.
     let tokens: [Int32]
+    /// The character n-gram buckets of every word, when the bag reads them (else empty): word
+    /// i's are characters[characterStarts[i]..<characterStarts[i + 1]].
+    let characters: [UInt32]
+    let characterStarts: [Int]
     /// Word i occupies positions[starts[i]..<starts[i + 1]] (ascending; empty = cut off) and
     /// tokenIndices[tokenStarts[i]..<tokenStarts[i + 1]].
     let starts: [Int]
@@ -17,9 +21,11 @@ struct OcclusionPlan: Sendable {
     let tokenIndices: [Int]
 
     /// Plans the first min(words, wordLimit) words of `text`; `wholeText`: the model's bag
-    /// branch reads every token.
+    /// branch reads every token; `characterSizes`: and its words' character n-grams.
     @_optimize(size)  // once per explanation, not per occluded pass: libtextrnn.so has a size budget (docs/packaging.md)
-    init(pipeline: TextPipeline, text: UnsafeBufferPointer<UInt8>, wordLimit: Int, wholeText: Bool) throws(TextRNNError) {
+    init(
+        pipeline: TextPipeline, text: UnsafeBufferPointer<UInt8>, wordLimit: Int, wholeText: Bool, characterSizes: ClosedRange<Int>?
+    ) throws(TextRNNError) {
         var scratch = TokenizerScratch()
         var ids: [Int32] = []
         var tokens: [Int32] = []
@@ -30,6 +36,17 @@ struct OcclusionPlan: Sendable {
             try pipeline.encode(text, into: &ids, scratch: &scratch)
         }
         let spans = pipeline.tokenizer.wordSpans(in: text, scratch: &scratch)
+        var characters: [UInt32] = [], characterStarts = [0]
+        if let characterSizes {  // wordSpans left the standardized words in `scratch`
+            var work = CharacterScratch()
+            scratch.standardized.withUnsafeBufferPointer { standardized in
+                for word in 0..<spans.count {
+                    let bytes = UnsafeBufferPointer(rebasing: standardized[scratch.bounds[2 * word]..<scratch.bounds[2 * word + 1]])
+                    CharacterNgrams.appendBuckets(of: bytes, sizes: characterSizes, into: &characters, scratch: &work)
+                    characterStarts.append(characters.count)
+                }
+            }
+        }
         let config = pipeline.config
         let words = spans.count
         // encode keeps at most maxTokens ids (the start token's among them) before truncating, so
@@ -61,6 +78,8 @@ struct OcclusionPlan: Sendable {
         self.spans = spans
         self.ids = ids
         self.tokens = tokens
+        self.characters = characters
+        self.characterStarts = characterStarts
         self.starts = starts
         self.positions = positions
         self.tokenStarts = tokenStarts
@@ -76,9 +95,19 @@ struct OcclusionPlan: Sendable {
     /// Whether the model sees `word` at all: in its input, or in the tokens its bag reads.
     func isSeen(_ word: Int) -> Bool { !positions(ofWord: word).isEmpty || !tokenIndices(ofWord: word).isEmpty }
 
-    /// Whether occluding `word` changes a token the bag branch reads.
+    /// Whether occluding `word` changes what the bag branch reads: a token, or (an occluded
+    /// word has no spelling) its character n-grams.
     func changesTokens(ofWord word: Int, replacement: Int32) -> Bool {
         tokenIndices(ofWord: word).contains { tokens[$0] != replacement }
+            || (characterStarts.count > word + 1 && characterStarts[word + 1] > characterStarts[word])
+    }
+
+    /// The character n-gram buckets of every word but `word` (nil: of every word).
+    func characters(without word: Int?, into out: inout [UInt32]) {
+        out.removeAll(keepingCapacity: true)
+        guard let word, characterStarts.count > word + 1 else { return out.append(contentsOf: characters) }
+        out.append(contentsOf: characters[..<characterStarts[word]])
+        out.append(contentsOf: characters[characterStarts[word + 1]...])
     }
 
     /// The input positions whose id occluding `word` changes, as the range from the first to the

@@ -90,8 +90,12 @@ extension Model {
             case .dense(let kernel, let bias, let activation):
                 let bag = index == layers.count - 1 ? self.bag : nil
                 let ids = UnsafeBufferPointer(start: UnsafePointer(trace.bagTokens), count: trace.bagTokenCount)
-                SequenceLayers.dense(current, kernel: kernel, bias: bias, activation: activation, output: output,
-                                     beforeActivation: bag.map { bag in { bag.addLogits(ids: ids, scratch: &trace.bag, into: $0) } })
+                let characters = trace.characters
+                characters.withUnsafeBufferPointer { characters in
+                    SequenceLayers.dense(current, kernel: kernel, bias: bias, activation: activation, output: output, beforeActivation: bag.map { bag in
+                        { bag.addLogits(ids: ids, characters: characters, scratch: &trace.bag, into: $0) }
+                    })
+                }
                 features = kernel.columns
                 changedRows = nil
             }

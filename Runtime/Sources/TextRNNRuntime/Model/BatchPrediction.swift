@@ -155,8 +155,9 @@ private final class BatchJob: @unchecked Sendable {
                     let lane = count == 0 ? scratch : others[count - 1]
                     do throws(TextRNNError) {
                         try texts.withText(index) { bytes throws(TextRNNError) in
-                            let (ids, bagTokens) = try model.prepareLane(bytes, scratch: lane)
-                            lanes.initializeElement(at: count, to: LayerLane(scratch: lane, ids: ids, bagTokens: bagTokens))
+                            let (ids, bagTokens, characters) = try model.prepareLane(bytes, scratch: lane)
+                            lanes.initializeElement(
+                                at: count, to: LayerLane(scratch: lane, ids: ids, bagTokens: bagTokens, bagCharacters: characters))
                         }
                         rows[count] = index
                         count += 1
@@ -184,12 +185,12 @@ private final class BatchJob: @unchecked Sendable {
 }
 
 extension Model {
-    /// Encodes and checks one text of a lockstep group: its ids and bag tokens, copied into
-    /// buffers of `scratch` that stay put while the group runs.
+    /// Encodes and checks one text of a lockstep group: its ids, bag tokens and character n-gram
+    /// buckets, copied into buffers of `scratch` that stay put while the group runs.
     func prepareLane(
         _ text: UnsafeBufferPointer<UInt8>, scratch: PredictionScratch
-    ) throws(TextRNNError) -> (ids: UnsafeBufferPointer<Int32>, bagTokens: UnsafeBufferPointer<Int32>) {
-        func stable(_ values: [Int32], _ buffer: GrowableBuffer<Int32>) -> UnsafeBufferPointer<Int32> {
+    ) throws(TextRNNError) -> (ids: UnsafeBufferPointer<Int32>, bagTokens: UnsafeBufferPointer<Int32>, characters: UnsafeBufferPointer<UInt32>) {
+        func stable<T>(_ values: [T], _ buffer: GrowableBuffer<T>) -> UnsafeBufferPointer<T> {
             let pointer = buffer.reserve(max(values.count, 1))
             values.withUnsafeBufferPointer { if let base = $0.baseAddress { pointer.update(from: base, count: $0.count) } }
             return UnsafeBufferPointer(start: pointer, count: values.count)
@@ -197,6 +198,6 @@ extension Model {
         let wholeText = try encode(text, scratch: scratch)
         let ids = stable(scratch.ids, scratch.laneIDs)
         try validate(ids: ids)
-        return (ids, wholeText ? stable(scratch.tokens, scratch.laneTokens) : ids)
+        return (ids, wholeText ? stable(scratch.tokens, scratch.laneTokens) : ids, stable(scratch.characters, scratch.laneCharacters))
     }
 }

@@ -3,15 +3,20 @@ struct LayerLane {
     let scratch: PredictionScratch
     let ids: UnsafeBufferPointer<Int32>
     let bagTokens: UnsafeBufferPointer<Int32>
+    let bagCharacters: UnsafeBufferPointer<UInt32>
     var current: UnsafeMutablePointer<Float>  // [steps, features] or [features]: the layer input
     var mask: UnsafeMutablePointer<UInt8>? = nil  // [steps] 1 = real token; nil once pooled
     var features = 0
     var steps: Int { ids.count }
 
-    init(scratch: PredictionScratch, ids: UnsafeBufferPointer<Int32>, bagTokens: UnsafeBufferPointer<Int32>) {
+    init(
+        scratch: PredictionScratch, ids: UnsafeBufferPointer<Int32>, bagTokens: UnsafeBufferPointer<Int32>,
+        bagCharacters: UnsafeBufferPointer<UInt32>
+    ) {
         self.scratch = scratch
         self.ids = ids
         self.bagTokens = bagTokens
+        self.bagCharacters = bagCharacters
         current = scratch.current.pointer
     }
 }
@@ -83,7 +88,7 @@ extension Model {
                     let lane = lanes[l], scratch = lane.scratch
                     let output = scratch.next.reserve(kernel.columns)
                     SequenceLayers.dense(skipsNetwork ? nil : lane.current, kernel: kernel, bias: bias, activation: activation, output: output,
-                                         beforeActivation: bag.map { bag in { bag.addLogits(ids: lane.bagTokens, scratch: &scratch.bag, into: $0) } })
+                                         beforeActivation: bag.map { bag in { bag.addLogits(ids: lane.bagTokens, characters: lane.bagCharacters, scratch: &scratch.bag, into: $0) } })
                     swap(&lanes[l].scratch.current, &lanes[l].scratch.next)
                     lanes[l].current = output
                     lanes[l].features = kernel.columns

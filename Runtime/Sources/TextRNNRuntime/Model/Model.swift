@@ -101,23 +101,31 @@ public final class Model: Sendable {
             }
             return
         }
-        let ids = scratch.ids, tokens = scratch.tokens
+        let ids = scratch.ids, tokens = scratch.tokens, characters = scratch.characters
         try ids.withUnsafeBufferPointer { ids throws(TextRNNError) in
             try tokens.withUnsafeBufferPointer { tokens throws(TextRNNError) in
-                try predict(tokenIDs: ids, bagTokens: tokens, into: probabilities, scratch: scratch,
-                            splitDirections: splitDirections)
+                try characters.withUnsafeBufferPointer { characters throws(TextRNNError) in
+                    try predict(tokenIDs: ids, bagTokens: tokens, bagCharacters: characters, into: probabilities, scratch: scratch,
+                                splitDirections: splitDirections)
+                }
             }
         }
     }
 
     /// Encodes `text` into `scratch.ids`, the layers' input. Returns true if the bag branch reads
-    /// every token of the text instead, in `scratch.tokens` (the ids are then their window).
+    /// every token of the text instead, in `scratch.tokens` (the ids are then their window), and
+    /// its words' character n-grams, in `scratch.characters` (empty unless the bag reads them).
     func encode(_ text: UnsafeBufferPointer<UInt8>, scratch: PredictionScratch) throws(TextRNNError) -> Bool {
+        scratch.characters.removeAll(keepingCapacity: true)
         guard let bag, bag.features.spec.wholeText else {
             try pipeline.encode(text, into: &scratch.ids, scratch: &scratch.tokenizer)
             return false
         }
         try pipeline.encodeTokens(text, into: &scratch.tokens, scratch: &scratch.tokenizer)
+        if bag.features.spec.characters > 0 {
+            CharacterNgrams.appendBuckets(ofWordsIn: scratch.tokenizer, sizes: bag.features.spec.characterSizes,
+                                          into: &scratch.characters, scratch: &scratch.characterScratch)
+        }
         let tokens = scratch.tokens
         tokens.withUnsafeBufferPointer { pipeline.window($0, into: &scratch.ids) }
         return true
@@ -140,16 +148,38 @@ public final class Model: Sendable {
     }
 
     /// Probabilities from token ids (already padded or not: ids are used as given). A bag
-    /// branch reads these ids too, unless `bagTokens` (every token of the text) are given.
+    /// branch reads these ids too, unless `bagTokens` (every token of the text) are given, and
+    /// a bag that reads character n-grams reads `bagCharacters`, or without them the n-grams of
+    /// the words among its ids as the vocabulary spells them (`CharacterNgrams`).
     public func predict(
         tokenIDs ids: UnsafeBufferPointer<Int32>, bagTokens: UnsafeBufferPointer<Int32>? = nil,
+        bagCharacters: UnsafeBufferPointer<UInt32>? = nil,
         into probabilities: UnsafeMutableBufferPointer<Float>, scratch: PredictionScratch, splitDirections: Bool = false
     ) throws(TextRNNError) {
         guard probabilities.count >= labelCount else {
             throw TextRNNError(.invalidArgument, "the probability buffer holds \(probabilities.count) values; the model has \(labelCount) labels")
         }
         try validate(ids: ids)
-        var lane = LayerLane(scratch: scratch, ids: ids, bagTokens: bagTokens ?? ids)
+        guard bagCharacters == nil, let bag, bag.features.spec.characters > 0 else {
+            runLayers(ids: ids, bagTokens: bagTokens ?? ids, bagCharacters: bagCharacters ?? .init(start: nil, count: 0),
+                      into: probabilities, scratch: scratch, splitDirections: splitDirections)
+            return
+        }
+        scratch.characters.removeAll(keepingCapacity: true)
+        CharacterNgrams.appendBuckets(ofIDs: bagTokens ?? ids, vocabulary: pipeline.vocabulary, sizes: bag.features.spec.characterSizes,
+                                      into: &scratch.characters, scratch: &scratch.characterScratch)
+        let characters = scratch.characters
+        characters.withUnsafeBufferPointer { characters in
+            runLayers(ids: ids, bagTokens: bagTokens ?? ids, bagCharacters: characters, into: probabilities, scratch: scratch,
+                      splitDirections: splitDirections)
+        }
+    }
+
+    private func runLayers(
+        ids: UnsafeBufferPointer<Int32>, bagTokens: UnsafeBufferPointer<Int32>, bagCharacters: UnsafeBufferPointer<UInt32>,
+        into probabilities: UnsafeMutableBufferPointer<Float>, scratch: PredictionScratch, splitDirections: Bool
+    ) {
+        var lane = LayerLane(scratch: scratch, ids: ids, bagTokens: bagTokens, bagCharacters: bagCharacters)
         withUnsafeMutablePointer(to: &lane) { lane in
             forward(UnsafeMutableBufferPointer(start: lane, count: 1), splitDirections: splitDirections)
         }

@@ -7,6 +7,8 @@ public final class PredictionScratch {
     var tokenizer = TokenizerScratch()
     var ids: [Int32] = []  // the model input
     var tokens: [Int32] = []  // every token of the text, for a whole-text bag branch
+    var characters: [UInt32] = []  // the text's character n-gram buckets, for a bag that reads them
+    var characterScratch = CharacterScratch()
     var mask = GrowableBuffer<UInt8>()  // [steps] 1 = real token
     var current = GrowableBuffer<Float>()  // [steps, features] the layer input
     var next = GrowableBuffer<Float>()  // [steps, features] the layer output
@@ -17,6 +19,7 @@ public final class PredictionScratch {
     let directionTask = DirectionTask()  // a Bidirectional layer's backward direction, for a helper
     var laneIDs = GrowableBuffer<Int32>()  // `ids` while a lockstep group runs
     var laneTokens = GrowableBuffer<Int32>()  // `tokens` while a lockstep group runs
+    var laneCharacters = GrowableBuffer<UInt32>()  // `characters` while a lockstep group runs
     /// A lockstep group's other texts' scratches (this one is the first text's).
     lazy var otherLanes: [PredictionScratch] = (1..<Int(TRK_LANES)).map { _ in PredictionScratch() }
 
