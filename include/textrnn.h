@@ -58,7 +58,7 @@ extern "C" {
 #define TEXTRNN_VERSION_PATCH 0
 #define TEXTRNN_VERSION_STRING "0.1.0"
 /* The newest bundle format_version this library reads. */
-#define TEXTRNN_BUNDLE_FORMAT_VERSION 2
+#define TEXTRNN_BUNDLE_FORMAT_VERSION 4
 
 /* The library's version, "MAJOR.MINOR.PATCH". Static storage; never NULL. Compare with
  * TEXTRNN_VERSION_STRING to detect a header/library mismatch. */
@@ -169,7 +169,9 @@ textrnn_status textrnn_predict_batch(const textrnn_model *model, const char *con
 /* Classifies a sequence of `count` token ids, used exactly as given (no padding or truncation
  * is applied). Every id must be in [0, embedding rows); 0 is padding. `ids` may be NULL if count
  * is 0; more than 2^20 ids return TEXTRNN_ERROR_LIMIT. Output as textrnn_predict. A bag-of-n-grams
- * branch reads these same ids (textrnn_predict gives it every token of the text, untruncated). */
+ * branch reads these same ids (textrnn_predict gives it every token of the text, untruncated);
+ * one that reads character n-grams (bundle format 4) spells each id as its vocabulary entry, so
+ * words outside the vocabulary, which textrnn_predict spells from the text, add none. */
 textrnn_status textrnn_predict_ids(const textrnn_model *model, const int32_t *ids, size_t count,
                                    float *probabilities, size_t capacity);
 

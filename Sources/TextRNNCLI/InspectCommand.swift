@@ -94,10 +94,12 @@ struct BundleSummary {
     /// The bag row's detail: its features, weighting and what it reads.
     static func bagDetail(_ bag: BagSpec) -> String {
         let tf = bag.termFrequency == .sublinear ? "sublinear tf" : "count tf"
-        let norm = bag.norm == .l2 ? ", L2" : ""
+        let norm = bag.norm == .l2 ? ", L2" : bag.norm == .l2Blocks ? ", L2 per block (words, characters)" : ""
         let oov = bag.oovBigrams ? ", unknown bigrams as OOV" : ""
         let reads = bag.wholeText ? "the whole text" : "the truncated sequence"
-        return "\(tf)-idf of \(bag.unigrams) ids + \(bag.bigrams) id bigrams over \(reads)\(norm)\(oov), into the last Dense"
+        let characters = bag.characters == 0 ? ""
+            : " + \(bag.characters) character \(bag.characterSizes.lowerBound)-\(bag.characterSizes.upperBound)-gram buckets"
+        return "\(tf)-idf of \(bag.unigrams) ids + \(bag.bigrams) id bigrams\(characters) over \(reads)\(norm)\(oov), into the last Dense"
     }
 
     /// Keras's default layer name: "LSTM" -> "lstm", "GlobalMaxPooling1D" -> "global_max_pooling1d".

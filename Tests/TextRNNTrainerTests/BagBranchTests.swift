@@ -234,8 +234,10 @@ import TextRNNRuntime
 
     /// A model with the branch, trained and mixed (or stacked on it) on an ag_news_mini slice,
     /// gives the same probabilities in the trainer and in the runtime on the whole ag_news_mini
-    /// test set.
-    @Test(arguments: [false, true]) func trainerAndRuntimeAgreeWithTheBag(stacked: Bool) throws {
+    /// test set; with character n-grams too (their spelling of words outside the vocabulary
+    /// included: only the text path has it).
+    @Test(arguments: [(false, false), (true, false), (false, true)])
+    func trainerAndRuntimeAgreeWithTheBag(stacked: Bool, characters: Bool) throws {
         let full = try DatasetLoader.load(try DataTestSupport.dataPath("ag_news_mini/train.csv"))
         let slice = full.subset(Array(stride(from: 0, to: full.count, by: 5)))  // 1,200 rows, every class
         var config = TrainingConfig()
@@ -249,6 +251,7 @@ import TextRNNRuntime
         // Most texts are longer: the bag reads all their tokens, the network the first 12.
         config.sequenceLength = 12
         config.bagStacking = stacked
+        config.bagCharacterNgrams = characters
         let session = try TrainingSession(config: config, train: slice, log: { _ in })
         let split = slice.stratifiedSplit(validationFraction: 0.25, seed: 1)
         var train = try session.encode(split.train), validation: EncodedDataset? = try session.encode(split.validation)
@@ -259,6 +262,8 @@ import TextRNNRuntime
         try session.fitBag(train: train, validation: validation, reusing: regression, log: { _ in })
         let bag = try #require(session.bag)
         #expect(bag.features.spec.bigrams > 0 && bag.stacked == stacked)
+        // On this slice the validation loss keeps the character n-grams (the search may drop them).
+        #expect((bag.features.spec.characters > 0) == characters && (bag.features.spec.norm == .l2Blocks) == characters)
         #expect(TrainingSession.bagCGrid.contains(bag.c))
         #expect(stacked ? bag.scales.bag == 1 && TrainingSession.bagMixGrid.contains(bag.scales.network)
                         : TrainingSession.bagMixGrid.contains(bag.scales.bag) && bag.scales.bag + bag.scales.network == 1)
@@ -312,8 +317,28 @@ import TextRNNRuntime
                 try fromTokens.withUnsafeMutableBufferPointer { try model.predict(tokenIDs: ids, bagTokens: all, into: $0, scratch: scratch) }
             }
         }
-        #expect(fromTokens == (try model.predict(text: test.texts[long])))
         #expect(fromWindow != fromTokens)
+        if characters {
+            // The ids path spells only the words the vocabulary has; given the text's buckets
+            // it is the text path.
+            var buckets: [UInt32] = []
+            encodedTest.withBagInput(ofRow: long) { buckets = Array($1) }
+            #expect(!buckets.isEmpty)
+            var withBuckets = fromTokens
+            try window.withUnsafeBufferPointer { ids in
+                try tokens.withUnsafeBufferPointer { all in
+                    try buckets.withUnsafeBufferPointer { buckets in
+                        try withBuckets.withUnsafeMutableBufferPointer {
+                            try model.predict(tokenIDs: ids, bagTokens: all, bagCharacters: buckets, into: $0, scratch: scratch)
+                        }
+                    }
+                }
+            }
+            #expect(withBuckets == (try model.predict(text: test.texts[long])))
+            #expect(tokens.contains(Vocabulary.unknownID) == (withBuckets != fromTokens))
+        } else {
+            #expect(fromTokens == (try model.predict(text: test.texts[long])))
+        }
 
         // A network given no weight (the mix's w = 1 zeroes the last Dense kernel): the runtime
         // skips it, float and int8; the float model still agrees with the trainer, which runs
@@ -341,6 +366,17 @@ import TextRNNRuntime
         let (damagedManifest, damagedWeights) = try BundleWriter.encode(contents)
         #expect(throws: TextRNNError.self) {
             try damagedManifest.withUnsafeBytes { m in try damagedWeights.withUnsafeBytes { w in try Model(manifestJSON: m, weights: w) } }
+        }
+        // So is a character bucket table out of order.
+        guard characters else { return }
+        contents = try session.bundleContents(training: nil)
+        let bucketIndex = try #require(contents.tensors.firstIndex { $0.name == BagSpec.characterBucketsTensor })
+        guard case .float32(var buckets) = contents.tensors[bucketIndex].storage else { Issue.record("buckets not float32"); return }
+        buckets.swapAt(0, 1)
+        contents.tensors[bucketIndex].storage = .float32(buckets)
+        let (unsortedManifest, unsortedWeights) = try BundleWriter.encode(contents)
+        #expect(throws: TextRNNError.self) {
+            try unsortedManifest.withUnsafeBytes { m in try unsortedWeights.withUnsafeBytes { w in try Model(manifestJSON: m, weights: w) } }
         }
     }
 }

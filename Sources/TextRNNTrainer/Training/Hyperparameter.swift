@@ -151,10 +151,11 @@ extension Hyperparameter {
 
             **The no-flag recipe** is the defaults below. From the training texts it chooses, for
             the hyperparameters you did not set: `sequence_length` (the 95th percentile of the
-            token counts, at most \(TrainingSession.longestAutomaticLength)), `pooling` (\(DataAwareRecipe.poolingRule)) and `epochs`
+            token counts, at most \(TrainingSession.longestAutomaticLength)), `pooling` (\(DataAwareRecipe.poolingRule)),
+            `bag_char_ngrams` (\(DataAwareRecipe.characterNgramsRule)) and `epochs`
             (\(DataAwareRecipe.epochsRule)); training prints each choice as a `recipe:` line and
-            the manifest and report keep it. The bag branch's C and mix are chosen on the
-            validation data.
+            the manifest and report keep it. The bag branch's features, weighting, C and mix are
+            chosen on the validation data.
 
             | flag / config key | type | default | valid | recorded | what it does |
             |---|---|---|---|---|---|

@@ -1,3 +1,5 @@
+import CTextRNN
+
 /// What manifest.json says, decoded and checked for internal consistency (see
 /// docs/bundle-format.md). Tensor contents are checked separately, against the weights file.
 public struct Manifest: Sendable {
@@ -7,8 +9,9 @@ public struct Manifest: Sendable {
     /// `start_token` and `oov_token` (a version 2 reader would misread either). Older bundles
     /// read unchanged, and writers write the lowest version that describes the bundle
     /// (`formatVersion`). Version 4 added the bag's character n-grams and its `l2_blocks` norm.
-    public static let formatVersion = 4
-    public static let readableVersions = 1...4
+    /// The newest version is written once, in include/textrnn.h.
+    public static let formatVersion = Int(TEXTRNN_BUNDLE_FORMAT_VERSION)
+    public static let readableVersions = 1...formatVersion
     public static let manifestFileName = "manifest.json"
     public static let defaultWeightsFileName = "weights.bin"
     /// Every tensor's offset in the weights file is a multiple of this.
