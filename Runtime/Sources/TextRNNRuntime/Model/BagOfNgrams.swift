@@ -298,6 +298,7 @@ struct CompiledBag: @unchecked Sendable {  // the kernel points into immutable w
 
     /// Reads the bag tensors; the bigram table must hold distinct, ascending pairs of ids in
     /// 2..<vocabularySize (exact integers), which is what the writers produce.
+    @_optimize(size)  // once per load: libtextrnn.so has a size budget (docs/packaging.md)
     init(spec: BagSpec, pointers: [String: UnsafePointer<Float>], outputs: Int, vocabularySize: Int) throws(TextRNNError) {
         let pairs = pointers[BagSpec.bigramsTensor]!
         var keys: [UInt64] = []

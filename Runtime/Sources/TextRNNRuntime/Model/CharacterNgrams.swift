@@ -66,6 +66,7 @@ public enum CharacterNgrams {
     /// Appends the buckets of each word among `ids`, spelled as the vocabulary has it: what a
     /// caller that brings ids instead of text gets (`textrnn_predict_ids`). Padding, the
     /// out-of-vocabulary id, the start token and n-gram entries (they hold a space) are no words.
+    @_optimize(size)  // the ids entry point only: libtextrnn.so has a size budget (docs/packaging.md)
     public static func appendBuckets(
         ofIDs ids: UnsafeBufferPointer<Int32>, vocabulary: Vocabulary, sizes: ClosedRange<Int>, into out: inout [UInt32],
         scratch: inout CharacterScratch
