@@ -85,6 +85,15 @@ import TextRNNRuntime
         #expect(old.formatVersion == 2)
     }
 
+    /// A bag without bigram features (tiny training data) has an empty `bag/bigrams`: such a
+    /// bundle loads and predicts (it was once refused: tensor dimensions had to be at least 1).
+    @Test func bagWithoutBigramsLoads() throws {
+        let (manifest, weights) = try BundleWriter.encode(try Self.tinyBundle(spec: BagSpec(unigrams: 4, bigrams: 0)))
+        let model = try manifest.withUnsafeBytes { m in try weights.withUnsafeBytes { w in try Model(manifestJSON: m, weights: w) } }
+        let probabilities = try model.predict(text: "a b a")
+        #expect(probabilities.count == 2 && abs(probabilities.reduce(0, +) - 1) < 1e-6)
+    }
+
     /// The mix's one-standard-error rule: the most bag-weighted mix (the last) unless a lower
     /// loss is more than one standard error of the paired differences away.
     @Test func mixTakesTheBagUnlessTheGainIsClear() {
@@ -116,7 +125,7 @@ import TextRNNRuntime
                 BundleTensor(name: "2/kernel", shape: [2, 2], values: [0.5, -0.5, 0.25, 0.75]),
                 BundleTensor(name: "2/bias", shape: [2], values: [0.1, -0.1]),
                 BundleTensor(name: BagSpec.idfTensor, shape: [features], values: (0..<features).map { 1 + Float($0) / 4 }),
-                BundleTensor(name: BagSpec.bigramsTensor, shape: [spec.bigrams, 2], values: [2, 3]),
+                BundleTensor(name: BagSpec.bigramsTensor, shape: [spec.bigrams, 2], values: spec.bigrams == 0 ? [] : [2, 3]),
                 BundleTensor(name: BagSpec.kernelTensor, shape: [features, 2], values: (0..<(2 * features)).map { Float($0 % 3) - 1 }),
             ],
             bag: spec)

@@ -81,4 +81,95 @@ import Testing
         let ratio: Float = (1 + logf(3)) * 2 / 4
         #expect(abs(scratch.values[2] / scratch.values[3] - ratio) < 1e-5)
     }
+
+    /// A model over "good", "bad", "movie", "plot" whose bag reads character n-grams, among them
+    /// those of the unknown word "goodish"; seeded weights.
+    static func model(occlusion: Occlusion = .oov) throws -> Model {
+        let vocabulary = ["", "[UNK]", "good", "bad", "movie", "plot"]
+        var all: [UInt32] = [], scratch = CharacterScratch()
+        for word in vocabulary.dropFirst(2) + ["goodish"] {
+            var word = word
+            word.withUTF8 { CharacterNgrams.appendBuckets(of: $0, sizes: 2...5, into: &all, scratch: &scratch) }
+        }
+        let buckets = Array(Set(all)).sorted()
+        let spec = BagSpec(unigrams: vocabulary.count, bigrams: 1, characters: buckets.count, norm: .l2Blocks)
+        var state: UInt32 = 7
+        func random(_ count: Int) -> [Float] {
+            (0..<count).map { _ in
+                state = state &* 1_664_525 &+ 1_013_904_223
+                return Float(state >> 8) / Float(1 << 24) * 2 - 1
+            }
+        }
+        let layers: [LayerSpec] = [.embedding(inputDim: vocabulary.count, outputDim: 4, maskZero: true), .globalAveragePooling,
+                                   .dense(units: 3, activation: .softmax)]
+        let contents = BundleContents(
+            text: TextPipelineConfig(sequenceLength: 8), vocabulary: vocabulary.map { Array($0.utf8) }, labels: ["x", "y", "z"],
+            output: .softmax, layers: layers,
+            tensors: [
+                BundleTensor(name: "0/embeddings", shape: [vocabulary.count, 4], values: random(vocabulary.count * 4)),
+                BundleTensor(name: "2/kernel", shape: [4, 3], values: random(12)),
+                BundleTensor(name: "2/bias", shape: [3], values: random(3)),
+                BundleTensor(name: BagSpec.idfTensor, shape: [spec.features], values: random(spec.features).map { 1.5 + $0 }),
+                BundleTensor(name: BagSpec.bigramsTensor, shape: [1, 2], values: [2, 4]),  // "good movie"
+                BundleTensor(name: BagSpec.kernelTensor, shape: [spec.features, 3], values: random(spec.features * 3).map { 3 * $0 }),
+                BundleTensor(name: BagSpec.characterBucketsTensor, shape: [buckets.count], values: buckets.map { Float($0) }),
+            ],
+            bag: spec)
+        let (manifest, weights) = try BundleWriter.encode(contents)
+        return try load(manifest, weights)
+    }
+
+    /// Explaining occludes a word's spelling with it: each contribution is p(text) minus the
+    /// prediction with the word's id replaced and its n-grams left out, computed here from the
+    /// words one by one. The unknown word "goodish" contributes through its spelling alone.
+    @Test(arguments: [Occlusion.oov, .padding]) func explainLeavesOutAnOccludedWordsNgrams(occlusion: Occlusion) throws {
+        let model = try Self.model()
+        #expect(model.manifest.formatVersion == 4)
+        let text = "Good movie, goodish plot! bad"
+        let words = model.pipeline.tokenizer.tokens(of: text)
+        let ids = try model.pipeline.encode(text), tokens = try model.pipeline.encodeTokens(text)
+        #expect(words.count == 5 && tokens == [2, 4, 1, 5, 3])  // good movie [UNK] plot bad
+        func buckets(without skipped: Int?) -> [UInt32] {
+            var out: [UInt32] = [], scratch = CharacterScratch()
+            for (index, word) in words.enumerated() where index != skipped {
+                var word = word
+                word.withUTF8 { CharacterNgrams.appendBuckets(of: $0, sizes: 2...5, into: &out, scratch: &scratch) }
+            }
+            return out
+        }
+        func predict(_ ids: [Int32], _ tokens: [Int32], _ buckets: [UInt32]) throws -> [Float] {
+            var probabilities = [Float](repeating: 0, count: 3)
+            try ids.withUnsafeBufferPointer { ids in
+                try tokens.withUnsafeBufferPointer { tokens in
+                    try buckets.withUnsafeBufferPointer { buckets in
+                        try probabilities.withUnsafeMutableBufferPointer {
+                            try model.predict(tokenIDs: ids, bagTokens: tokens, bagCharacters: buckets, into: $0, scratch: PredictionScratch())
+                        }
+                    }
+                }
+            }
+            return probabilities
+        }
+        let whole = try predict(ids, tokens, buckets(without: nil))
+        #expect(whole == (try model.predict(text: text)))
+        let explanation = try model.explain(text: text, occlusion: occlusion, threads: 2)
+        let label = explanation.label, replacement = occlusion.replacementID(in: model.pipeline.vocabulary)
+        var expected: [Float] = []
+        for word in words.indices {  // no n-grams and no truncation: token i is word i, at position i
+            var occludedIDs = ids, occludedTokens = tokens
+            occludedIDs[word] = replacement
+            occludedTokens[word] = replacement
+            expected.append(whole[label] - (try predict(occludedIDs, occludedTokens, buckets(without: word)))[label])
+        }
+        #expect(explanation.words.map(\.contribution) == expected)
+        #expect(expected[2] != 0, "the unknown word's spelling counts")
+        // Ids without the text: the vocabulary's spelling, the same for a text of known words.
+        let known = "good plot"
+        let knownIDs = try model.pipeline.encode(known)
+        var fromIDs = [Float](repeating: 0, count: 3)
+        try knownIDs.withUnsafeBufferPointer { ids in
+            try fromIDs.withUnsafeMutableBufferPointer { try model.predict(tokenIDs: ids, into: $0, scratch: PredictionScratch()) }
+        }
+        #expect(fromIDs == (try model.predict(text: known)))
+    }
 }

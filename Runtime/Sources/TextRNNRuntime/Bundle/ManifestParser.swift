@@ -202,7 +202,8 @@ public enum ManifestParser {
         guard (1...4).contains(shapeNodes.count) else {
             throw TextRNNError(.invalidBundle, "manifest.json: \(node.path).shape: expected 1 to 4 dimensions")
         }
-        let shape = try shapeNodes.map { dimension throws(TextRNNError) in try dimension.int(in: 1...Int(Int32.max)) }
+        // A dimension may be 0: a bag with no bigram features has an empty `bag/bigrams`.
+        let shape = try shapeNodes.map { dimension throws(TextRNNError) in try dimension.int(in: 0...Int(Int32.max)) }
         var entry = Manifest.TensorEntry(
             name: try node.member("name").string(),
             dtype: try node.member("dtype").enumeration(Manifest.DType.self),
