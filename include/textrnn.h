@@ -203,7 +203,8 @@ typedef struct textrnn_word_contribution {
 } textrnn_word_contribution;
 
 /* How textrnn_explain hides a word. Occluding replaces the token id of the word and of every
- * n-gram holding it (bundles with ngrams 2 or 3), so every other token keeps its position. */
+ * n-gram holding it (bundles with ngrams 2 or 3), so every other token keeps its position; a bag
+ * branch that reads character n-grams (bundle format 4) loses the word's n-grams too. */
 typedef enum textrnn_occlusion {
     TEXTRNN_OCCLUDE_OOV = 0,    /* by the out-of-vocabulary id (1, or the bundle's oov_token):
                                    "some unknown word here" */
@@ -224,7 +225,8 @@ typedef enum textrnn_occlusion {
  * the explained label and its probability, exactly textrnn_predict's value.
  *
  * Cost: one forward pass per seen word whose ids the occlusion changes (an out-of-vocabulary
- * word under TEXTRNN_OCCLUDE_OOV changes nothing and gets 0 without one); each pass reruns only
+ * word under TEXTRNN_OCCLUDE_OOV changes nothing and gets 0 without one, unless the bag reads
+ * its character n-grams); each pass reruns only
  * the recurrent steps from the occluded position on (forward direction) or up to it (backward),
  * taking the rest from the unoccluded pass (a word only a whole-text bag branch sees reruns
  * every layer). `threads` worker threads share the passes: 0 means
