@@ -1,4 +1,4 @@
-import Glibc
+import Foundation
 import Testing
 
 @testable import TextRNNRuntime
@@ -84,7 +84,12 @@ import Testing
 
     /// A model over "good", "bad", "movie", "plot" whose bag reads character n-grams, among them
     /// those of the unknown word "goodish"; seeded weights.
-    static func model(occlusion: Occlusion = .oov) throws -> Model {
+    static func model() throws -> Model {
+        let (manifest, weights) = try bundle()
+        return try load(manifest, weights)
+    }
+
+    static func bundle() throws -> (manifest: [UInt8], weights: [UInt8]) {
         let vocabulary = ["", "[UNK]", "good", "bad", "movie", "plot"]
         var all: [UInt32] = [], scratch = CharacterScratch()
         for word in vocabulary.dropFirst(2) + ["goodish"] {
@@ -115,8 +120,26 @@ import Testing
                 BundleTensor(name: BagSpec.characterBucketsTensor, shape: [buckets.count], values: buckets.map { Float($0) }),
             ],
             bag: spec)
-        let (manifest, weights) = try BundleWriter.encode(contents)
-        return try load(manifest, weights)
+        return try BundleWriter.encode(contents)
+    }
+
+    /// Damaged character n-gram fields are refused, naming the field.
+    @Test func damagedCharacterFieldsAreRefused() throws {
+        let (bytes, weights) = try Self.bundle()
+        let manifest = try JSONSerialization.jsonObject(with: Data(bytes)) as! [String: Any]
+        func damaged(_ change: (inout [String: Any], inout [String: Any]) -> Void) -> [String: Any] {
+            var copy = manifest, bag = manifest["bag"] as! [String: Any]
+            change(&copy, &bag)
+            copy["bag"] = bag
+            return copy
+        }
+        expectFailure(.invalidBundle, "char_ngrams") { try load(damaged { _, bag in bag["char_ngrams"] = [5, 2] }, weights) }
+        expectFailure(.invalidBundle, "char_ngrams") { try load(damaged { _, bag in bag["char_ngrams"] = [2, 9] }, weights) }
+        expectFailure(.invalidBundle, "char_ngrams") { try load(damaged { _, bag in bag["char_ngrams"] = [2] }, weights) }
+        // A count that does not match the tensors: the first mismatching one is named.
+        expectFailure(.invalidBundle, "bag: tensor \"bag/idf\"") { try load(damaged { _, bag in bag["char_buckets"] = 3 }, weights) }
+        // Version 3 readers knew neither: a version 3 bundle may not use them.
+        expectFailure(.invalidBundle, "l2_blocks") { try load(damaged { manifest, _ in manifest["format_version"] = 3 }, weights) }
     }
 
     /// Explaining occludes a word's spelling with it: each contribution is p(text) minus the
