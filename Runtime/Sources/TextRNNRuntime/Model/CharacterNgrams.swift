@@ -31,20 +31,23 @@ public enum CharacterNgrams {
         for (index, byte) in scratch.padded.enumerated() where byte & 0xC0 != 0x80 { scratch.starts.append(index) }
         let length = scratch.starts.count  // characters of " w "
         scratch.starts.append(scratch.padded.count)
+        let mask = UInt32(bucketCount - 1)
         scratch.padded.withUnsafeBufferPointer { bytes in
-            let starts = scratch.starts
-            func append(_ first: Int, _ end: Int) {
-                let from = starts[first], to = starts[min(end, length)]
-                out.append(trk_crc32(0, bytes.baseAddress! + from, to - from) & UInt32(bucketCount - 1))
+            let base = bytes.baseAddress!, starts = scratch.starts
+            guard sizes.lowerBound <= length else {  // too short for every size: the whole " w " once
+                out.append(trk_crc32(0, base, bytes.count) & mask)
+                return
             }
-            for n in sizes {
-                var offset = 0
-                append(0, n)
-                while offset + n < length {
-                    offset += 1
-                    append(offset, offset + n)
+            // scikit-learn's loop, by first character instead of by size (the same n-grams in
+            // another order, which no count depends on): from each first character, the CRC
+            // is extended one character at a time and each n-gram's is taken on the way.
+            let largest = min(sizes.upperBound, length)
+            for first in 0..<length {
+                var crc: UInt32 = 0
+                for last in first..<min(first + largest, length) {
+                    crc = trk_crc32(crc, base + starts[last], starts[last + 1] - starts[last])
+                    if last - first + 1 >= sizes.lowerBound { out.append(crc & mask) }
                 }
-                if offset == 0 { break }
             }
         }
     }
