@@ -50,11 +50,6 @@ let leanLibraryFlags = [
     "-Xlinker", "-O2", "-Xlinker", "--hash-style=gnu",
 ]
 
-/// Debug builds (`swift test`) optimize the trainer too, bounds checks kept: its tests train real
-/// models, and unoptimized loops made them most of CI's time (the bag's regression fits alone
-/// took minutes).
-let trainerDebugSettings: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
-
 let runtime = Target.Dependency.product(name: "TextRNNRuntime", package: "Runtime")
 let testSupport = Target.Dependency.product(name: "TextRNNTestSupport", package: "Runtime")
 
@@ -81,7 +76,7 @@ let package = Package(
             swiftSettings: numericSettings,
             linkerSettings: cLibraryLinkerSettings(exports: "Sources/TextRNNCAPI/exports.map")
         ),
-        .target(name: "TextRNNTrainer", dependencies: [runtime, "COpenBLAS"], swiftSettings: numericSettings + trainerDebugSettings),
+        .target(name: "TextRNNTrainer", dependencies: [runtime, "COpenBLAS"], swiftSettings: numericSettings),
         .executableTarget(
             name: "TextRNNCLI",
             dependencies: [
