@@ -43,35 +43,35 @@ public struct EncodedDataset: Sendable {
         ids.withUnsafeMutableBufferPointer { idsBuffer in
             tokenCounts.withUnsafeMutableBufferPointer { countsBuffer in
                 textTokens.withUnsafeMutableBufferPointer { tokensBuffer in
-                  textCharacters.withUnsafeMutableBufferPointer { charactersBuffer in
-                    nonisolated(unsafe) let charactersOut = charactersBuffer.baseAddress
-                    nonisolated(unsafe) let idsOut = idsBuffer.baseAddress!
-                    nonisolated(unsafe) let countsOut = countsBuffer.baseAddress!
-                    nonisolated(unsafe) let tokensOut = tokensBuffer.baseAddress!
-                    DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-                        var row: [Int32] = []
-                        var scratch = TokenizerScratch()
-                        var characterScratch = CharacterScratch()
-                        for index in stride(from: chunk, to: count, by: chunks) {
-                            var text = dataset.texts[index]
-                            var tokens: [Int32] = []
-                            do {
-                                try text.withUTF8 { bytes in try pipeline.encodeTokens(bytes, into: &tokens, scratch: &scratch) }
-                            } catch {
-                                failure.record(index, "\(dataset.location(of: index)): \(error)")
-                                return
-                            }
-                            tokens.withUnsafeBufferPointer { pipeline.window($0, into: &row) }
-                            (idsOut + index * length).update(from: row, count: length)
-                            countsOut[index] = Int32(row.lazy.filter { $0 != 0 }.count)
-                            tokensOut[index] = tokens
-                            if let characterSizes, let charactersOut {  // of the words `scratch` holds now
-                                CharacterNgrams.appendBuckets(ofWordsIn: scratch, sizes: characterSizes, into: &charactersOut[index],
-                                                              scratch: &characterScratch)
+                    textCharacters.withUnsafeMutableBufferPointer { charactersBuffer in
+                        nonisolated(unsafe) let charactersOut = charactersBuffer.baseAddress
+                        nonisolated(unsafe) let idsOut = idsBuffer.baseAddress!
+                        nonisolated(unsafe) let countsOut = countsBuffer.baseAddress!
+                        nonisolated(unsafe) let tokensOut = tokensBuffer.baseAddress!
+                        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                            var row: [Int32] = []
+                            var scratch = TokenizerScratch()
+                            var characterScratch = CharacterScratch()
+                            for index in stride(from: chunk, to: count, by: chunks) {
+                                var text = dataset.texts[index]
+                                var tokens: [Int32] = []
+                                do {
+                                    try text.withUTF8 { bytes in try pipeline.encodeTokens(bytes, into: &tokens, scratch: &scratch) }
+                                } catch {
+                                    failure.record(index, "\(dataset.location(of: index)): \(error)")
+                                    return
+                                }
+                                tokens.withUnsafeBufferPointer { pipeline.window($0, into: &row) }
+                                (idsOut + index * length).update(from: row, count: length)
+                                countsOut[index] = Int32(row.lazy.filter { $0 != 0 }.count)
+                                tokensOut[index] = tokens
+                                if let characterSizes, let charactersOut {  // of the words `scratch` holds now
+                                    CharacterNgrams.appendBuckets(ofWordsIn: scratch, sizes: characterSizes, into: &charactersOut[index],
+                                                                  scratch: &characterScratch)
+                                }
                             }
                         }
                     }
-                  }
                 }
             }
         }
