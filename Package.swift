@@ -43,10 +43,12 @@ func cLibraryLinkerSettings(exports: String, foundation: Bool = false) -> [Linke
 /// Size (issue 16: stripped libtextrnn.so <= 6 MB; it is mostly the static Swift standard
 /// library, which no section GC can thin as its metadata reaches everything). Packed relative
 /// relocations (DT_RELR, glibc >= 2.36) shrink .rela.dyn from 370 KB to 10 KB; identical code
-/// folding merges the runtime's duplicate C++ functions; no .eh_frame_hdr: nothing unwinds
-/// through this library (Swift errors are values; its C and C++ parts throw no exceptions).
+/// folding merges the runtime's duplicate C++ functions; no unwind tables (.eh_frame_hdr, and
+/// .eh_frame by the linker script, 570 KB): nothing unwinds through this library (Swift errors
+/// are values; its C and C++ parts throw no exceptions).
 let leanLibraryFlags = [
     "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--icf=all", "-Xlinker", "--no-eh-frame-hdr",
+    "-Xlinker", "--script=\(packageRoot)Sources/TextRNNCAPI/no-unwind-tables.ld",
     "-Xlinker", "-O2", "-Xlinker", "--hash-style=gnu",
 ]
 
@@ -72,7 +74,7 @@ let package = Package(
         .target(
             name: "TextRNNCAPI",
             dependencies: [runtime],
-            exclude: ["exports.map"],
+            exclude: ["exports.map", "no-unwind-tables.ld"],
             swiftSettings: numericSettings,
             linkerSettings: cLibraryLinkerSettings(exports: "Sources/TextRNNCAPI/exports.map")
         ),
