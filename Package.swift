@@ -52,6 +52,17 @@ let leanLibraryFlags = [
     "-Xlinker", "-O2", "-Xlinker", "--hash-style=gnu",
 ]
 
+/// Debug builds (`swift test`) optimize the trainer too, bounds checks kept: its tests train real
+/// models, and unoptimized loops made them most of CI's time (its Swift suite took 955 s, now
+/// about 65 s). Without computed side effects: with them, Swift 6.3's optimizer summarised
+/// `fitBagRegression` as not writing through its `log` closure, and a test that appended the
+/// log to a captured `var` read it back empty (the closure ran; the caller's reads were folded).
+/// BagSearchTests catches that. Production callers pass class methods (`progress.message`),
+/// which it did not affect.
+let trainerDebugSettings: [SwiftSetting] = [
+    .unsafeFlags(["-O", "-Xllvm", "-sil-disable-pass=compute-side-effects"], .when(configuration: .debug)),
+]
+
 let runtime = Target.Dependency.product(name: "TextRNNRuntime", package: "Runtime")
 let testSupport = Target.Dependency.product(name: "TextRNNTestSupport", package: "Runtime")
 
@@ -78,7 +89,7 @@ let package = Package(
             swiftSettings: numericSettings,
             linkerSettings: cLibraryLinkerSettings(exports: "Sources/TextRNNCAPI/exports.map")
         ),
-        .target(name: "TextRNNTrainer", dependencies: [runtime, "COpenBLAS"], swiftSettings: numericSettings),
+        .target(name: "TextRNNTrainer", dependencies: [runtime, "COpenBLAS"], swiftSettings: numericSettings + trainerDebugSettings),
         .executableTarget(
             name: "TextRNNCLI",
             dependencies: [
