@@ -12,7 +12,11 @@ messages, two to six classes, a thousand texts), made from the shared *train* sp
   imdb_small_2000           2,000 whole reviews
   ag_first_12_words         each ag_news_mini text's first 12 words (4 classes, 6,000)
   news_subjects_6           the Subject lines under the 6 top-level groups (comp, rec, sci,
-                            talk, misc, alt+soc: the first part of the group name)"""
+                            talk, misc, alt+soc: the first part of the group name)
+  news_questions_6          each message's first question of 4-40 words written in its body
+                            (quoted lines left out), under the same 6 groups
+  ag_tiny_300               300 ag_news_mini texts (4 classes), none of ag_small_1500's
+  imdb_first_sentence_skewed  first sentences of other reviews, 4 positive to 1 negative (5,000)"""
 import csv, re, random, os
 csv.field_size_limit(1 << 30)
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -45,3 +49,14 @@ write("imdb_first_sentence_5000", [(r["label"], first_sentence(r["text"])) for r
 write("imdb_small_2000", [(r["label"], r["text"]) for r in imdb[:2000]])
 write("ag_first_12_words", [(r["label"], " ".join(r["text"].split()[:12])) for r in read("ag_news_mini")])
 write("news_subjects_6", [(label.split(".")[0].replace("soc", "alt"), text) for label, text in rows if text])
+def first_question(t):
+    m = re.search(r"Lines:\s*\d+\s*(.*)", t, re.S)
+    body = " ".join(line for line in (m.group(1) if m else "").splitlines()
+                    if not line.lstrip().startswith((">", "|", ":")) and "writes:" not in line and "wrote:" not in line)
+    for sentence in re.split(r"(?<=[.!?])\s+", body):
+        if sentence.endswith("?") and 4 <= len(sentence.split()) <= 40: return sentence
+    return None
+write("news_questions_6", [(r["label"].split(".")[0].replace("soc", "alt"), first_question(r["text"])) for r in news])
+write("ag_tiny_300", [(r["label"], r["text"]) for r in ag[1500:1800]])
+positive = [r for r in imdb[5000:] if r["label"] == "positive"][:4000]; negative = [r for r in imdb[5000:] if r["label"] == "negative"][:1000]
+write("imdb_first_sentence_skewed", [(r["label"], first_sentence(r["text"])) for r in positive + negative])
