@@ -78,7 +78,7 @@ public struct FittedBag: Sendable {
         into z: UnsafeMutablePointer<Float>
     ) {
         kernel.withUnsafeBufferPointer {
-            features.addLogits(ids, characters: buckets, kernel: $0.baseAddress!, outputs: outputs, scratch: &scratch, into: z)
+            features.addLogits(ids, characters: buckets, kernel: .float($0.baseAddress!), outputs: outputs, scratch: &scratch, into: z)
         }
     }
 }

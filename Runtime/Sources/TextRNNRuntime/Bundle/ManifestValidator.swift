@@ -174,7 +174,7 @@ enum ManifestValidator {
             }
             for (name, shape) in bag.weightShapes(outputs: units) {
                 guard let tensor = tensors[name] else { throw fail("bag: no tensor named \"\(name)\"") }
-                // The kernel may be int8 (widened at load); the idf and the bigram ids must be exact.
+                // The kernel may be int8 (per output column, read as int8); the idf and the bigram ids must be exact.
                 guard tensor.shape == shape, tensor.dtype == .float32 || name == BagSpec.kernelTensor else {
                     throw fail("bag: tensor \"\(name)\" must be float32 of shape \(shape), not \(tensor.dtype.rawValue) \(tensor.shape)")
                 }

@@ -276,16 +276,33 @@ public struct BagFeatures: Sendable {
     }
 }
 
+/// The bag's kernel [features, outputs] as a bundle stores it: float32, or int8 with one scale
+/// per output column. int8 stays int8 in memory (a quarter of the bytes: the kernel is most of a
+/// bag model) and a weight is widened where it is read, as `Float(q) · scale`, the value a
+/// widened copy would hold, so both give the same logits.
+public enum BagKernel {
+    case float(UnsafePointer<Float>)
+    case int8(UnsafePointer<Int8>, scales: UnsafePointer<Float>)
+}
+
 extension BagFeatures {
     /// logits [outputs] += Σ_f value_f · kernel[f, :] over the features of `ids` and `characters`.
     public func addLogits(
-        _ ids: UnsafeBufferPointer<Int32>, characters: UnsafeBufferPointer<UInt32>, kernel: UnsafePointer<Float>, outputs: Int,
+        _ ids: UnsafeBufferPointer<Int32>, characters: UnsafeBufferPointer<UInt32>, kernel: BagKernel, outputs: Int,
         scratch: inout BagScratch, into logits: UnsafeMutablePointer<Float>
     ) {
         features(ids, characters: characters, scratch: &scratch)
-        for (feature, value) in zip(scratch.indices, scratch.values) {
-            let row = kernel + Int(feature) * outputs
-            for k in 0..<outputs { logits[k] += value * row[k] }
+        switch kernel {
+        case .float(let kernel):
+            for (feature, value) in zip(scratch.indices, scratch.values) {
+                let row = kernel + Int(feature) * outputs
+                for k in 0..<outputs { logits[k] += value * row[k] }
+            }
+        case .int8(let kernel, let scales):
+            for (feature, value) in zip(scratch.indices, scratch.values) {
+                let row = kernel + Int(feature) * outputs
+                for k in 0..<outputs { logits[k] += value * (Float(row[k]) * scales[k]) }
+            }
         }
     }
 }
@@ -293,13 +310,14 @@ extension BagFeatures {
 /// A bundle's bag branch, resolved: the extractor and the kernel [features, outputs].
 struct CompiledBag: @unchecked Sendable {  // the kernel points into immutable weights
     let features: BagFeatures
-    let kernel: UnsafePointer<Float>
+    let kernel: BagKernel
     let outputs: Int
 
     /// Reads the bag tensors; the bigram table must hold distinct, ascending pairs of ids in
     /// 2..<vocabularySize (exact integers), which is what the writers produce.
     @_optimize(size)  // once per load: libtextrnn.so has a size budget (docs/packaging.md)
-    init(spec: BagSpec, pointers: [String: UnsafePointer<Float>], outputs: Int, vocabularySize: Int) throws(TextRNNError) {
+    init(spec: BagSpec, tensors: ResolvedTensors, outputs: Int, vocabularySize: Int) throws(TextRNNError) {
+        let pointers = tensors.pointers
         let pairs = pointers[BagSpec.bigramsTensor]!
         var keys: [UInt64] = []
         keys.reserveCapacity(spec.bigrams)
@@ -331,7 +349,11 @@ struct CompiledBag: @unchecked Sendable {  // the kernel points into immutable w
         }
         let idf = Array(UnsafeBufferPointer(start: pointers[BagSpec.idfTensor]!, count: spec.features))
         features = BagFeatures(spec: spec, bigramKeys: keys, characterBuckets: buckets, idf: idf)
-        kernel = pointers[BagSpec.kernelTensor]!
+        if let int8 = tensors.int8Pointers[BagSpec.kernelTensor] {
+            kernel = .int8(int8.values, scales: int8.scales)
+        } else {
+            kernel = .float(pointers[BagSpec.kernelTensor]!)
+        }
         self.outputs = outputs
     }
 

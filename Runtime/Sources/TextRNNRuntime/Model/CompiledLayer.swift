@@ -38,6 +38,7 @@ final class ResolvedTensors: @unchecked Sendable {
                 if role.hasSuffix("kernel") { kernelAxis[name] = 1 }
             }
         }
+        if manifest.bag != nil { kernelAxis[BagSpec.kernelTensor] = 1 }
         for tensor in manifest.tensors where tensor.dtype == .int8 {
             let scales = pointers[tensor.scales!]!
             let axis = tensor.scaleAxis!

@@ -65,7 +65,7 @@ public final class Model: Sendable {
         _ = trk_kernel_level()  // CPU detection, once per process
         (self.layers, self.sharesProducts) = CompiledLayer.compile(manifest, tensors: tensors)
         if let spec = manifest.bag, case .dense(let outputs, _) = manifest.layers[manifest.layers.count - 1] {
-            self.bag = try CompiledBag(spec: spec, pointers: tensors.pointers, outputs: outputs, vocabularySize: manifest.vocabulary.count)
+            self.bag = try CompiledBag(spec: spec, tensors: tensors, outputs: outputs, vocabularySize: manifest.vocabulary.count)
         } else {
             self.bag = nil
         }

@@ -82,8 +82,8 @@ public enum Quantization {
             }
             features = outputFeatures
         }
-        // The bag branch: its kernel int8 per output column like the layers' kernels (the loader
-        // widens it to float32); the bigram table (exact ids) and idf stay float32.
+        // The bag branch: its kernel int8 per output column like the layers' kernels (the runtime
+        // reads it as int8, `BagKernel`); the bigram table (exact ids) and idf stay float32.
         if let bag = manifest.bag, case .dense(let outputs, _) = manifest.layers[manifest.layers.count - 1] {
             for (name, shape) in bag.weightShapes(outputs: outputs) {
                 let values = floats[name]!
