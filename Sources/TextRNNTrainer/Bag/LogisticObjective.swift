@@ -141,28 +141,7 @@ final class LogisticObjective {
                 entryValue.withUnsafeBufferPointer { values in
                     for f in featureRange {
                         let w = theta + f * K, gf = gradient + f * K
-                        let entries = start[f]..<start[f + 1]
-                        // Each run of lanes sums in a register over the feature's entries (a
-                        // sum kept in gf would wait on its own store, entry after entry).
-                        var k = 0
-                        while k + 8 <= K {
-                            var sum = SIMD8<Float>()
-                            for e in entries { sum += values[e] * lanes(dz + Int(rows[e]) * K + k, as: SIMD8<Float>.self) }
-                            UnsafeMutableRawPointer(gf + k).storeBytes(of: sum, as: SIMD8<Float>.self)
-                            k += 8
-                        }
-                        if k + 4 <= K {
-                            var sum = SIMD4<Float>()
-                            for e in entries { sum += values[e] * lanes(dz + Int(rows[e]) * K + k, as: SIMD4<Float>.self) }
-                            UnsafeMutableRawPointer(gf + k).storeBytes(of: sum, as: SIMD4<Float>.self)
-                            k += 4
-                        }
-                        while k < K {
-                            var sum: Float = 0
-                            for e in entries { sum += values[e] * dz[Int(rows[e]) * K + k] }
-                            gf[k] = sum
-                            k += 1
-                        }
+                        sumOfScaledRows(start[f]..<start[f + 1], rows: rows, values: values, of: dz, width: K, into: gf)
                         var rowSquares: Float = 0
                         for k in 0..<K {
                             gf[k] = gf[k] * inverseN + lambda * w[k]
@@ -174,6 +153,41 @@ final class LogisticObjective {
             }
         }
         return squares
+    }
+}
+
+/// out[0..<width] = Σ over `entries` of values[e] · dz[rows[e], 0..<width]: one feature's
+/// gradient row before scaling. Rows of up to 8 outputs sum in registers, a run of lanes per
+/// pass over the entries (one pass for 1, 4 or 8 outputs): a sum kept in `out` would wait on its
+/// own store, entry after entry. Wider rows (20 Newsgroups: 20) go in one pass through `out`:
+/// each entry's dZ row is a random read, and more passes would read it again.
+@inline(__always)
+private func sumOfScaledRows(
+    _ entries: Range<Int>, rows: UnsafeBufferPointer<Int32>, values: UnsafeBufferPointer<Float>, of dz: UnsafePointer<Float>,
+    width K: Int, into out: UnsafeMutablePointer<Float>
+) {
+    guard K <= 8 else {
+        out.update(repeating: 0, count: K)
+        for e in entries { addScaled(values[e], dz + Int(rows[e]) * K, to: out, count: K) }
+        return
+    }
+    var k = 0
+    if K == 8 {
+        var sum = SIMD8<Float>()
+        for e in entries { sum += values[e] * lanes(dz + Int(rows[e]) * K, as: SIMD8<Float>.self) }
+        UnsafeMutableRawPointer(out).storeBytes(of: sum, as: SIMD8<Float>.self)
+        k = 8
+    } else if K >= 4 {
+        var sum = SIMD4<Float>()
+        for e in entries { sum += values[e] * lanes(dz + Int(rows[e]) * K, as: SIMD4<Float>.self) }
+        UnsafeMutableRawPointer(out).storeBytes(of: sum, as: SIMD4<Float>.self)
+        k = 4
+    }
+    while k < K {
+        var sum: Float = 0
+        for e in entries { sum += values[e] * dz[Int(rows[e]) * K + k] }
+        out[k] = sum
+        k += 1
     }
 }
 
