@@ -277,9 +277,9 @@ public struct BagFeatures: Sendable {
 }
 
 /// The bag's kernel [features, outputs] as a bundle stores it: float32, or int8 with one scale
-/// per output column. int8 stays int8 in memory (a quarter of the bytes: the kernel is most of a
-/// bag model) and a weight is widened where it is read, as `Float(q) · scale`, the value a
-/// widened copy would hold, so both give the same logits.
+/// per output column. int8 stays int8 in memory (a quarter of the bytes; with many classes the
+/// kernel is most of a bag model) and a weight is widened where it is read, as `Float(q) · scale`,
+/// the value a widened copy would hold, so both give the same logits.
 public enum BagKernel {
     case float(UnsafePointer<Float>)
     case int8(UnsafePointer<Int8>, scales: UnsafePointer<Float>)
