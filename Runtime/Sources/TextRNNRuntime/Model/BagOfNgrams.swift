@@ -162,15 +162,15 @@ public struct BagFeatures: Sendable {
         while (1 << bits) * 2 < entries * 3 { bits += 1 }
         slotShift = 64 - bits
         var keys = [UInt64](repeating: 0, count: 1 << bits), features = [Int32](repeating: 0, count: 1 << bits)
-        let mask = (1 << Int(bits)) - 1
-        let all = bigramKeys.enumerated().map { ($1, spec.unigrams + $0) }
-            + characterBuckets.enumerated().map { (BagSpec.characterKey($1), spec.wordFeatures + $0) }
-        for (key, feature) in all {
-            var slot = Self.slot(key, shift: slotShift)
+        let mask = (1 << Int(bits)) - 1, shift = slotShift
+        func insert(_ key: UInt64, _ feature: Int) {
+            var slot = Self.slot(key, shift: shift)
             while keys[slot] != 0 { slot = (slot + 1) & mask }
             keys[slot] = key
             features[slot] = Int32(feature)
         }
+        for (index, key) in bigramKeys.enumerated() { insert(key, spec.unigrams + index) }
+        for (index, bucket) in characterBuckets.enumerated() { insert(BagSpec.characterKey(bucket), spec.wordFeatures + index) }
         slotKeys = keys
         slotFeatures = features
     }
