@@ -171,16 +171,18 @@ private func sumOfScaledRows(
         for e in entries { addScaled(values[e], dz + Int(rows[e]) * K, to: out, count: K) }
         return
     }
+    /// out[k..<k + lanes of V] as one register sum over the entries.
+    func sum<V: SIMD>(_ type: V.Type, at k: Int) where V.Scalar == Float {
+        var sum = V()
+        for e in entries { sum += values[e] * lanes(dz + Int(rows[e]) * K + k, as: V.self) }
+        UnsafeMutableRawPointer(out + k).storeBytes(of: sum, as: V.self)
+    }
     var k = 0
     if K == 8 {
-        var sum = SIMD8<Float>()
-        for e in entries { sum += values[e] * lanes(dz + Int(rows[e]) * K, as: SIMD8<Float>.self) }
-        UnsafeMutableRawPointer(out).storeBytes(of: sum, as: SIMD8<Float>.self)
+        sum(SIMD8<Float>.self, at: 0)
         k = 8
     } else if K >= 4 {
-        var sum = SIMD4<Float>()
-        for e in entries { sum += values[e] * lanes(dz + Int(rows[e]) * K, as: SIMD4<Float>.self) }
-        UnsafeMutableRawPointer(out).storeBytes(of: sum, as: SIMD4<Float>.self)
+        sum(SIMD4<Float>.self, at: 0)
         k = 4
     }
     while k < K {
@@ -197,13 +199,17 @@ private func sumOfScaledRows(
 /// multiply-then-add as the scalar loop, so the sums do not change.
 @inline(__always)
 private func addScaled(_ a: Float, _ x: UnsafePointer<Float>, to y: UnsafeMutablePointer<Float>, count: Int) {
+    /// y[k..<k + lanes of V] += a · x[k..<k + lanes of V].
+    func add<V: SIMD>(_ type: V.Type, at k: Int) where V.Scalar == Float {
+        UnsafeMutableRawPointer(y + k).storeBytes(of: lanes(y + k, as: V.self) + a * lanes(x + k, as: V.self), as: V.self)
+    }
     var k = 0
     while k + 8 <= count {
-        UnsafeMutableRawPointer(y + k).storeBytes(of: lanes(y + k, as: SIMD8<Float>.self) + a * lanes(x + k, as: SIMD8<Float>.self), as: SIMD8<Float>.self)
+        add(SIMD8<Float>.self, at: k)
         k += 8
     }
     if k + 4 <= count {
-        UnsafeMutableRawPointer(y + k).storeBytes(of: lanes(y + k, as: SIMD4<Float>.self) + a * lanes(x + k, as: SIMD4<Float>.self), as: SIMD4<Float>.self)
+        add(SIMD4<Float>.self, at: k)
         k += 4
     }
     while k < count {
