@@ -53,6 +53,31 @@ import TextRNNRuntime
         #expect(BagBuilder.scaled(features, by: ratios, power: 1).idf == ratios)
     }
 
+    /// The bag search's weightings share one copy of the indices: a reweighting (same features,
+    /// other values) takes the plain rows' storage and keeps its own values; rows with other
+    /// features (the words-only candidate) keep their own.
+    @Test func reweightedRowsShareTheIndicesOnly() {
+        func rows(_ perRow: [[Int32]], value: Float) -> SparseRows {
+            var rows = SparseRows()
+            for indices in perRow {
+                rows.indices += indices
+                rows.values += indices.map { Float($0) * value }
+                rows.rowStart.append(rows.indices.count)
+            }
+            return rows
+        }
+        func storage(_ a: [Int32]) -> UnsafePointer<Int32>? { a.withUnsafeBufferPointer { $0.baseAddress } }
+        let plain = rows([[0, 2, 5], [1], [3, 4]], value: 1)
+        let reweighted = rows([[0, 2, 5], [1], [3, 4]], value: 0.5).sharingIndices(with: plain)
+        #expect(storage(reweighted.indices) == storage(plain.indices))
+        #expect(reweighted.indices == plain.indices && reweighted.rowStart == plain.rowStart)
+        #expect(reweighted.values == [0, 1, 2.5, 0.5, 1.5, 2])
+        let wordsOnly = rows([[0, 2], [1], [3, 4]], value: 1)
+        let kept = wordsOnly.sharingIndices(with: plain)
+        #expect(storage(kept.indices) == storage(wordsOnly.indices) && storage(kept.indices) != storage(plain.indices))
+        #expect(kept.indices == [0, 2, 1, 3, 4] && kept.rowStart == [0, 2, 3, 5])
+    }
+
     /// Keras's tf_idf weighting: raw counts, no norm, and every unigram or bigram that is not a
     /// feature counted as the OOV feature 1, including ids from `unigrams` on.
     @Test func kerasWeightingCountsUnknownUnigramsAndBigramsAsOOV() {

@@ -272,7 +272,8 @@ extension TrainingSession {
         }
         for weighting in FittedBag.Weighting.searchOrder {
             let features = weighting.features(plain, ratios: ratios)
-            let candidate = (weighting, features, weighting == .idf ? plainRows : SparseRows(train, features: features),
+            let candidate = (weighting, features,
+                             weighting == .idf ? plainRows : SparseRows(train, features: features).sharingIndices(with: plainRows),
                              SparseRows(validation, features: features))
             guard loss(candidate, start) != nil else { break }
             candidates.append(candidate)
@@ -298,6 +299,7 @@ extension TrainingSession {
             }
         }
         let chosen = best!
+        candidates.removeAll()  // the other weightings' rows: the refit below copies the chosen ones
         var classifier = chosen.classifier
         if secondsLeft() >= 2 * longestFit {
             var all = chosen.candidate.trainRows
