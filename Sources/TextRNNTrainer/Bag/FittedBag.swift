@@ -200,6 +200,10 @@ extension TrainingSession {
     ) -> BagRegression {
         let outputs = network.outputDim
         let vocabularySize = pipeline.vocabulary.count
+        // Counting and the first fit take a minute and more on a few hundred thousand texts:
+        // say what is happening before it starts.
+        log("bag: counting words, word pairs\(train.characters.isEmpty ? "" : " and character n-grams") in \(train.count) texts, then "
+            + (validation == nil ? "fitting the regression" : "one regression per weighting and C tried (a line each)"))
         let plain = plainBagFeatures(train)
         let plainRows = SparseRows(train, features: plain)
         func fresh(_ features: BagFeatures) -> LinearClassifier {
