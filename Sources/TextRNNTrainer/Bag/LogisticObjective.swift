@@ -89,6 +89,19 @@ final class LogisticObjective {
         columnStart.withUnsafeBufferPointer { start in
             entryRow.withUnsafeBufferPointer { rows in
                 entryValue.withUnsafeBufferPointer { values in
+                    // Two classes (one sigmoid): W's entry read once per feature and kept in a
+                    // register. Through `addScaled` each entry paid its length checks, and W may be
+                    // read again after every store to z (the compiler cannot rule out aliasing);
+                    // this loop is most of a binary bag fit: IMDB's no-flag training about 98 s → 81 s.
+                    // The same multiply-then-add as `addScaled`, so the same sums. (Four and eight
+                    // outputs held in SIMD registers gained nothing measurable on ag_news_mini.)
+                    if K == 1 {
+                        for f in featureRange {
+                            let w = theta[f]
+                            for e in start[f]..<start[f + 1] { z[Int(rows[e])] += values[e] * w }
+                        }
+                        return
+                    }
                     for f in featureRange {
                         let w = theta + f * K
                         for e in start[f]..<start[f + 1] { addScaled(values[e], w, to: z + Int(rows[e]) * K, count: K) }
