@@ -58,7 +58,7 @@ def splits(texts, labels, seeds):
 
 def best_fit(fit_x, val_x, fit_y, val_y, cs):
     """Scales columns by sqrt(naive-Bayes ratio), renormalizes rows, fits each C; returns
-    (loss, accuracy, C) of the lowest validation loss."""
+    (loss, accuracy, C, validation probabilities) of the lowest validation loss."""
     scale = np.sqrt(nb_weights(fit_x, fit_y, np.unique(fit_y)))
     a, v = normalize(fit_x.multiply(scale).tocsr()), normalize(val_x.multiply(scale).tocsr())
     best = None
@@ -68,7 +68,7 @@ def best_fit(fit_x, val_x, fit_y, val_y, cs):
         loss = log_loss(val_y, p, labels=model.classes_)
         accuracy = np.mean(model.classes_[p.argmax(1)] == val_y)
         if best is None or loss < best[0]:
-            best = (loss, accuracy, c)
+            best = (loss, accuracy, c, p)
     return best
 
 

@@ -10,33 +10,23 @@ import os
 import sys
 
 import numpy as np
-from scipy.sparse import csr_matrix
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 from sklearn.model_selection import StratifiedKFold
 from sklearn.naive_bayes import MultinomialNB
-from sklearn.preprocessing import normalize
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bag_probe_support import keras_tokens, word_ngrams, load, splits  # noqa: E402
-from nb_weighting import nb_weights  # noqa: E402
+from bag_probe_support import best_fit, char_ngrams, keras_tokens, word_ngrams, load, splits  # noqa: E402
 
 data = os.environ.get("TEXTRNN_DATA", os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../shared/data"))
 
 
 def bag_logprobs(fit_t, val_t, fit_y, val_y, analyzer, cs):
+    """The bag emulated (bag_probe_support.best_fit) over `analyzer`'s terms: (loss, C, log p)."""
     vec = TfidfVectorizer(analyzer=analyzer, min_df=2, sublinear_tf=True)
-    fx, vx = vec.fit_transform(fit_t), vec.transform(val_t)
-    scale = np.sqrt(nb_weights(fx, fit_y, np.unique(fit_y)))
-    a, v = normalize(fx.multiply(scale).tocsr()), normalize(vx.multiply(scale).tocsr())
-    best = None
-    for c in cs:
-        p = LogisticRegression(C=c, max_iter=300).fit(a, fit_y).predict_proba(v)
-        loss = log_loss(val_y, p)
-        if best is None or loss < best[0]:
-            best = (loss, c, np.log(np.clip(p, 1e-12, 1)))
-    return best
+    loss, _, c, p = best_fit(vec.fit_transform(fit_t), vec.transform(val_t), fit_y, val_y, cs)
+    return loss, c, np.log(np.clip(p, 1e-12, 1))
 
 
 def nb_logprobs(fit_t, val_t, fit_y, analyzer):
@@ -60,11 +50,10 @@ def words(text):
 
 def trigrams(text):
     w = keras_tokens(text)
-    return w + [a + " " + b for a, b in zip(w, w[1:])] + [" ".join(t) for t in zip(w, w[1:], w[2:])]
+    return word_ngrams(w) + [" ".join(t) for t in zip(w, w[1:], w[2:])]
 
 
 def chars(text):
-    from bag_probe_support import char_ngrams
     return char_ngrams(keras_tokens(text))
 
 

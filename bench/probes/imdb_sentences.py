@@ -46,5 +46,8 @@ def baseline(out):
 
 
 if __name__ == "__main__":
-    os.makedirs(sys.argv[1], exist_ok=True)
-    baseline(sys.argv[1]) if "--baseline" in sys.argv else make(sys.argv[1])
+    if "--baseline" in sys.argv:
+        baseline(sys.argv[1])
+    else:
+        os.makedirs(sys.argv[1], exist_ok=True)
+        make(sys.argv[1])
