@@ -295,7 +295,7 @@ import TextRNNRuntime
         _ = try session.fit(train: train, validation: validation, progress: ProgressReporter(quiet: true),
                             checkpoint: { _ in }, shouldStop: { false })
         // With character n-grams the search's fits dominate a debug build (a full search took 130 s
-        // here): a budget stops the grid after some (FittedBag's budget rule). The words alone are
+        // here): a budget stops the grid after some (BagSearch's budget rule). The words alone are
         // fitted last, so character n-grams stay chosen either way (they also won the full search).
         let deadline = Date().addingTimeInterval(20)
         try session.fitBag(train: train, validation: validation, reusing: regression,

@@ -71,6 +71,33 @@ import TextRNNRuntime
         }
     }
 
+    /// Beyond twice `searchRows` training rows the weighting and C are chosen on a random subset
+    /// of `searchRows`, and the choice is then fitted on every row: its validation logits (the
+    /// ones the mix is chosen with) are where a fit on all of them lands. Below, nothing changes.
+    @Test func beyondTheSearchRowsTheChoiceIsMadeOnASubsetAndFittedOnEveryRow() throws {
+        let (session, train, validation) = try Self.encoded()
+        var lines: [String] = []
+        let regression = session.fitBagRegression(train: train, validation: validation, searchRows: 150, log: { lines.append($0) })
+        #expect(lines.contains("bag: weighting and C are chosen on 150 of the \(train.count) training texts (a random subset), then fitted on all"))
+        let chosen = try #require(Self.fits(lines).min { $0.loss < $1.loss })
+        #expect(regression.weighting.rawValue == chosen.weighting && regression.c == chosen.c)
+        let outputs = session.network.outputDim
+        var all = LinearClassifier(features: regression.features.spec.features, outputs: outputs, loss: session.plan.loss)
+        all.fit(SparseRows(train, features: regression.features), targets: train.targets, C: regression.c)
+        let validationRows = SparseRows(validation, features: regression.features)
+        let logits = try #require(regression.validationLogits)
+        let worst = zip(all.logits(validationRows), logits).map { abs($0 - $1) }.max()!
+        #expect(worst < 1e-2, "largest validation logit difference \(worst)")
+        let (loss, accuracy) = session.score(logits, validation)
+        #expect(lines.contains("bag: the choice fitted on all \(train.count) training texts: " + String(format: "validation accuracy %.4f, loss %.4f", accuracy, loss)))
+
+        var unsampled: [String] = []
+        let whole = session.fitBagRegression(train: train, validation: validation, searchRows: train.count / 2, log: { unsampled.append($0) })
+        #expect(!unsampled.contains { $0.contains("random subset") })
+        #expect(whole.weighting.rawValue == Self.fits(unsampled).min { $0.loss < $1.loss }!.weighting)
+        #expect(whole.parameters != regression.parameters)
+    }
+
     @Test func aSpentBudgetStopsAfterTheFirstFitAndKeepsItsTrainOnlyWeights() throws {
         let (session, train, validation) = try Self.encoded()
         var lines: [String] = []

@@ -141,9 +141,10 @@ struct SparseRows {
         }
     }
 
-    init(_ data: EncodedDataset, features: BagFeatures) {
+    /// `data`'s rows (or those `selected`, in that order) as `features`.
+    init(_ data: EncodedDataset, features: BagFeatures, selecting selected: [Int]? = nil) {
         var scratch = BagScratch()
-        for row in 0..<data.count {
+        for row in selected ?? Array(0..<data.count) {
             data.withBagInput(ofRow: row) { features.features($0, characters: $1, scratch: &scratch) }
             indices.append(contentsOf: scratch.indices)
             values.append(contentsOf: scratch.values)

@@ -71,7 +71,7 @@ extension TrainingSession {
             var classifier = LinearClassifier(features: features.spec.features, outputs: outputs, loss: plan.loss)
             let width = train.targetWidth
             classifier.fit(SparseRows(rows, selecting: fitted), targets: fitted.flatMap { train.targets[($0 * width)..<(($0 + 1) * width)] },
-                           C: regression.c, maxIterations: 150)
+                           C: regression.c, maxIterations: Self.bagFitIterations)
             let heldOutLogits = classifier.logits(SparseRows(rows, selecting: heldOut))
             for (i, row) in heldOut.enumerated() {
                 logits[(row * outputs)..<((row + 1) * outputs)] = heldOutLogits[(i * outputs)..<((i + 1) * outputs)]
