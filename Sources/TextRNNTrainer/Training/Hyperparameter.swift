@@ -155,7 +155,8 @@ extension Hyperparameter {
             `bag_char_ngrams` (\(DataAwareRecipe.characterNgramsRule)) and `epochs`
             (\(DataAwareRecipe.epochsRule)); training prints each choice as a `recipe:` line and
             the manifest and report keep it. The bag branch's features, weighting, C and mix are
-            chosen on the validation data.
+            chosen on the validation data (with over \(2 * TrainingSession.bagSearchRows) training texts, the
+            weighting and C by fits on a random \(TrainingSession.bagSearchRows) of them).
 
             | flag / config key | type | default | valid | recorded | what it does |
             |---|---|---|---|---|---|
