@@ -224,6 +224,25 @@ import TextRNNRuntime
         #expect(abs(one - expected) <= 1e-5 * abs(expected), "\(one) vs \(expected)")
     }
 
+    /// The refit reads its training and validation rows as two blocks: the same objective, to
+    /// the bit, as over one set holding the same rows in the same order, and so the same fit.
+    @Test func twoBlocksAreTheirRowsInOneToTheBit() {
+        let (rows, targets, features) = Self.problem(.sparseCategoricalCrossEntropy, outputs: 3)
+        let first = SparseRows(rows, selecting: Array(0..<25)), second = SparseRows(rows, selecting: Array(25..<rows.count))
+        var rng = SeededGenerator(seed: 5)
+        let theta = [Float](repeating: 0, count: (features + 1) * 3).map { _ in rng.nextUnitFloat() - 0.5 }
+        var oneGradient = theta, twoGradient = theta
+        let one = LogisticObjective([rows], targets: targets, features: features, outputs: 3, loss: .sparseCategoricalCrossEntropy)
+        let two = LogisticObjective([first, second], targets: targets, features: features, outputs: 3, loss: .sparseCategoricalCrossEntropy)
+        let oneValue = one.value(C: 2, theta, &oneGradient), twoValue = two.value(C: 2, theta, &twoGradient)
+        #expect(oneValue.bitPattern == twoValue.bitPattern)
+        #expect(oneGradient.map(\.bitPattern) == twoGradient.map(\.bitPattern))
+        var whole = LinearClassifier(features: features, outputs: 3, loss: .sparseCategoricalCrossEntropy), split = whole
+        whole.fit(rows, targets: targets, C: 2)
+        split.fit(first, second, targets: targets, C: 2)
+        #expect(whole.parameters.map(\.bitPattern) == split.parameters.map(\.bitPattern))
+    }
+
     @Test func lbfgsReachesAStationaryPoint() {
         let (rows, targets, features) = Self.problem(.sparseCategoricalCrossEntropy, outputs: 3)
         var model = LinearClassifier(features: features, outputs: 3, loss: .sparseCategoricalCrossEntropy)

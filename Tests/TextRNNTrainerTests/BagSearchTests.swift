@@ -81,6 +81,7 @@ import TextRNNRuntime
         #expect(lines.contains("bag: weighting and C are chosen on 150 of the \(train.count) training texts (a random subset), then fitted on all"))
         let chosen = try #require(Self.fits(lines).min { $0.loss < $1.loss })
         #expect(regression.weighting.rawValue == chosen.weighting && regression.c == chosen.c)
+        #expect(regression.searchRows == 150)  // the manifest's training.bag.search_rows
         let outputs = session.network.outputDim
         var all = LinearClassifier(features: regression.features.spec.features, outputs: outputs, loss: session.plan.loss)
         all.fit(SparseRows(train, features: regression.features), targets: train.targets, C: regression.c)
@@ -93,7 +94,7 @@ import TextRNNRuntime
 
         var unsampled: [String] = []
         let whole = session.fitBagRegression(train: train, validation: validation, searchRows: train.count / 2, log: { unsampled.append($0) })
-        #expect(!unsampled.contains { $0.contains("random subset") })
+        #expect(!unsampled.contains { $0.contains("random subset") } && whole.searchRows == nil)
         #expect(whole.weighting.rawValue == Self.fits(unsampled).min { $0.loss < $1.loss }!.weighting)
         #expect(whole.parameters != regression.parameters)
     }

@@ -113,13 +113,6 @@ struct SparseRows {
 
     init() {}
 
-    mutating func append(_ other: SparseRows) {
-        let offset = indices.count
-        rowStart += other.rowStart.dropFirst().map { $0 + offset }
-        indices += other.indices
-        values += other.values
-    }
-
     /// These rows holding `other`'s index storage when both have the same features in every row,
     /// as a reweighting of the same features does (it changes values only): the bag search keeps
     /// one copy of the indices for all its weightings instead of one each (training's peak memory

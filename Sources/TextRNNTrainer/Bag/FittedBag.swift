@@ -36,6 +36,8 @@ public struct FittedBag: Sendable {
     /// What was chosen, and the validation accuracy of each part and of the mix.
     public let weighting: Weighting
     public let c: Float
+    /// The training rows the weighting and C were chosen on, when a random subset (nil: all).
+    public let searchRows: Int?
     /// Whether the network was trained on top of the bag, and the chosen scales (a, b).
     public let stacked: Bool
     public let scales: (bag: Float, network: Float)
@@ -135,7 +137,7 @@ extension TrainingSession {
         bag = FittedBag(
             features: regression.features, outputs: outputs, kernel: regression.parameters[..<weights].map { scales.bag * $0 },
             bias: regression.parameters[weights...].map { scales.bag * $0 }, weighting: regression.weighting, c: regression.c,
-            stacked: stacked, scales: scales,
+            searchRows: regression.searchRows, stacked: stacked, scales: scales,
             validation: scores, validationResult: validationResult)
         // Fold: the last Dense's kernel and bias times b, plus the bag's bias.
         let last = plan.layers.count - 1

@@ -43,7 +43,7 @@ struct LinearClassifier {
     /// f(θ) = mean loss + ‖W‖²/(2·C·n) at `theta` and its gradient (`LogisticObjective`), on
     /// arrays: the gradient checks. A fit lays the rows out once and reuses them.
     func objective(_ rows: SparseRows, _ targets: [Float], C: Float, _ theta: [Float], _ gradient: inout [Float]) -> Double {
-        let objective = LogisticObjective(rows, targets: targets, features: features, outputs: outputs, loss: loss)
+        let objective = LogisticObjective([rows], targets: targets, features: features, outputs: outputs, loss: loss)
         return theta.withUnsafeBufferPointer { t in gradient.withUnsafeMutableBufferPointer { objective.value(C: C, t.baseAddress!, $0.baseAddress!) } }
     }
 
@@ -51,7 +51,8 @@ struct LinearClassifier {
     /// Every vector is allocated once (the curvature pairs in a ring): with 20 classes and a few
     /// hundred thousand features a vector is tens of MB, and allocating two per iteration cost
     /// more than the arithmetic.
-    mutating func fit(_ rows: SparseRows, targets: [Float], C: Float, maxIterations: Int = 300, memory: Int = 6) {
+    /// The rows are `blocks`' rows one after another (`LogisticObjective`).
+    mutating func fit(_ blocks: SparseRows..., targets: [Float], C: Float, maxIterations: Int = 300, memory: Int = 6) {
         let count = parameters.count
         let buffers = UnsafeMutablePointer<Float>.allocate(capacity: count * (6 + 2 * memory))
         defer { buffers.deallocate() }
@@ -68,7 +69,7 @@ struct LinearClassifier {
         func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>) -> Double { pairedDot(a, b, count: count) }
         /// Ring indices of the stored pairs, oldest first.
         func history() -> [Int] { (0..<stored).map { (newest - stored + 1 + $0 + memory) % memory } }
-        let objective = LogisticObjective(rows, targets: targets, features: features, outputs: outputs, loss: loss)
+        let objective = LogisticObjective(blocks, targets: targets, features: features, outputs: outputs, loss: loss)
         var f = objective.value(C: C, x, g)
         for iteration in 0..<maxIterations {
             // Two-loop recursion, d = −H·g: each update of d fused with the dot product that

@@ -27,24 +27,31 @@ final class LogisticObjective {
     /// Two [rows, outputs] blocks: each half's partial logits; then the first holds dLoss/dz.
     private let logits: UnsafeMutablePointer<Float>
 
-    init(_ rows: SparseRows, targets: [Float], features: Int, outputs: Int, loss: LossKind) {
+    /// The rows are `blocks`' rows one after another (the refit's training rows, then its
+    /// validation rows: no concatenated copy of them is made, and the layout is the same).
+    init(_ blocks: [SparseRows], targets: [Float], features: Int, outputs: Int, loss: LossKind) {
         self.features = features
         self.outputs = outputs
         self.loss = loss
         self.targets = targets
-        count = rows.count
+        count = blocks.reduce(0) { $0 + $1.count }
+        let entries = blocks.reduce(0) { $0 + $1.indices.count }
         // Transpose by counting: rows are visited in order, so each column's rows ascend.
         var start = [Int](repeating: 0, count: features + 1)
-        for index in rows.indices { start[Int(index) + 1] += 1 }
+        for rows in blocks { for index in rows.indices { start[Int(index) + 1] += 1 } }
         for f in 0..<features { start[f + 1] += start[f] }
-        var next = start, entryRow = [Int32](repeating: 0, count: rows.indices.count)
-        var entryValue = [Float](repeating: 0, count: rows.indices.count)
-        for r in 0..<rows.count {
-            for i in rows.rowStart[r]..<rows.rowStart[r + 1] {
-                let f = Int(rows.indices[i])
-                entryRow[next[f]] = Int32(r)
-                entryValue[next[f]] = rows.values[i]
-                next[f] += 1
+        var next = start, entryRow = [Int32](repeating: 0, count: entries)
+        var entryValue = [Float](repeating: 0, count: entries)
+        var row: Int32 = 0  // numbered through the blocks
+        for rows in blocks {
+            for r in 0..<rows.count {
+                for i in rows.rowStart[r]..<rows.rowStart[r + 1] {
+                    let f = Int(rows.indices[i])
+                    entryRow[next[f]] = row
+                    entryValue[next[f]] = rows.values[i]
+                    next[f] += 1
+                }
+                row += 1
             }
         }
         columnStart = start

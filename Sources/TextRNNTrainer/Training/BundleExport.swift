@@ -41,9 +41,12 @@ extension TrainingSession {
         if let bag {
             var chosen: [(String, TextRNNRuntime.JSONValue)] = [
                 ("unigrams", .int(bag.features.spec.unigrams)), ("bigrams", .int(bag.features.spec.bigrams)),
+                ("character_ngrams", .int(bag.features.spec.characters)),
                 ("weighting", .string(bag.weighting.rawValue)), ("c", .double(Double(bag.c))), ("stacked", .bool(bag.stacked)),
                 ("bag_scale", .double(Double(bag.scales.bag))), ("network_scale", .double(Double(bag.scales.network))),
             ]
+            // Only when the weighting and C were chosen on a random subset of the training rows.
+            if let searchRows = bag.searchRows { chosen.append(("search_rows", .int(searchRows))) }
             if let scores = bag.validation {
                 // Stacked, the network alone is a correction to the bag, not a classifier.
                 let network: [(String, TextRNNRuntime.JSONValue)] = bag.stacked ? [] : [("network", .double(scores.network))]

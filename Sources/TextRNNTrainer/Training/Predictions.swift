@@ -32,7 +32,10 @@ extension TrainingSession {
         Hyperparameter.all.filter { $0.recorded.contains(.report) }.map { ($0.name, $0.text(config)) } + [
             ("fitted vocabulary", "\(pipeline.vocabulary.count)"),
             ("fitted sequence_length", "\(pipeline.config.sequenceLength ?? 0)"),
-            ("fitted bag", bag.map { "\($0.features.spec.features) features, \($0.weighting.rawValue) weights, " + String(format: "C %g, ", $0.c) + $0.scaleSummary } ?? "off"),
+            ("fitted bag", bag.map { bag in
+                "\(bag.features.spec.features) features, \(bag.weighting.rawValue) weights, " + String(format: "C %g, ", bag.c)
+                    + (bag.searchRows.map { "both chosen on \($0) random training texts, " } ?? "") + bag.scaleSummary
+            } ?? "off"),
         ]
     }
 
