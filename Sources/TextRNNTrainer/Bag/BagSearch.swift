@@ -72,10 +72,9 @@ extension TrainingSession {
         // idf and naive-Bayes ratios are the full training set's either way.
         let sample: [Int]? = train.count <= 2 * searchRows ? nil : {
             var rng = SeededGenerator(seed: config.seed).split(0x5345_4152)
-            return Array(Array(0..<train.count).shuffled(using: &rng).prefix(searchRows)).sorted()
+            return Array(0..<train.count).shuffled(using: &rng).prefix(searchRows).sorted()
         }()
-        let searchTargets = sample.map { rows in rows.flatMap { train.targets[($0 * train.targetWidth)..<(($0 + 1) * train.targetWidth)] } }
-            ?? train.targets
+        let searchTargets = sample.map(train.targets(ofRows:)) ?? train.targets
         let plainSearchRows = sample.map { SparseRows(plainRows, selecting: $0) } ?? plainRows
         let fullFitScale = Double(train.count) / Double(plainSearchRows.count)  // a fit on every row against a search fit
         if let sample { log("bag: weighting and C are chosen on \(sample.count) of the \(train.count) training texts (a random subset), then fitted on all") }

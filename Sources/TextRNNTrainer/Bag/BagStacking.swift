@@ -69,9 +69,8 @@ extension TrainingSession {
                 plain, rows: SparseRows(plainRows, selecting: fitted), labelSets: fitted.map { train.labelSets[$0] }, classes: bagClasses(train)))
             let rows = regression.weighting == .idf ? plainRows : SparseRows(train, features: features)
             var classifier = LinearClassifier(features: features.spec.features, outputs: outputs, loss: plan.loss)
-            let width = train.targetWidth
-            classifier.fit(SparseRows(rows, selecting: fitted), targets: fitted.flatMap { train.targets[($0 * width)..<(($0 + 1) * width)] },
-                           C: regression.c, maxIterations: Self.bagFitIterations)
+            classifier.fit(SparseRows(rows, selecting: fitted), targets: train.targets(ofRows: fitted), C: regression.c,
+                           maxIterations: Self.bagFitIterations)
             let heldOutLogits = classifier.logits(SparseRows(rows, selecting: heldOut))
             for (i, row) in heldOut.enumerated() {
                 logits[(row * outputs)..<((row + 1) * outputs)] = heldOutLogits[(i * outputs)..<((i + 1) * outputs)]

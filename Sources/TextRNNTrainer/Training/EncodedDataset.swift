@@ -133,6 +133,9 @@ public struct EncodedDataset: Sendable {
         return (rows.count, steps)
     }
 
+    /// `targets` of `rows`, in order.
+    func targets(ofRows rows: [Int]) -> [Float] { rows.flatMap { targets[($0 * targetWidth)..<(($0 + 1) * targetWidth)] } }
+
     /// `baseLogits` of `rows`, in order, into `out` (emptied when there are none).
     func baseLogits(_ rows: ArraySlice<Int>, into out: inout [Float]) {
         out.removeAll(keepingCapacity: true)
