@@ -75,7 +75,15 @@ extension TrainingSession {
             return Array(0..<train.count).shuffled(using: &rng).prefix(searchRows).sorted()
         }()
         let searchTargets = sample.map(train.targets(ofRows:)) ?? train.targets
-        let plainSearchRows = sample.map { SparseRows(plainRows, selecting: $0) } ?? plainRows
+        /// A block's unweighted rows (`plainRows`, or the words alone), those the search fits.
+        func searched(_ unweighted: SparseRows) -> SparseRows { sample.map { SparseRows(unweighted, selecting: $0) } ?? unweighted }
+        /// `features`' rows of `train` (those `selected`), over the same rows unweighted: those
+        /// themselves for idf weights, else new values sharing their indices.
+        func rows(_ weighting: FittedBag.Weighting, _ features: BagFeatures, over unweighted: SparseRows, selecting selected: [Int]?) -> SparseRows {
+            weighting == .idf ? unweighted : SparseRows(train, features: features, selecting: selected).sharingIndices(with: unweighted)
+        }
+        let plainSearchRows = searched(plainRows)
+        var wordRows: SparseRows? = nil  // the words alone, unweighted, kept for the fit on every row after a subset
         let fullFitScale = Double(train.count) / Double(plainSearchRows.count)  // a fit on every row against a search fit
         if let sample { log("bag: weighting and C are chosen on \(sample.count) of the \(train.count) training texts (a random subset), then fitted on all") }
         typealias Candidate = (weighting: FittedBag.Weighting, features: BagFeatures, trainRows: SparseRows, rows: SparseRows)
@@ -138,9 +146,7 @@ extension TrainingSession {
         }
         for weighting in FittedBag.Weighting.searchOrder {
             let features = weighting.features(plain, ratios: ratios)
-            let candidate = (weighting, features,
-                             weighting == .idf ? plainSearchRows
-                                 : SparseRows(train, features: features, selecting: sample).sharingIndices(with: plainSearchRows),
+            let candidate = (weighting, features, rows(weighting, features, over: plainSearchRows, selecting: sample),
                              SparseRows(validation, features: features))
             guard loss(candidate, start) != nil else { break }
             candidates.append(candidate)
@@ -158,12 +164,12 @@ extension TrainingSession {
             // C from where the search ended, and the lower validation loss wins (`best`).
             if plain.spec.characters > 0 {
                 let words = plainBagFeatures(train, characters: false)
-                let wordRows = SparseRows(train, features: words)
+                let unweighted = SparseRows(train, features: words)
+                if sample != nil { wordRows = unweighted }
                 let weighted = current.weighting.features(words, ratios: BagBuilder.naiveBayesRatios(
-                    words, rows: wordRows, labelSets: train.labelSets, classes: bagClasses(train)))
-                let searched = current.weighting == .idf ? sample.map { SparseRows(wordRows, selecting: $0) } ?? wordRows
-                    : SparseRows(train, features: weighted, selecting: sample)
-                _ = walk((current.weighting, weighted, searched, SparseRows(validation, features: weighted)), from: index)
+                    words, rows: unweighted, labelSets: train.labelSets, classes: bagClasses(train)))
+                _ = walk((current.weighting, weighted, rows(current.weighting, weighted, over: searched(unweighted), selecting: sample),
+                          SparseRows(validation, features: weighted)), from: index)
             }
         }
         var chosen = best!
@@ -172,14 +178,15 @@ extension TrainingSession {
             // The choice on every training row, from where the subset's fit ended; its validation
             // logits are the ones the mix is chosen with.
             let features = chosen.candidate.features
-            let rows = features.spec == plain.spec && chosen.candidate.weighting == .idf ? plainRows
-                : SparseRows(train, features: features).sharingIndices(with: plainRows)
+            let all = rows(chosen.candidate.weighting, features,
+                           over: features.spec.characters == plain.spec.characters ? plainRows : wordRows!, selecting: nil)
+            wordRows = nil
             var classifier = chosen.classifier
-            classifier.fit(rows, targets: train.targets, C: chosen.c, maxIterations: Self.bagFitIterations)
+            classifier.fit(all, targets: train.targets, C: chosen.c, maxIterations: Self.bagFitIterations)
             let logits = classifier.logits(chosen.candidate.rows)
             let (loss, accuracy) = score(logits, validation)
             log("bag: the choice fitted on all \(train.count) training texts: " + String(format: "validation accuracy %.4f, loss %.4f", accuracy, loss))
-            chosen.candidate.trainRows = rows
+            chosen.candidate.trainRows = all
             (chosen.loss, chosen.accuracy, chosen.logits, chosen.classifier) = (loss, accuracy, logits, classifier)
         }
         var classifier = chosen.classifier
