@@ -49,5 +49,9 @@ import Testing
         #expect(html.contains("ROC (AUC 1.0000)") && html.contains("Precision-recall (AP 1.0000)"))
         #expect(html.contains(">dense_units</td><td>none</td>"))
         #expect(html.components(separatedBy: "stroke=\"\(HTMLReport.curveColour)\"").count - 1 == 2)
+        #expect(html.contains("training time <b>5.0 s</b>"), "without the whole time: the epochs'")
+        // With the bag, most of a short-text training is its search: the headline is the whole run.
+        report.trainingSeconds = 15.4
+        #expect(report.render().contains("training time <b>15.4 s</b> (the network's epochs 5.0 s)"))
     }
 }

@@ -20,6 +20,9 @@ public struct HTMLReport: Sendable {
     /// The epoch whose weights the model kept, and what early stopping watched (nil: off).
     public var keptEpoch: Int?
     public var monitor: String?
+    /// The whole training's wall-clock seconds (the bag's search and fit included); nil: the
+    /// network's epochs are all there was.
+    public var trainingSeconds: Double?
     /// For a binary task: ROC and precision-recall curves on the evaluated rows.
     public var binaryCurves: BinaryCurves?
 
@@ -147,7 +150,11 @@ public struct HTMLReport: Sendable {
         }
         if let history, !history.epochs.isEmpty {
             items.append("epochs <b>\(history.epochs.count)</b>")
-            items.append("training time <b>\(format(history.totalSeconds, 1)) s</b>")
+            if let trainingSeconds {
+                items.append("training time <b>\(format(trainingSeconds, 1)) s</b> (the network's epochs \(format(history.totalSeconds, 1)) s)")
+            } else {
+                items.append("training time <b>\(format(history.totalSeconds, 1)) s</b>")
+            }
             if let keptEpoch {
                 let how = monitor.map { keptEpoch < history.epochs.count ? " (best \($0); early stopping restored it)" : " (best \($0))" } ?? " (the last)"
                 items.append("weights kept from epoch <b>\(keptEpoch)</b>\(escape(how))")

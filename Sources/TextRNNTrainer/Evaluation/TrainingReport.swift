@@ -32,7 +32,8 @@ extension HTMLReport {
     /// kept, the validation metrics and, for a binary task, ROC and precision-recall curves.
     public static func training(
         session: TrainingSession, recipe: DataAwareRecipe, dataset: String, bundle: String, data: DataSummary,
-        metrics: ClassificationMetrics?, multiLabelMetrics: MultiLabelMetrics?, validationLabels: [Int]?, probabilities: [Float]?
+        metrics: ClassificationMetrics?, multiLabelMetrics: MultiLabelMetrics?, validationLabels: [Int]?, probabilities: [Float]?,
+        seconds: Double? = nil
     ) -> HTMLReport {
         let date = ISO8601DateFormatter.string(from: Date(), timeZone: TimeZone(identifier: "UTC")!, formatOptions: [.withInternetDateTime])
         var report = HTMLReport(
@@ -43,6 +44,7 @@ extension HTMLReport {
         report.data = data
         report.evaluatedOn = data.validationSource
         report.keptEpoch = session.keptEpoch
+        report.trainingSeconds = seconds
         report.monitor = session.config.earlyStopping > 0 ? session.config.monitor.rawValue : nil
         if session.plan.output == .binarySigmoid, let validationLabels, let probabilities {
             report.binaryCurves = BinaryCurves(labels: validationLabels, scores: probabilities.map(Double.init))
