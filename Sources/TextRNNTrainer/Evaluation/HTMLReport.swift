@@ -21,7 +21,7 @@ public struct HTMLReport: Sendable {
     public var keptEpoch: Int?
     public var monitor: String?
     /// The whole training's wall-clock seconds (the bag's search and fit included); nil: the
-    /// network's epochs are all there was.
+    /// headline shows the network's epochs' sum alone.
     public var trainingSeconds: Double?
     /// For a binary task: ROC and precision-recall curves on the evaluated rows.
     public var binaryCurves: BinaryCurves?
