@@ -33,6 +33,16 @@ SOURCES = f"{OUT}/sources"  # the downloaded wheel and the R export
 SEEDS = [1, 2, 3, 4, 5]
 
 
+def claim_output_folder():
+    """Writes go only into a folder this script made (its marker file inside) or a new one:
+    a PUBLIC_DIR that already holds someone's files is refused before any work."""
+    marker = f"{OUT}/.made-by-public_short_texts"
+    if os.path.isdir(OUT) and os.listdir(OUT) and not os.path.exists(marker):
+        sys.exit(f"public_short_texts.py: {OUT} exists and was not made by this script; set PUBLIC_DIR to a new folder")
+    os.makedirs(OUT, exist_ok=True)
+    open(marker, "a").close()
+
+
 def write(name, seed, train, test):
     for part, rows in (("train", train), ("test", test)):
         os.makedirs(f"{OUT}/{name}_s{seed}", exist_ok=True)
@@ -143,6 +153,7 @@ def fortunes():
 
 if __name__ == "__main__":
     which = sys.argv[1:] or ["rt_snippets", "austen", "wordnet", "fortunes"]
+    claim_output_folder()
     if "rt_snippets" in which: rotten_tomatoes()
     if "austen" in which: austen()
     if "wordnet" in which: wordnet()
