@@ -45,7 +45,8 @@ deps:
 
 # What `make test` adds: pytest and numpy, scikit-learn for TextRNNClassifier's tests, TensorFlow
 # (Keras 3) for the Keras exporter's tests, Java and PySpark for the Spark example's test,
-# chromium for the report's browser test, tmux for the 80-column progress-bar test.
+# chromium for the report's browser test, tmux for the 80-column progress-bar test, fortunes for
+# the quality guard (no flags ≥ the TF-IDF baseline on real short texts).
 test-deps: deps
 	@$(PYTHON) -c "import pytest, numpy" 2>/dev/null || $(PYTHON) -m pip install --quiet pytest numpy
 	@$(PYTHON) -c "import sklearn" 2>/dev/null || $(PYTHON) -m pip install --quiet scikit-learn  # TextRNNClassifier tests
@@ -53,8 +54,9 @@ test-deps: deps
 		echo "installing tensorflow-cpu==$(TENSORFLOW_VERSION)"; $(PYTHON) -m pip install --quiet "tensorflow-cpu==$(TENSORFLOW_VERSION)"; }
 	@command -v java >/dev/null 2>&1 || { echo "installing default-jre-headless (Java for PySpark)"; \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq default-jre-headless >/dev/null; }
-	@{ command -v chromium && command -v tmux; } >/dev/null 2>&1 || { echo "installing chromium tmux (report and terminal tests)"; \
-		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium tmux >/dev/null; }
+	@{ command -v chromium && command -v tmux && test -f /usr/share/games/fortunes/computers; } >/dev/null 2>&1 || { \
+		echo "installing chromium tmux fortunes (report, terminal and quality-guard tests)"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium tmux fortunes >/dev/null; }
 	@$(PYTHON) -c "import pyspark" 2>/dev/null || $(PYTHON) -m pip install --quiet "pyspark==$(PYSPARK_VERSION)"
 
 pyspark-version:

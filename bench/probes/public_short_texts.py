@@ -142,12 +142,22 @@ def wordnet(every_file=False):
         write("wordnet_all" if every_file else "wordnet", seed, *random_split(rows, seed))
 
 
-def fortunes():
-    need("/usr/share/games/fortunes/computers", "apt-get install fortunes")
+FORTUNES = "/usr/share/games/fortunes"
+
+
+def fortune_rows():
+    """(file, fortune) of the six topical files, whitespace folded; also CI's quality guard's data
+    (bindings/python/tests/test_quality_guard.py)."""
     rows = set()
     for name in ["art", "computers", "men-women", "politics", "science", "work"]:
-        text = open(f"/usr/share/games/fortunes/{name}", encoding="utf-8", errors="replace").read()
+        text = open(f"{FORTUNES}/{name}", encoding="utf-8", errors="replace").read()
         rows |= {(name, " ".join(entry.split())) for entry in text.split("\n%\n") if entry.strip()}
+    return rows
+
+
+def fortunes():
+    need(f"{FORTUNES}/computers", "apt-get install fortunes")
+    rows = fortune_rows()
     for seed in SEEDS:
         write("fortunes", seed, *random_split(rows, seed))
 
