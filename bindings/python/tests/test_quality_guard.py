@@ -5,7 +5,7 @@ The data are Debian's fortune cookies from six topical files (`fortunes` package
 split as `bench/probes/public_short_texts.py` splits them (seed 1, 80/20), and both systems are
 run as `bench/quality.py` runs them: the same code, imported, so this guard and the benchmark
 cannot drift apart. On this split TextRNN scored 72.01% against the baseline's 62.02%
-(docs/accuracy.md, "Four public short-text datasets"); the guard asserts only the claim, TextRNN
+(docs/accuracy.md, "Public short-text datasets"); the guard asserts only the claim, TextRNN
 ≥ the baseline, and leaves the margin to absorb CPU-level float differences."""
 import csv
 import importlib.util
