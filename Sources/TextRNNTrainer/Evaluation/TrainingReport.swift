@@ -30,10 +30,11 @@ extension HTMLReport {
     /// The report of a `textrnn train` run: its data, every hyperparameter (the table's report
     /// rows and the recipe's choices), the learning curves with the epoch whose weights were
     /// kept, the validation metrics and, for a binary task, ROC and precision-recall curves.
+    /// `seconds`: the whole training's wall clock, the bag's search and fit included.
     public static func training(
         session: TrainingSession, recipe: DataAwareRecipe, dataset: String, bundle: String, data: DataSummary,
         metrics: ClassificationMetrics?, multiLabelMetrics: MultiLabelMetrics?, validationLabels: [Int]?, probabilities: [Float]?,
-        seconds: Double? = nil
+        seconds: Double
     ) -> HTMLReport {
         let date = ISO8601DateFormatter.string(from: Date(), timeZone: TimeZone(identifier: "UTC")!, formatOptions: [.withInternetDateTime])
         var report = HTMLReport(
