@@ -26,6 +26,42 @@ import TextRNNRuntime
         #expect(Set(drawn.map(RecipeSearch.describe)).count > 1, "draws differ")
     }
 
+    /// The space (item 4): beyond the network's shape, the sequence's length and end
+    /// and the bag's place are drawn too; a key the user gave is never drawn.
+    @Test func theSpaceDrawsTheSequenceAndTheBagsPlace() {
+        let draws = (2...40).map { RecipeSearch(base: base(), budget: nil, trials: 40).config(trial: $0) }
+        #expect(Set(draws.map(\.bidirectional)) == [true, false])
+        #expect(Set(draws.map(\.sequenceLength)) == [0, 2 * TrainingSession.longestAutomaticLength])
+        #expect(Set(draws.map(\.truncating)) == [.post, .pre])
+        #expect(Set(draws.map(\.bagStacking)) == [false, true])
+        #expect(draws.contains { RecipeSearch.describe($0).hasSuffix(" stacked") })
+        var given = base()
+        given.bagStacking = false
+        given.sequenceLength = 64
+        given.givenKeys.formUnion(["bag_stacking", "sequence_length"])
+        let kept = (2...40).map { RecipeSearch(base: given, budget: nil, trials: 40).config(trial: $0) }
+        #expect(kept.allSatisfy { !$0.bagStacking && $0.sequenceLength == 64 })
+    }
+
+    /// Trials that differ only in how the network's sequences are cut share one bag regression
+    /// (the bag reads every token); a different vocabulary does not.
+    @Test func theBagRegressionIsReusedAcrossSequenceLengthsNotVocabularies() throws {
+        let full = try DatasetLoader.load(try DataTestSupport.dataPath("ag_news_mini/train.csv"))
+        let split = full.subset(Array(stride(from: 0, to: full.count, by: 12))).stratifiedSplit(validationFraction: 0.2, seed: 3)
+        func session(_ change: (inout TrainingConfig) -> Void) throws -> TrainingSession {
+            var config = base()
+            change(&config)
+            return try TrainingSession(config: config, train: split.train, log: { _ in })
+        }
+        let first = try session { _ in }
+        let regression = first.fitBagRegression(
+            train: try first.encode(split.train), validation: try first.encode(split.validation), log: { _ in })
+        let other = try session { $0.sequenceLength = 512; $0.truncating = .pre; $0.padding = .pre }
+        #expect(other.fits(regression))
+        #expect(try !session { $0.ngrams = 2 }.fits(regression))
+        #expect(try !session { $0.minCount = 3 }.fits(regression))
+    }
+
     /// The paired rule: identical or barely better rows never replace the incumbent; a clear gain
     /// does; the same gain that wins at trial 2 loses at trial 40 (z = √(2 ln 40) ≈ 2.72 > 1.18).
     @Test func aTrialReplacesTheIncumbentOnlyByAMultiplicityAdjustedMargin() {

@@ -150,9 +150,16 @@ extension TrainingSession {
     /// Classes the naive-Bayes ratios are computed over: the outputs, or more if labels say so.
     func bagClasses(_ train: EncodedDataset) -> Int { max(network.outputDim, (train.labelSets.joined().max() ?? 0) + 1) }
 
-    /// Whether `regression` was fitted on this session's text pipeline (so on the same encoded data).
+    /// Whether `regression` was fitted on this session's tokens: the same text pipeline and
+    /// vocabulary. The bag reads every token of a text, so how the network's sequences are cut
+    /// and padded does not matter (a recipe search draws those, and reuses one regression).
     func fits(_ regression: BagRegression) -> Bool {
-        regression.pipeline == pipeline.config && regression.vocabularySize == pipeline.vocabulary.count
+        func tokens(_ config: TextPipelineConfig) -> TextPipelineConfig {
+            var config = config
+            (config.sequenceLength, config.padding, config.truncating) = (nil, .post, .post)
+            return config
+        }
+        return tokens(regression.pipeline) == tokens(pipeline.config) && regression.vocabularySize == pipeline.vocabulary.count
     }
 
     /// The bag's features before any weighting by labels: unigrams, and the most frequent bigrams

@@ -6,9 +6,18 @@ import TextRNNRuntime
 /// for a fixed number of trials, deterministically). Trial 1 is the no-flag recipe itself, so the
 /// search never picks something that did worse than the defaults on the validation data. Each
 /// later trial draws its hyperparameters from a seeded generator, leaving every key the user set
-/// alone; a trial whose validation accuracy falls 3 points behind the best trial's at the same
-/// epoch is stopped there (pruned). The best trial's model (network, bag and mix) is kept as
-/// trained: nothing is retrained after the search.
+/// alone; a trial whose validation accuracy falls 3 points behind the most accurate trial's of
+/// its kind (stacked on the bag or beside it) at the same epoch is stopped there (pruned). The
+/// best trial's model (network, bag and mix) is kept as trained: nothing is retrained after
+/// the search.
+///
+/// The space: cell, width, bidirectional, embedding size, pooling, the three dropouts, learning
+/// rate and schedule, sequence length and which end of a long text it keeps, and the bag's place
+/// (stacked under the network or mixed beside it). Epochs are early stopping's (the best epoch,
+/// per trial), and every trial's mix decides the bag on or off (w = 0 is the network alone,
+/// w = 1 the bag alone). Not drawn: the network's n-gram tokens, which change the vocabulary
+/// the bag is built on (each such trial would refit the bag, most of a trial on long texts;
+/// IMDB's 1-3-gram network earned no mix weight, docs/accuracy.md).
 ///
 /// Choosing the best of many trials on one validation set overstates the winner: with dozens
 /// of trials on a few hundred rows, the top score is mostly luck (seen on ag_news_mini, see
@@ -19,7 +28,7 @@ import TextRNNRuntime
 public struct RecipeSearch {
     public struct Trial: Sendable {
         public let number: Int
-        public let summary: String
+        public var summary: String
         public var validationAccuracy: Double?
         public var epochs = 0
         public var seconds = 0.0
@@ -66,13 +75,22 @@ public struct RecipeSearch {
         pick(\.denseDropout, [0.3, 0.5])
         pick(\.learningRate, [0.001, 0.002, 0.003])
         pick(\.schedule, [.constant, .cosine])
+        // Drawn after the above, so that their draws stay those of earlier versions. The
+        // sequence: the automatic length (at most 256) or twice that much of a long text, its
+        // start or its end. The bag reads every token either way, so its regression is reused.
+        pick(\.bidirectional, [true, false])
+        pick(\.sequenceLength, [0, 2 * TrainingSession.longestAutomaticLength])
+        pick(\.truncating, [.post, .pre])
+        if config.bag { pick(\.bagStacking, [false, true]) }
         return config
     }
 
     static func describe(_ c: TrainingConfig) -> String {
-        String(format: "%@ %@%@ emb %d %@ drop %.1f/%.1f/%.1f lr %g %@", c.cell.rawValue,
+        String(format: "%@ %@%@ emb %d %@ drop %.1f/%.1f/%.1f lr %g %@ seq %@%@%@", c.cell.rawValue,
                c.bidirectional ? "bi" : "", c.units.map(String.init).joined(separator: ","), c.embeddingDim,
-               c.pooling.rawValue, c.embeddingDropout, c.dropout, c.denseDropout, c.learningRate, c.schedule.rawValue)
+               c.pooling.rawValue, c.embeddingDropout, c.dropout, c.denseDropout, c.learningRate, c.schedule.rawValue,
+               c.sequenceLength == 0 ? "auto" : String(c.sequenceLength), c.truncating == .pre ? " end" : "",
+               c.bag && c.bagStacking ? " stacked" : "")
     }
 
     /// Runs the search. `shouldStop` (Ctrl-C) ends it early; the best trial so far is returned.
@@ -83,7 +101,11 @@ public struct RecipeSearch {
         let started = DispatchTime.now()
         func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9 }
         var results: [Trial] = []
-        var best: (session: TrainingSession, correct: [Bool], curve: [Double], number: Int)? = nil
+        var best: (session: TrainingSession, correct: [Bool], number: Int)? = nil
+        // Pruning compares a trial's validation curve with the most accurate finished trial's of
+        // its kind: a network stacked on the bag is scored with the bag's logits from its first
+        // epoch, one beside the bag without them, so their curves are not comparable.
+        var referenceCurves: [Bool: (accuracy: Double, curve: [Double])] = [:]
         func row(_ cells: [String]) -> String {
             zip(cells, [5, 60, 7, 6, 7]).map { $0.padding(toLength: max($1, $0.count), withPad: " ", startingAt: 0) }.joined(separator: " ")
                 + " " + cells[5]
@@ -108,8 +130,12 @@ public struct RecipeSearch {
             // Under a budget the bag's regression comes first, within `bagShare` of it: every
             // trial reuses it, and it is most of the model on long texts (the mix gave it
             // weight 0.7–1 on IMDB's and 20 Newsgroups' validation parts), so a network cut
-            // short costs less than a bag search cut short. Stacked, it comes first anyway.
-            let bagShare: () -> Double = { (trials == nil ? budget : nil).map { Self.bagShare * $0 - elapsed() } ?? .infinity }
+            // short costs less than a bag search cut short. Stacked, it comes first anyway; a
+            // later stacked trial reuses the regression and fits its out-of-fold logits (once
+            // per search) within what is left of the budget.
+            let bagShare: () -> Double = {
+                (trials == nil ? budget : nil).map { (number == 1 ? Self.bagShare : 1) * $0 - elapsed() } ?? .infinity
+            }
             if let stacked = session.stackOnBag(
                 train: &encodedTrain, validation: &heldOut, reusing: bagRegression, secondsLeft: bagShare, log: { _ in }) {
                 bagRegression = stacked
@@ -117,8 +143,10 @@ public struct RecipeSearch {
                 bagRegression = session.fitBagRegression(train: encodedTrain, validation: heldOut, secondsLeft: bagShare, log: { _ in })
             }
             let encodedValidation = heldOut!
+            let stacked = encodedValidation.baseLogits != nil
+            if config.bag && config.bagStacking && !stacked { trial.summary += " (out of time to stack: beside)" }
             var pruned = false, overBudget = false, budgetCut = false
-            let bestCurve = best?.curve
+            let bestCurve = referenceCurves[stacked]?.curve
             let outcome = try session.fit(
                 train: encodedTrain, validation: encodedValidation, progress: ProgressReporter(interactive: false, level: .quiet),
                 checkpoint: { _ in },
@@ -161,8 +189,11 @@ public struct RecipeSearch {
                 let accuracy = Double(correct.lazy.filter { $0 }.count) / Double(max(correct.count, 1))
                 trial.validationAccuracy = accuracy
                 trial.status = "done"
+                if accuracy > referenceCurves[stacked]?.accuracy ?? -1 {
+                    referenceCurves[stacked] = (accuracy, session.history.epochs.map { $0.validationAccuracy ?? 0 })
+                }
                 if best == nil || Self.replaces(incumbent: best!.correct, with: correct, trial: number) {
-                    best = (session, correct, session.history.epochs.map { $0.validationAccuracy ?? 0 }, number)
+                    best = (session, correct, number)
                     trial.status = "best so far"
                 }
             }
