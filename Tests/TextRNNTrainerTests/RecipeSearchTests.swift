@@ -58,6 +58,10 @@ import TextRNNRuntime
             train: try first.encode(split.train), validation: try first.encode(split.validation), log: { _ in })
         let other = try session { $0.sequenceLength = 512; $0.truncating = .pre; $0.padding = .pre }
         #expect(other.fits(regression))
+        // What reuse assumes: fitted afresh, the other session's regression is the same.
+        let refit = other.fitBagRegression(
+            train: try other.encode(split.train), validation: try other.encode(split.validation), log: { _ in })
+        #expect(refit.parameters == regression.parameters && refit.c == regression.c)
         #expect(try !session { $0.ngrams = 2 }.fits(regression))
         #expect(try !session { $0.minCount = 3 }.fits(regression))
     }
