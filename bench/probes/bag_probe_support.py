@@ -59,8 +59,19 @@ def splits(texts, labels, seeds):
 def best_fit(fit_x, val_x, fit_y, val_y, cs):
     """Scales columns by sqrt(naive-Bayes ratio), renormalizes rows, fits each C; returns
     (loss, accuracy, C, validation probabilities) of the lowest validation loss."""
+    return lowest_loss(*nb_scaled(fit_x, val_x, fit_y), fit_y, val_y, cs)
+
+
+def nb_scaled(fit_x, val_x, fit_y):
+    """Both matrices' columns times the square root of the fit rows' naive-Bayes ratios, rows
+    renormalized to unit L2."""
     scale = np.sqrt(nb_weights(fit_x, fit_y, np.unique(fit_y)))
-    a, v = normalize(fit_x.multiply(scale).tocsr()), normalize(val_x.multiply(scale).tocsr())
+    return normalize(fit_x.multiply(scale).tocsr()), normalize(val_x.multiply(scale).tocsr())
+
+
+def lowest_loss(a, v, fit_y, val_y, cs):
+    """Fits each C on the rows `a` as they are; (loss, accuracy, C, validation probabilities)
+    of the lowest validation loss on `v`."""
     best = None
     for c in cs:
         model = LogisticRegression(C=c, max_iter=300).fit(a, fit_y)

@@ -5,7 +5,7 @@ scikit-learn's tokens, with one-character tokens kept, with Keras's text_to_word
 too, on six stratified 90/10
 splits (seeds 42, 1-5) of a task's train.csv: validation only. Usage:
 single_characters.py DIR NAME, e.g. /tmp/proxy news_pc_vs_mac_30w (small_task_proxies.py)."""
-import csv, sys, re, numpy as np, warnings
+import csv, sys, numpy as np, warnings
 warnings.filterwarnings("ignore")
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegressionCV

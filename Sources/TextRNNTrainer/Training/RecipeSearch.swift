@@ -133,14 +133,14 @@ public struct RecipeSearch {
             // short costs less than a bag search cut short. Stacked, it comes first anyway; a
             // later stacked trial reuses the regression and fits its out-of-fold logits (once
             // per search) within what is left of the budget.
-            let bagShare: () -> Double = {
+            let bagSecondsLeft: () -> Double = {
                 (trials == nil ? budget : nil).map { (number == 1 ? Self.bagShare : 1) * $0 - elapsed() } ?? .infinity
             }
             if let stacked = session.stackOnBag(
-                train: &encodedTrain, validation: &heldOut, reusing: bagRegression, secondsLeft: bagShare, log: { _ in }) {
+                train: &encodedTrain, validation: &heldOut, reusing: bagRegression, secondsLeft: bagSecondsLeft, log: { _ in }) {
                 bagRegression = stacked
             } else if number == 1, config.bag, trials == nil, budget != nil {
-                bagRegression = session.fitBagRegression(train: encodedTrain, validation: heldOut, secondsLeft: bagShare, log: { _ in })
+                bagRegression = session.fitBagRegression(train: encodedTrain, validation: heldOut, secondsLeft: bagSecondsLeft, log: { _ in })
             }
             let encodedValidation = heldOut!
             let stacked = encodedValidation.baseLogits != nil
