@@ -169,7 +169,7 @@ struct TrainCommand: ParsableCommand {
                 session: session, recipe: recipe, dataset: train, bundle: output,
                 data: DataSummary(train: trainSet, validation: validationSet, validationSource: source), metrics: metrics,
                 multiLabelMetrics: multiLabelMetrics, validationLabels: validationSet?.labels, probabilities: validationProbabilities,
-                seconds: seconds
+                seconds: seconds, trials: searchTrials
             ).write(to: report)
             print("wrote \(report)")
         }

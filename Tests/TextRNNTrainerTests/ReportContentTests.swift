@@ -53,5 +53,22 @@ import Testing
         // With the bag, most of a short-text training is its search: the headline is the whole run.
         report.trainingSeconds = 15.4
         #expect(report.render().contains("training time <b>15.4 s</b> (the network's epochs 5.0 s)"))
+        #expect(!html.contains("Recipe search"), "no search, no trials")
+    }
+
+    /// `--autotune`: the report keeps the trials (issue 13, item 4), the kept one marked.
+    @Test func aSearchsTrialsAreListedWithTheKeptOneMarked() {
+        var first = RecipeSearch.Trial(number: 1, summary: "gru bi32 emb 64 max drop 0.3/0.2/0.3 lr 0.002 constant seq auto")
+        (first.validationAccuracy, first.epochs, first.seconds, first.status) = (0.8783, 4, 13, "best")
+        var second = RecipeSearch.Trial(number: 2, summary: "lstm 32 emb 64 max drop 0.5/0.3/0.5 lr 0.002 constant seq 512 <stacked>")
+        (second.epochs, second.seconds, second.status) = (2, 2, "pruned")
+        var report = HTMLReport(title: "t")
+        report.evaluatedOn = "validation split"
+        report.searchTrials = [first, second]
+        let html = report.render()
+        #expect(html.contains("<h2>Recipe search</h2>"))
+        #expect(html.contains("2 trials on the validation split; the model is trial 1's"))
+        #expect(html.contains("<tr class=\"avg\"><td class=\"num\">1</td><td class=\"key\">gru bi32 emb 64 max drop 0.3/0.2/0.3 lr 0.002 constant seq auto</td><td class=\"num\">0.8783</td><td class=\"num\">4</td><td class=\"num\">13</td><td>best</td></tr>"))
+        #expect(html.contains("<tr><td class=\"num\">2</td><td class=\"key\">lstm 32 emb 64 max drop 0.5/0.3/0.5 lr 0.002 constant seq 512 &lt;stacked&gt;</td><td class=\"num\"></td><td class=\"num\">2</td><td class=\"num\">2</td><td>pruned</td></tr>"))
     }
 }

@@ -2,7 +2,8 @@ import Foundation
 import TextRNNRuntime
 
 /// A self-contained HTML page about a training run: learning curves (SVG), the classification
-/// report as a table, a confusion-matrix heat map (SVG) and the hyperparameters. No scripts, no
+/// report as a table, a confusion-matrix heat map (SVG), an `--autotune` search's trials and the
+/// hyperparameters. No scripts, no
 /// external resources: it opens offline and can be attached to a CI run.
 public struct HTMLReport: Sendable {
     public var title: String
@@ -25,6 +26,8 @@ public struct HTMLReport: Sendable {
     public var trainingSeconds: Double?
     /// For a binary task: ROC and precision-recall curves on the evaluated rows.
     public var binaryCurves: BinaryCurves?
+    /// `--autotune`'s trials, in order (nil: no search); the kept one is marked "best".
+    public var searchTrials: [RecipeSearch.Trial]?
 
     public init(
         title: String, subtitle: [String] = [], history: TrainingHistory? = nil, metrics: ClassificationMetrics? = nil,
@@ -82,6 +85,7 @@ public struct HTMLReport: Sendable {
         for line in subtitle { html += "<p class=\"sub\">\(escape(line))</p>\n" }
         html += summary()
         if let data { html += dataTable(data) }
+        if let searchTrials, !searchTrials.isEmpty { html += trialTable(searchTrials) }
         if let history, !history.epochs.isEmpty {
             html += "<h2>Learning curves</h2>\n<div class=\"charts\">\n"
             html += HTMLReport.lineChart(
@@ -178,6 +182,24 @@ public struct HTMLReport: Sendable {
             html += "<tr\(kept ? " class=\"avg\" title=\"weights kept\"" : "")>" + cells.map { "<td class=\"num\">\($0)</td>" }.joined() + "</tr>\n"
         }
         return html + "</table>\n</details>\n"
+    }
+
+    private func trialTable(_ trials: [RecipeSearch.Trial]) -> String {
+        let kept = trials.first { $0.status == "best" }.map { "; the model is trial \($0.number)'s" } ?? ""
+        var html = "<h2>Recipe search</h2>\n<p class=\"sub\">\(trials.count) trials on the \(escape(evaluatedOn))\(kept) "
+            + "(trial 1 is the no-flag recipe; a trial replaces the best only by a paired margin on the validation rows).</p>\n"
+            + "<table>\n<tr><th class=\"num\">trial</th><th>recipe</th><th class=\"num\">val accuracy</th>"
+            + "<th class=\"num\">epochs</th><th class=\"num\">seconds</th><th>status</th></tr>\n"
+        for trial in trials {
+            let cells = [
+                "<td class=\"num\">\(trial.number)</td>", "<td class=\"key\">\(escape(trial.summary))</td>",
+                "<td class=\"num\">\(trial.validationAccuracy.map { format($0, 4) } ?? "")</td>",
+                "<td class=\"num\">\(trial.epochs)</td>", "<td class=\"num\">\(format(trial.seconds, 0))</td>",
+                "<td>\(escape(trial.status))</td>",
+            ]
+            html += "<tr\(trial.status == "best" ? " class=\"avg\"" : "")>" + cells.joined() + "</tr>\n"
+        }
+        return html + "</table>\n"
     }
 
     private func dataTable(_ data: DataSummary) -> String {

@@ -30,11 +30,12 @@ extension HTMLReport {
     /// The report of a `textrnn train` run: its data, every hyperparameter (the table's report
     /// rows and the recipe's choices), the learning curves with the epoch whose weights were
     /// kept, the validation metrics and, for a binary task, ROC and precision-recall curves.
-    /// `seconds`: the whole training's wall clock, the bag's search and fit included.
+    /// `seconds`: the whole training's wall clock, the bag's search and fit included; `trials`:
+    /// `--autotune`'s (nil without a search).
     public static func training(
         session: TrainingSession, recipe: DataAwareRecipe, dataset: String, bundle: String, data: DataSummary,
         metrics: ClassificationMetrics?, multiLabelMetrics: MultiLabelMetrics?, validationLabels: [Int]?, probabilities: [Float]?,
-        seconds: Double
+        seconds: Double, trials: [RecipeSearch.Trial]?
     ) -> HTMLReport {
         let date = ISO8601DateFormatter.string(from: Date(), timeZone: TimeZone(identifier: "UTC")!, formatOptions: [.withInternetDateTime])
         var report = HTMLReport(
@@ -46,6 +47,7 @@ extension HTMLReport {
         report.evaluatedOn = data.validationSource
         report.keptEpoch = session.keptEpoch
         report.trainingSeconds = seconds
+        report.searchTrials = trials
         report.monitor = session.config.earlyStopping > 0 ? session.config.monitor.rawValue : nil
         if session.plan.output == .binarySigmoid, let validationLabels, let probabilities {
             report.binaryCurves = BinaryCurves(labels: validationLabels, scores: probabilities.map(Double.init))
