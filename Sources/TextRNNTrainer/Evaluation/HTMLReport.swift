@@ -3,8 +3,8 @@ import TextRNNRuntime
 
 /// A self-contained HTML page about a training run: learning curves (SVG), the classification
 /// report as a table, a confusion-matrix heat map (SVG), an `--autotune` search's trials and the
-/// hyperparameters. No scripts, no
-/// external resources: it opens offline and can be attached to a CI run.
+/// hyperparameters. No scripts, no external resources: it opens offline and can be attached to
+/// a CI run.
 public struct HTMLReport: Sendable {
     public var title: String
     /// Free-form lines under the title (dataset, date, model path...).
