@@ -26,7 +26,7 @@ public struct HTMLReport: Sendable {
     public var trainingSeconds: Double?
     /// For a binary task: ROC and precision-recall curves on the evaluated rows.
     public var binaryCurves: BinaryCurves?
-    /// `--autotune`'s trials, in order (nil: no search); the kept one is marked "best".
+    /// `--autotune`'s trials, in order (nil: no search); the kept one is marked.
     public var searchTrials: [RecipeSearch.Trial]?
 
     public init(
@@ -185,7 +185,7 @@ public struct HTMLReport: Sendable {
     }
 
     private func trialTable(_ trials: [RecipeSearch.Trial]) -> String {
-        let kept = trials.first { $0.status == "best" }.map { "; the model is trial \($0.number)'s" } ?? ""
+        let kept = trials.first(where: \.isKept).map { "; the model is trial \($0.number)'s" } ?? ""
         var html = "<h2>Recipe search</h2>\n<p class=\"sub\">\(trials.count) trials on the \(escape(evaluatedOn))\(kept) "
             + "(trial 1 is the no-flag recipe; a trial replaces the best only by a paired margin on the validation rows).</p>\n"
             + "<table>\n<tr><th class=\"num\">trial</th><th>recipe</th><th class=\"num\">val accuracy</th>"
@@ -197,7 +197,7 @@ public struct HTMLReport: Sendable {
                 "<td class=\"num\">\(trial.epochs)</td>", "<td class=\"num\">\(format(trial.seconds, 0))</td>",
                 "<td>\(escape(trial.status))</td>",
             ]
-            html += "<tr\(trial.status == "best" ? " class=\"avg\"" : "")>" + cells.joined() + "</tr>\n"
+            html += "<tr\(trial.isKept ? " class=\"avg\"" : "")>" + cells.joined() + "</tr>\n"
         }
         return html + "</table>\n"
     }

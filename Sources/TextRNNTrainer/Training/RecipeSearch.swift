@@ -33,7 +33,12 @@ public struct RecipeSearch {
         public var epochs = 0
         public var seconds = 0.0
         public var status = "running"
+        /// The trial whose model the search returned.
+        public var isKept: Bool { status == RecipeSearch.keptStatus }
     }
+
+    /// The status of the kept trial once the search has ended.
+    static let keptStatus = "best"
 
     public let base: TrainingConfig
     /// Wall-clock budget in seconds (nil: `trials` decides).
@@ -204,7 +209,7 @@ public struct RecipeSearch {
         }
         guard let best else { throw TrainingError("autotune: no trial finished; give it a longer budget") }
         for index in results.indices where results[index].status == "best so far" {
-            results[index].status = results[index].number == best.number ? "best" : "done"
+            results[index].status = results[index].number == best.number ? Self.keptStatus : "done"
         }
         return (best.session, results)
     }
