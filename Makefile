@@ -14,7 +14,7 @@ PYSPARK_VERSION := 4.0.1
 export TEXTRNN_CLI     ?= $(CURDIR)/$(BIN)/textrnn
 export TEXTRNN_LIBRARY ?= $(CURDIR)/$(BUILD_DIR)/libtextrnn.so
 
-.PHONY: help deps test-deps pyspark-version tensorflow-version build test test-swift test-python demo example install uninstall clean accuracy quality quality-public bench stress leaks fuzz sanitize
+.PHONY: help deps test-deps build test test-swift test-python demo example install uninstall clean accuracy quality quality-public bench stress leaks fuzz sanitize
 
 help:
 	@echo "make build    release build: bin/textrnn, $(BUILD_DIR)/libtextrnn.so, bin/classify, bin/stream"
@@ -46,7 +46,8 @@ deps:
 # What `make test` adds: pytest and numpy, scikit-learn for TextRNNClassifier's tests, TensorFlow
 # (Keras 3) for the Keras exporter's tests, Java and PySpark for the Spark example's test,
 # chromium for the report's browser test, tmux for the 80-column progress-bar test, fortunes for
-# the quality guard (no flags ≥ the TF-IDF baseline on real short texts).
+# the quality guard (no flags ≥ the TF-IDF baseline on real short texts), valgrind for the short
+# leak test. CI installs through this target too (.ci/run): the one list.
 test-deps: deps
 	@$(PYTHON) -c "import pytest, numpy" 2>/dev/null || $(PYTHON) -m pip install --quiet pytest numpy
 	@$(PYTHON) -c "import sklearn" 2>/dev/null || $(PYTHON) -m pip install --quiet scikit-learn  # TextRNNClassifier tests
@@ -54,16 +55,10 @@ test-deps: deps
 		echo "installing tensorflow-cpu==$(TENSORFLOW_VERSION)"; $(PYTHON) -m pip install --quiet "tensorflow-cpu==$(TENSORFLOW_VERSION)"; }
 	@command -v java >/dev/null 2>&1 || { echo "installing default-jre-headless (Java for PySpark)"; \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq default-jre-headless >/dev/null; }
-	@{ command -v chromium && command -v tmux && test -f /usr/share/games/fortunes/computers; } >/dev/null 2>&1 || { \
-		echo "installing chromium tmux fortunes (report, terminal and quality-guard tests)"; \
-		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium tmux fortunes >/dev/null; }
+	@{ command -v chromium && command -v tmux && test -f /usr/share/games/fortunes/computers && command -v valgrind; } >/dev/null 2>&1 || { \
+		echo "installing chromium tmux fortunes valgrind (report, terminal, quality-guard and leak tests)"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium tmux fortunes valgrind >/dev/null; }
 	@$(PYTHON) -c "import pyspark" 2>/dev/null || $(PYTHON) -m pip install --quiet "pyspark==$(PYSPARK_VERSION)"
-
-pyspark-version:
-	@echo $(PYSPARK_VERSION)
-
-tensorflow-version:
-	@echo $(TENSORFLOW_VERSION)
 
 build: deps
 	$(SWIFT) build -c release

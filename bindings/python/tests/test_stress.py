@@ -75,7 +75,7 @@ def test_threads_share_one_model_bit_for_bit(stress_program, bundles, int8_bundl
 def test_load_predict_free_cycles_under_valgrind(leaks_program, softmax_bundle):
     valgrind = shutil.which("valgrind")
     if not valgrind:
-        pytest.skip("valgrind is not installed (.ci/run installs it)")
+        pytest.fail("valgrind is not installed (make test-deps installs it: apt-get install valgrind)")
     result = subprocess.run(
         [valgrind, "--quiet", f"--suppressions={C_DIR / 'valgrind.supp'}", "--leak-check=full", "--show-leak-kinds=definite,indirect",
          "--errors-for-leak-kinds=definite,indirect", "--error-exitcode=99",
