@@ -56,6 +56,17 @@ def splits(texts, labels, seeds):
         yield seed, train_test_split(texts, labels, test_size=0.1, random_state=seed, stratify=labels)
 
 
+def word_bag_splits(data, name, seeds):
+    """(seed, fit rows, validation rows, fit labels, validation labels) per seed: the bag's word
+    features (TextRNN's tokens, 1-2-grams, min_df 2, sublinear tf, idf), unweighted."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    texts, labels = load(data, name)
+    words = [keras_tokens(t) for t in texts]
+    for seed, (fit_w, val_w, fit_y, val_y) in splits(words, labels, seeds):
+        vec = TfidfVectorizer(analyzer=word_ngrams, min_df=2, sublinear_tf=True)
+        yield seed, vec.fit_transform(fit_w), vec.transform(val_w), fit_y, val_y
+
+
 def best_fit(fit_x, val_x, fit_y, val_y, cs):
     """Scales columns by sqrt(naive-Bayes ratio), renormalizes rows, fits each C; returns
     (loss, accuracy, C, validation probabilities) of the lowest validation loss."""

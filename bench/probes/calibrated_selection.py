@@ -15,12 +15,11 @@ import sys
 import numpy as np
 from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import normalize
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bag_probe_support import keras_tokens, load, splits, word_ngrams  # noqa: E402
+from bag_probe_support import word_bag_splits  # noqa: E402
 from nb_weighting import nb_weights  # noqa: E402
 
 DATA = os.environ.get("TEXTRNN_DATA", os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../shared/data"))
@@ -43,11 +42,7 @@ def full_logits(model, x):
 
 
 for name in sys.argv[1:] or ["imdb"]:
-    texts, labels = load(DATA, name)
-    words = [keras_tokens(t) for t in texts]
-    for seed, (fit_w, val_w, fit_y, val_y) in splits(words, labels, [42, 1, 2]):
-        vec = TfidfVectorizer(analyzer=word_ngrams, min_df=2, sublinear_tf=True)
-        fit_x, val_x = vec.fit_transform(fit_w), vec.transform(val_w)
+    for seed, fit_x, val_x, fit_y, val_y in word_bag_splits(DATA, name, [42, 1, 2]):
         g = nb_weights(fit_x, fit_y, np.unique(fit_y))
         candidates = []  # (power, C, validation logits)
         for power in POWERS:

@@ -12,35 +12,20 @@ import os
 import sys
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bag_probe_support import keras_tokens, load, lowest_loss, splits, word_ngrams  # noqa: E402
+from bag_probe_support import lowest_loss, word_bag_splits  # noqa: E402
+from nb_weighting import nb_weights  # noqa: E402
 
 DATA = os.environ.get("TEXTRNN_DATA", os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../shared/data"))
 CS = [32, 128, 512]
 
 
-def ratios(x, y, alpha):
-    """nb_weighting.nb_weights with `alpha` in place of its 1."""
-    present = (x > 0).astype(np.float64)
-    g = np.zeros(x.shape[1])
-    for c in np.unique(y):
-        p = np.asarray(present[y == c].sum(0)).ravel() + alpha
-        q = np.asarray(present[y != c].sum(0)).ravel() + alpha
-        g = np.maximum(g, np.abs(np.log((p / p.sum()) / (q / q.sum()))))
-    return g
-
-
 for name in sys.argv[1:] or ["imdb"]:
-    texts, labels = load(DATA, name)
-    words = [keras_tokens(t) for t in texts]
-    for seed, (fit_w, val_w, fit_y, val_y) in splits(words, labels, [42, 1, 2]):
-        vec = TfidfVectorizer(analyzer=word_ngrams, min_df=2, sublinear_tf=True)
-        fit_x, val_x = vec.fit_transform(fit_w), vec.transform(val_w)
+    for seed, fit_x, val_x, fit_y, val_y in word_bag_splits(DATA, name, [42, 1, 2]):
         for alpha in [1.0, 0.25, 4.0, 16.0]:
-            g = ratios(fit_x, fit_y, alpha)
+            g = nb_weights(fit_x, fit_y, np.unique(fit_y), alpha)
             for power in [0.5, 0.75, 1.0]:
                 scale = g ** power
                 a, v = normalize(fit_x.multiply(scale).tocsr()), normalize(val_x.multiply(scale).tocsr())

@@ -17,12 +17,13 @@ from sklearn.metrics import log_loss
 data = os.environ.get("TEXTRNN_DATA", os.path.join(os.path.dirname(__file__), "../../../shared/data"))
 csv.field_size_limit(1 << 30)
 
-def nb_weights(X, y, classes):
+def nb_weights(X, y, classes, alpha=1.0):
+    """g_f above; `alpha` is the count added to p and q (1 in NBSVM and in the bag)."""
     B = (X > 0).astype(np.float64)
     g = np.zeros(X.shape[1])
     for c in classes:
-        p = np.asarray(B[y == c].sum(0)).ravel() + 1
-        q = np.asarray(B[y != c].sum(0)).ravel() + 1
+        p = np.asarray(B[y == c].sum(0)).ravel() + alpha
+        q = np.asarray(B[y != c].sum(0)).ravel() + alpha
         g = np.maximum(g, np.abs(np.log((p / p.sum()) / (q / q.sum()))))
     return g
 
