@@ -41,17 +41,7 @@ struct HyperparameterOptions: ParsableArguments {
     /// The help section listing every hyperparameter flag with its values, default and range,
     /// wrapped here (ArgumentParser would wrap it without the indentation).
     static var helpSection: String {
-        func wrap(_ text: String, indent: String = "        ", width: Int = 79) -> String {
-            var lines: [String] = [], line = indent
-            for word in text.split(separator: " ") {
-                if line.count > indent.count && line.count + 1 + word.count > width {
-                    lines.append(line)
-                    line = indent
-                }
-                line += (line.count > indent.count ? " " : "") + word
-            }
-            return (lines + [line]).joined(separator: "\n")
-        }
+        func wrap(_ text: String) -> String { wordWrapped(text, indent: "        ").joined(separator: "\n") }
         return "\nHYPERPARAMETERS (--config FILE: the same names with underscores as JSON keys):\n"
             + Hyperparameter.all.map { row in
                 var values = row.choices.map { $0.joined(separator: "|") } ?? row.type
@@ -137,7 +127,7 @@ struct TrainCommand: ParsableCommand {
             encodedValidation = stackedValidation
             try trainOnce(session, train: encodedTrain, validation: encodedValidation, regression: regression, progress: progress)
         }
-        if let bag = session.bag { progress.message(bag.summary) }
+        session.bag?.summary.forEach(progress.message)
         let seconds = Date().timeIntervalSince(started)
 
         var metrics: ClassificationMetrics? = nil

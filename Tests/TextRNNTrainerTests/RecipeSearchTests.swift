@@ -43,6 +43,33 @@ import TextRNNRuntime
         #expect(kept.allSatisfy { !$0.bagStacking && $0.sequenceLength == 64 })
     }
 
+    /// The live table fits an 80-column terminal: the no-flag recipe on one line under the trial's
+    /// numbers, which stay under their headings; the longest recipe the space draws (80
+    /// characters) and a longer one the user gave wrap at words.
+    @Test func theLiveTableFitsEightyColumns() {
+        var longest = TrainingConfig()
+        (longest.cell, longest.bidirectional, longest.units, longest.embeddingDim) = (.lstm, true, [64], 128)
+        (longest.pooling, longest.embeddingDropout, longest.dropout, longest.denseDropout) = (.average, 0.5, 0.3, 0.5)
+        (longest.learningRate, longest.schedule, longest.sequenceLength, longest.truncating) = (0.003, .constant, 512, .pre)
+        (longest.bag, longest.bagStacking) = (true, true)
+        var given = longest
+        (given.cell, given.units, given.embeddingDropout) = (.simpleRNN, [128, 128, 128], 0.25)
+        let recipes = [RecipeSearch.describe(TrainingConfig()), RecipeSearch.describe(longest),
+                       RecipeSearch.describe(given) + " (out of time to stack: beside)"]
+        #expect(recipes[1] == "lstm bi64 emb 128 average drop 0.5/0.3/0.5 lr 0.003 constant seq 512 end stacked")
+        #expect(recipes[2].hasPrefix("simple-rnn bi128,128,128 emb 128 average drop 0.25/0.3/0.5"), "given values as given")
+        for (index, recipe) in recipes.enumerated() {
+            var trial = RecipeSearch.Trial(number: 12, summary: recipe)
+            (trial.validationAccuracy, trial.epochs, trial.seconds, trial.status) = (0.8783, 10, 1234, "best so far")
+            let lines = RecipeSearch.tableLines(trial)
+            #expect(lines.allSatisfy { $0.count <= 79 }, "\(lines)")
+            #expect(lines.count == [2, 3, 3][index], "the numbers, then the recipe")
+            #expect(lines.dropFirst().map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ") == recipe)
+            #expect(lines[0] == "   12   0.8783      10   1234s  best so far")
+        }
+        #expect(RecipeSearch.tableHeader == "trial  val_acc  epochs    time  status")
+    }
+
     /// Trials that differ only in how the network's sequences are cut share one bag regression
     /// (the bag reads every token); a different vocabulary does not.
     @Test func theBagRegressionIsReusedAcrossSequenceLengthsNotVocabularies() throws {
@@ -97,7 +124,8 @@ import TextRNNRuntime
         var lines: [String] = []
         let (best, trials) = try RecipeSearch(base: base(), budget: nil, trials: 2).run(
             train: split.train, validation: split.validation, log: { lines.append($0) }, shouldStop: { false })
-        #expect(trials.count == 2 && lines.count == 3, "a header and one line per trial")
+        #expect(trials.count == 2 && lines.first == RecipeSearch.tableHeader)
+        #expect(lines.count == 1 + trials.map { RecipeSearch.tableLines($0).count }.reduce(0, +), "the header, then each trial's lines")
         let finished = trials.compactMap(\.validationAccuracy)
         #expect(!finished.isEmpty && trials[0].validationAccuracy != nil, "trial 1 is never pruned")
         let winner = try #require(trials.first { $0.status == "best" })

@@ -46,18 +46,19 @@ public struct FittedBag: Sendable {
     /// the regression was refit with those rows: the honest validation result.
     public let validationResult: (loss: Double, probabilities: [Float])?
 
-    /// One line for the training log.
-    public var summary: String {
-        var line = String(format: "bag: %d unigram + %d bigram ", features.spec.unigrams, features.spec.bigrams)
-            + (features.spec.characters > 0 ? "+ \(features.spec.characters) character n-gram " : "") + "features, "
-            + "\(weighting.rawValue) weights" + String(format: ", C = %g, ", c) + scaleSummary
+    /// The training log's lines: what the bag reads, how it is weighted and mixed, and the
+    /// validation accuracies, wrapped to 79 columns.
+    public var summary: [String] {
+        let features = String(format: "%d unigram + %d bigram ", features.spec.unigrams, features.spec.bigrams)
+            + (features.spec.characters > 0 ? "+ \(features.spec.characters) character n-gram " : "") + "features"
+        var lines = [features, "\(weighting.rawValue) weights" + String(format: ", C = %g, ", c) + scaleSummary]
         if let validation {
             // Stacked, the network alone is a correction to the bag, not a classifier.
-            line += stacked
-                ? String(format: "; validation accuracy: bag %.4f, bag + network %.4f", validation.bag, validation.mixed)
-                : String(format: "; validation accuracy: network %.4f, bag %.4f, mixed %.4f", validation.network, validation.bag, validation.mixed)
+            lines.append(stacked
+                ? String(format: "validation accuracy: bag %.4f, bag + network %.4f", validation.bag, validation.mixed)
+                : String(format: "validation accuracy: network %.4f, bag %.4f, mixed %.4f", validation.network, validation.bag, validation.mixed))
         }
-        return line
+        return lines.flatMap { wordWrapped($0, head: "bag: ", indent: "     ") }
     }
 
     /// How the two are combined, for logs and the report.

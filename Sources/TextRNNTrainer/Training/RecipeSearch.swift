@@ -91,7 +91,7 @@ public struct RecipeSearch {
     }
 
     static func describe(_ c: TrainingConfig) -> String {
-        String(format: "%@ %@%@ emb %d %@ drop %.1f/%.1f/%.1f lr %g %@ seq %@%@%@", c.cell.rawValue,
+        String(format: "%@ %@%@ emb %d %@ drop %g/%g/%g lr %g %@ seq %@%@%@", c.cell.rawValue,
                c.bidirectional ? "bi" : "", c.units.map(String.init).joined(separator: ","), c.embeddingDim,
                c.pooling.rawValue, c.embeddingDropout, c.dropout, c.denseDropout, c.learningRate, c.schedule.rawValue,
                c.sequenceLength == 0 ? "auto" : String(c.sequenceLength), c.truncating == .pre ? " end" : "",
@@ -111,11 +111,7 @@ public struct RecipeSearch {
         // its kind: a network stacked on the bag is scored with the bag's logits from its first
         // epoch, one beside the bag without them, so their curves are not comparable.
         var referenceCurves: [Bool: (accuracy: Double, curve: [Double])] = [:]
-        func row(_ cells: [String]) -> String {
-            zip(cells, [5, 60, 7, 6, 7]).map { $0.padding(toLength: max($1, $0.count), withPad: " ", startingAt: 0) }.joined(separator: " ")
-                + " " + cells[5]
-        }
-        log(row(["trial", "recipe", "val_acc", "epochs", "time", "status"]))
+        log(Self.tableHeader)
         var number = 0
         var bagRegression: BagRegression? = nil
         while true {
@@ -204,8 +200,7 @@ public struct RecipeSearch {
             }
             trial.seconds = elapsed() - trialStart
             results.append(trial)
-            log(row(["\(number)", trial.summary, trial.validationAccuracy.map { String(format: "%.4f", $0) } ?? "-",
-                     "\(trial.epochs)", String(format: "%.0fs", trial.seconds), trial.status]))
+            Self.tableLines(trial).forEach(log)
         }
         guard let best else { throw TrainingError("autotune: no trial finished; give it a longer budget") }
         for index in results.indices where results[index].status == "best so far" {
@@ -214,7 +209,6 @@ public struct RecipeSearch {
         return (best.session, results)
     }
 
-    /// The trials as manifest metadata.
     /// Whether trial `trial`, right on the validation rows marked in `challenger`, beats the
     /// incumbent's `incumbent`: by the paired difference d = challenger − incumbent per row (−1, 0
     /// or 1), mean(d) > z·SE(mean(d)) with z = max(1, √(2 ln trial)).
@@ -224,6 +218,24 @@ public struct RecipeSearch {
         return difference.mean > 0 && difference.mean > z * difference.standardError
     }
 
+    /// The live table `run` logs: a header, then per trial its numbers on one line and its recipe
+    /// under them, wrapped, so that it fits an 80-column terminal (a drawn recipe is up to 80
+    /// characters, a given one longer).
+    static let tableHeader = tableRow("trial", "val_acc", "epochs", "time", "status")
+
+    static func tableLines(_ trial: Trial) -> [String] {
+        [tableRow("\(trial.number)", trial.validationAccuracy.map { String(format: "%.4f", $0) } ?? "-", "\(trial.epochs)",
+                  String(format: "%.0fs", trial.seconds), trial.status)]
+            + wordWrapped(trial.summary, indent: "    ")
+    }
+
+    /// Numbers right-aligned under their headings, the status last.
+    private static func tableRow(_ trial: String, _ accuracy: String, _ epochs: String, _ time: String, _ status: String) -> String {
+        zip([trial, accuracy, epochs, time], [5, 7, 6, 6]).map { String(repeating: " ", count: max($1 - $0.count, 0)) + $0 }
+            .joined(separator: "  ") + "  " + status
+    }
+
+    /// The trials as manifest metadata.
     public static func json(_ trials: [Trial]) -> TextRNNRuntime.JSONValue {
         .array(trials.map { trial in
             .object([
