@@ -134,7 +134,12 @@ public final class ProgressReporter {
     public func message(_ text: String) {
         if let observer { return observer(.message(text)) }
         guard level != .quiet else { return }
-        write(text + "\n")
+        // In a terminal a line too long for it is wrapped at words, its continuation indented,
+        // instead of mid-word by the terminal; in a log it stays one line (one grep hit).
+        let lines = !interactive ? [text] : text.split(separator: "\n", omittingEmptySubsequences: false).flatMap { line in
+            line.count < columns ? [String(line)] : wordWrapped(String(line), head: "", indent: "    ", width: max(columns - 1, 20))
+        }
+        write(lines.joined(separator: "\n") + "\n")
     }
 
     static func clock(_ seconds: Double) -> String {

@@ -310,28 +310,53 @@ def test_gzip_stdin_and_headerless_input(cli, bundle, data, tmp_path):
 
 # ---- Item 4: the progress bar in an 80-column terminal -----------------------------------------
 
-def test_progress_bar_redraws_in_place_in_80_columns(cli, data, tmp_path):
+def screen_of_80_columns(command: str, tmp_path: Path, joined: bool = False) -> str:
+    """Runs the shell `command` (with COLUMNS unset) in an 80-column tmux terminal and returns what
+    it left on the screen and in the scrollback; `joined`: lines the terminal wrapped are joined
+    back (tmux's -J), so that a line longer than 80 characters shows."""
     tmux = shutil.which("tmux")
-    assert tmux, "tmux is needed for the terminal test (apt-get install tmux)"
+    assert tmux, "tmux is needed for the terminal tests (apt-get install tmux)"
     socket = f"textrnn-test-{os.getpid()}"
     done = tmp_path / "done"
-    command = (f"env -u COLUMNS {cli} train --train {data} --output {tmp_path / 'm.textrnn'} "
-               f"{' '.join(TINY)} --epochs 3 --early-stopping 0 --batch-size 4; echo $? > {done}; sleep 30")
-    subprocess.run([tmux, "-L", socket, "-f", "/dev/null", "new-session", "-d", "-x", "80", "-y", "60", command], check=True)
+    script = f"unset COLUMNS; {command}; echo $? > {done}; sleep 30"
+    subprocess.run([tmux, "-L", socket, "-f", "/dev/null", "new-session", "-d", "-x", "80", "-y", "60", script], check=True)
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 180
         while not done.exists() and time.monotonic() < deadline:
             time.sleep(0.5)
         assert done.exists() and done.read_text().strip() == "0"
-        screen = subprocess.run([tmux, "-L", socket, "capture-pane", "-p", "-S", "-"], capture_output=True, text=True, check=True).stdout
+        capture = [tmux, "-L", socket, "capture-pane", "-p", "-S", "-"] + (["-J"] if joined else [])
+        return subprocess.run(capture, capture_output=True, text=True, check=True).stdout
     finally:
         subprocess.run([tmux, "-L", socket, "kill-server"], check=False)
+
+
+def test_progress_bar_redraws_in_place_in_80_columns(cli, data, tmp_path):
+    screen = screen_of_80_columns(
+        f"{cli} train --train {data} --output {tmp_path / 'm.textrnn'} {' '.join(TINY)} --epochs 3 --early-stopping 0 --batch-size 4",
+        tmp_path)
     lines = [line for line in screen.splitlines() if line.strip()]
     epoch_lines = [line for line in lines if line.startswith("Epoch")]
     # One line per epoch is left on screen: every redraw of the bar overwrote the previous one.
     assert len(epoch_lines) == 3, screen
     assert all(re.fullmatch(r"Epoch \d/3  \d+\.\ds  loss \d\.\d{4}  acc \d\.\d{4}  val_loss \d\.\d{4}  val_acc \d\.\d{4}", line)
                for line in epoch_lines), screen
+
+
+def test_training_messages_fit_80_columns(cli, data, tmp_path):
+    """What training writes to an 80-column terminal fits it: the bag's log lines (some over 100
+    characters in a log) wrap at words, and the autotune table puts each trial's recipe under
+    its numbers. Standard output (the evaluation tables, the output path) goes to a file."""
+    common = f"--train {data} --seed 3 --threads 1"
+    screen = screen_of_80_columns(
+        f"{cli} train {common} --output {tmp_path / 'a.textrnn'} > {tmp_path / 'a.txt'} && "
+        f"{cli} train {common} --output {tmp_path / 'b.textrnn'} --autotune-trials 2 > {tmp_path / 'b.txt'}", tmp_path, joined=True)
+    lines = [line for line in screen.splitlines() if line.strip()]
+    assert any(line.startswith("bag: validation loss by mix w:") for line in lines), screen
+    assert any(line.startswith("trial  val_acc  epochs") for line in lines), screen
+    assert [line for line in lines if len(line) > 79] == [], screen
+    plain = run_cli(cli, "train", *common.split(), "--output", str(tmp_path / "c.textrnn")).stderr.decode()
+    assert max(len(line) for line in plain.splitlines()) > 100, "in a log, a message stays one line"
 
 
 def test_progress_levels_when_not_a_terminal(cli, data, tmp_path):
