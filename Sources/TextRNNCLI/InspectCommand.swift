@@ -25,6 +25,8 @@ struct InspectCommand: ParsableCommand {
 
 /// What `inspect` reports, computed from a loaded model.
 struct BundleSummary {
+    /// The text's width: an 80-column terminal's, less the last column.
+    static let width = 79
     struct Row {
         var name: String
         var type: String
@@ -153,46 +155,44 @@ struct BundleSummary {
     func text(bundle: String) -> String {
         let manifest = model.manifest
         var out = "Model: \"\(bundle)\" (produced by \(manifest.producer))\n"
-        let headers = ["Layer (type)", "Output Shape", "Param #", "Configuration"]
-        let cells = rows.map { row in
-            ["\(row.name) (\(row.type))", BundleSummary.shapeText(row.shape), row.parameters.grouped, row.detail]
-        }
+        // Keras's summary columns, at least 79 characters wide; each layer's configuration on the
+        // lines under it, wrapped, so that the table fits an 80-column terminal.
+        let headers = ["Layer (type)", "Output Shape", "Param #"]
+        let cells = rows.map { row in ["\(row.name) (\(row.type))", BundleSummary.shapeText(row.shape), row.parameters.grouped] }
         var widths = headers.map(\.count)
         for line in cells { for (index, cell) in line.enumerated() { widths[index] = max(widths[index], cell.count) } }
+        widths[0] += max(0, Self.width - (widths.reduce(0, +) + 2 * (widths.count - 1) + 1))
+        let width = widths.reduce(0, +) + 2 * (widths.count - 1) + 1
         func format(_ line: [String]) -> String {
-            var text = ""
-            for (index, cell) in line.enumerated() {
-                let padded = index == 2
-                    ? String(repeating: " ", count: widths[index] - cell.count) + cell
-                    : cell + String(repeating: " ", count: widths[index] - cell.count)
-                text += (index == 0 ? " " : "   ") + padded
-            }
-            while text.hasSuffix(" ") { text.removeLast() }
-            return text + "\n"
+            " " + line[0].padding(toLength: widths[0], withPad: " ", startingAt: 0) + "  "
+                + line[1].padding(toLength: widths[1], withPad: " ", startingAt: 0) + "  "
+                + String(repeating: " ", count: widths[2] - line[2].count) + line[2] + "\n"
         }
-        let width = widths.reduce(0, +) + 3 * (widths.count - 1) + 2
         out += String(repeating: "_", count: width) + "\n"
         out += format(headers)
         out += String(repeating: "=", count: width) + "\n"
         for (index, line) in cells.enumerated() {
             out += format(line)
+            if !rows[index].detail.isEmpty { out += wordWrapped(rows[index].detail, indent: "   ", width: width).joined(separator: "\n") + "\n" }
             if index < cells.count - 1 { out += String(repeating: "_", count: width) + "\n" }
         }
         out += String(repeating: "=", count: width) + "\n"
-        out += "Total params: \(totalParameters.grouped) (\(byteText(totalParameters * 4, exact: false)) as float32)\n"
+        /// A line of the text, wrapped at words to `width`, continued indented.
+        func add(_ line: String) { out += wordWrapped(line, head: "", indent: "    ", width: Self.width).joined(separator: "\n") + "\n" }
+        add("Total params: \(totalParameters.grouped) (\(byteText(totalParameters * 4, exact: false)) as float32)")
         out += String(repeating: "_", count: width) + "\n"
-        out += "Labels (\(model.labelCount)): \(model.labels.joined(separator: ", "))\n"
-        out += "Output: \(manifest.output.rawValue)\n"
+        add("Labels (\(model.labelCount)): \(model.labels.joined(separator: ", "))")
+        add("Output: \(manifest.output.rawValue)")
         if model.skipsNetwork {
-            out += "Prediction: the last Dense kernel is all zeros (the network got no weight), so only the bag and the bias are computed\n"
+            add("Prediction: the last Dense kernel is all zeros (the network got no weight), so only the bag and the bias are computed")
         }
         let vocabulary = model.pipeline.vocabulary
         let start = vocabulary.startID.map { ", id \($0) = start token" } ?? ""
-        out += "Vocabulary: \(vocabulary.count.grouped) entries (id 0 = padding, id \(vocabulary.oovID) = \(vocabulary.token(Int(vocabulary.oovID)))\(start)); embedding rows: \(model.embeddingRows.grouped)\n"
+        add("Vocabulary: \(vocabulary.count.grouped) entries (id 0 = padding, id \(vocabulary.oovID) = \(vocabulary.token(Int(vocabulary.oovID)))\(start)); embedding rows: \(model.embeddingRows.grouped)")
         let text = manifest.text
-        out += "Text pipeline: standardize=\(text.standardize.rawValue), replace_html_breaks=\(text.replaceHTMLBreaks), split=\(text.split.rawValue)\(text.startToken.map { ", start_token=\($0)" } ?? ""), ngrams=\(text.ngrams), sequence_length=\(text.sequenceLength.map(String.init) ?? "none"), padding=\(text.padding.rawValue), truncating=\(text.truncating.rawValue)\n"
+        add("Text pipeline: standardize=\(text.standardize.rawValue), replace_html_breaks=\(text.replaceHTMLBreaks), split=\(text.split.rawValue)\(text.startToken.map { ", start_token=\($0)" } ?? ""), ngrams=\(text.ngrams), sequence_length=\(text.sequenceLength.map(String.init) ?? "none"), padding=\(text.padding.rawValue), truncating=\(text.truncating.rawValue)")
         let mix = dtypeMix.map { "\($0.tensors) \($0.dtype.rawValue) tensors (\(byteText($0.bytes, exact: false)))" }.joined(separator: ", ")
-        out += "Weights: \(manifest.weightsFile), \(byteText(manifest.weightsLength)), CRC-32 \(hex(manifest.weightsCRC32)); \(mix)\n"
+        add("Weights: \(manifest.weightsFile), \(byteText(manifest.weightsLength)), CRC-32 \(hex(manifest.weightsCRC32)); \(mix)")
         if let training = manifest.training {
             out += "Training:\n" + TrainingSummary.text(training)
         } else {

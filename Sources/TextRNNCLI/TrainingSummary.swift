@@ -5,24 +5,24 @@ import TextRNNTrainer
 /// summary (data, validation metrics, history table, hyperparameters one flag per line, anything
 /// else as key: value). `inspect --json` gives the record as stored.
 enum TrainingSummary {
-    static let width = 100
+    static let width = BundleSummary.width
 
     static func text(_ training: JSONValue) -> String {
         guard case .object(let members) = training else { return "  " + compact(training) + "\n" }
         var out = ""
         var shown: Set<String> = []
         if let dataset = training["dataset"]?.stringValue {
-            var line = "  Data: \(dataset)"
+            var line = "Data: \(dataset)"
             if let train = training["train_rows"]?.doubleValue, let validation = training["validation_rows"]?.doubleValue {
                 line += " (\(Int(train).grouped) training rows, \(Int(validation).grouped) validation rows)"
             }
-            out += line + "\n"
+            out += indented(line)
             shown.formUnion(["dataset", "train_rows", "validation_rows"])
         }
         if case .object(let metrics)? = training["metrics"] {
             let split = training["metrics"]?["split"]?.stringValue ?? "validation"
             let figures = metrics.filter { $0.0 != "split" }.map { "\($0.0) \(decimal($0.1))" }
-            out += "  Metrics (\(split) data): " + figures.joined(separator: "  ") + "\n"
+            out += indented("Metrics (\(split) data): " + figures.joined(separator: ", "))
             shown.insert("metrics")
         }
         if case .array(let epochs)? = training["history"], !epochs.isEmpty {
@@ -50,6 +50,11 @@ enum TrainingSummary {
         return out
     }
 
+    /// `line` indented by two, wrapped at words to `width`, continued indented by four.
+    static func indented(_ line: String) -> String {
+        wordWrapped(line, head: "  ", indent: "    ", width: width).joined(separator: "\n") + "\n"
+    }
+
     /// Keras's fit() history as a table: one row per epoch.
     static func history(_ epochs: [JSONValue]) -> String {
         let columns = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy"].filter { column in
@@ -62,11 +67,12 @@ enum TrainingSummary {
         return out
     }
 
-    /// Lines of at most `width` characters: `head` then the items, comma-separated.
+    /// Lines of at most `width` characters (an item longer than a line has one of its own):
+    /// `head` then the items, comma-separated, continued under the first item.
     static func wrapped(_ head: String, _ items: [String]) -> String {
         var out = ""
         var line = head
-        let indent = String(repeating: " ", count: 4)
+        let indent = String(repeating: " ", count: head.count)
         for (index, item) in items.enumerated() {
             let piece = item + (index < items.count - 1 ? "," : "")
             if line.count + piece.count + 1 > width && line.count > head.count && line != indent {
