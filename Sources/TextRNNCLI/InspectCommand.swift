@@ -154,7 +154,10 @@ struct BundleSummary {
 
     func text(bundle: String) -> String {
         let manifest = model.manifest
-        var out = "Model: \"\(bundle)\" (produced by \(manifest.producer))\n"
+        var out = ""
+        /// A line of the text, wrapped at words to `width`, continued indented.
+        func add(_ line: String) { out += wordWrapped(line, head: "", indent: "    ", width: Self.width).joined(separator: "\n") + "\n" }
+        add("Model: \"\(bundle)\" (produced by \(manifest.producer))")
         // Keras's summary columns, at least 79 characters wide; each layer's configuration on the
         // lines under it, wrapped, so that the table fits an 80-column terminal.
         let headers = ["Layer (type)", "Output Shape", "Param #"]
@@ -178,7 +181,6 @@ struct BundleSummary {
         }
         out += String(repeating: "=", count: width) + "\n"
         /// A line of the text, wrapped at words to `width`, continued indented.
-        func add(_ line: String) { out += wordWrapped(line, head: "", indent: "    ", width: Self.width).joined(separator: "\n") + "\n" }
         add("Total params: \(totalParameters.grouped) (\(byteText(totalParameters * 4, exact: false)) as float32)")
         out += String(repeating: "_", count: width) + "\n"
         add("Labels (\(model.labelCount)): \(model.labels.joined(separator: ", "))")

@@ -67,21 +67,11 @@ enum TrainingSummary {
         return out
     }
 
-    /// Lines of at most `width` characters (an item longer than a line has one of its own):
-    /// `head` then the items, comma-separated, continued under the first item.
+    /// `head` then the items, comma-separated, wrapped at words to `width` and continued under
+    /// the first item.
     static func wrapped(_ head: String, _ items: [String]) -> String {
-        var out = ""
-        var line = head
-        let indent = String(repeating: " ", count: head.count)
-        for (index, item) in items.enumerated() {
-            let piece = item + (index < items.count - 1 ? "," : "")
-            if line.count + piece.count + 1 > width && line.count > head.count && line != indent {
-                out += line.trimmingTrailingSpaces() + "\n"
-                line = indent
-            }
-            line += (line == head || line == indent ? "" : " ") + piece
-        }
-        return out + line + "\n"
+        wordWrapped(items.joined(separator: ", "), head: head, indent: String(repeating: " ", count: head.count), width: width)
+            .joined(separator: "\n") + "\n"
     }
 
     /// A value on one line; numbers as the float32 they were stored from when that reads back

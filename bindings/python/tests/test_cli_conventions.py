@@ -234,8 +234,9 @@ def test_inspect_summarizes_the_training_record(cli, bundle):
     text = run_cli(cli, "inspect", str(bundle)).stdout.decode()
     training = text.split("Training:\n", 1)[1]
     assert "0.0020000000949949026" not in training and "{" not in training.split("Hyperparameters")[0]
-    assert re.search(r"Data: .*train.csv \(\d+ training rows, \d+ validation rows\)", training), training
-    assert re.search(r"Metrics \(validation data\): loss \d\.\d{4}  accuracy \d\.\d{4}", training), training
+    words = " ".join(training.split())  # lines wrapped to 79 columns, joined
+    assert re.search(r"Data: .*train.csv \(\d+ training rows, \d+ validation rows\)", words), training
+    assert re.search(r"Metrics \(validation data\): loss \d\.\d{4}, accuracy \d\.\d{4}", words), training
     assert re.search(r"History:\n\s+epoch\s+loss\s+accuracy\s+val_loss\s+val_accuracy\n\s+1\s+\d\.\d{4}", training), training
     assert "\n    --learning-rate 0.002\n" in training, training
     weights = next(line for line in text.splitlines() if line.startswith("Weights:"))
@@ -343,10 +344,11 @@ def test_progress_bar_redraws_in_place_in_80_columns(cli, data, tmp_path):
                for line in epoch_lines), screen
 
 
-def test_training_messages_fit_80_columns(cli, data, tmp_path):
+def test_training_messages_and_inspect_fit_80_columns(cli, data, tmp_path):
     """What training writes to an 80-column terminal fits it: the bag's log lines (some over 100
     characters in a log) wrap at words, and the autotune table puts each trial's recipe under
-    its numbers. Standard output (the evaluation tables, the output path) goes to a file."""
+    its numbers. Standard output (the evaluation tables, the output path) goes to a file.
+    `inspect` fits 79 columns too, the search's trials included."""
     common = f"--train {data} --seed 3 --threads 1"
     screen = screen_of_80_columns(
         f"{cli} train {common} --output {tmp_path / 'a.textrnn'} > {tmp_path / 'a.txt'} && "
@@ -357,6 +359,9 @@ def test_training_messages_fit_80_columns(cli, data, tmp_path):
     assert [line for line in lines if len(line) > 79] == [], screen
     plain = run_cli(cli, "train", *common.split(), "--output", str(tmp_path / "c.textrnn")).stderr.decode()
     assert max(len(line) for line in plain.splitlines()) > 100, "in a log, a message stays one line"
+    # A relative path: a path is one word, which no wrapping can shorten.
+    inspected = subprocess.run([str(cli), "inspect", "b.textrnn"], cwd=tmp_path, capture_output=True, check=True).stdout.decode()
+    assert "autotune:" in inspected and [line for line in inspected.splitlines() if len(line) > 79] == [], inspected
 
 
 def test_progress_levels_when_not_a_terminal(cli, data, tmp_path):

@@ -162,7 +162,7 @@ def test_explain_counts_words_past_the_sequence(trained):
 
 
 def test_inspect_shows_the_bag(trained, cli):
-    shown = run_cli(cli, "inspect", str(trained.bundle)).stdout.decode()
+    shown = " ".join(run_cli(cli, "inspect", str(trained.bundle)).stdout.decode().split())  # lines wrapped at 79, joined
     norm = ", L2" if trained.case.unit_normalization else ""
     assert "bag (BagOfNgrams)" in shown and f"count tf-idf of" in shown
     assert f"over the whole text{norm}, unknown bigrams as OOV, into the last Dense" in shown
