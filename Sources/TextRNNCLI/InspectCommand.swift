@@ -180,7 +180,6 @@ struct BundleSummary {
             if index < cells.count - 1 { out += String(repeating: "_", count: width) + "\n" }
         }
         out += String(repeating: "=", count: width) + "\n"
-        /// A line of the text, wrapped at words to `width`, continued indented.
         add("Total params: \(totalParameters.grouped) (\(byteText(totalParameters * 4, exact: false)) as float32)")
         out += String(repeating: "_", count: width) + "\n"
         add("Labels (\(model.labelCount)): \(model.labels.joined(separator: ", "))")
