@@ -76,7 +76,11 @@ def best_fit(fit_x, val_x, fit_y, val_y, cs):
 def nb_scaled(fit_x, val_x, fit_y):
     """Both matrices' columns times the square root of the fit rows' naive-Bayes ratios, rows
     renormalized to unit L2."""
-    scale = np.sqrt(nb_weights(fit_x, fit_y, np.unique(fit_y)))
+    return scaled(fit_x, val_x, np.sqrt(nb_weights(fit_x, fit_y, np.unique(fit_y))))
+
+
+def scaled(fit_x, val_x, scale):
+    """Both matrices' columns times `scale`, rows renormalized to unit L2."""
     return normalize(fit_x.multiply(scale).tocsr()), normalize(val_x.multiply(scale).tocsr())
 
 

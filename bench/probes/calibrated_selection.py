@@ -16,10 +16,9 @@ import numpy as np
 from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax
 from sklearn.linear_model import LogisticRegression
-from sklearn.preprocessing import normalize
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bag_probe_support import word_bag_splits  # noqa: E402
+from bag_probe_support import scaled, word_bag_splits  # noqa: E402
 from nb_weighting import nb_weights  # noqa: E402
 
 DATA = os.environ.get("TEXTRNN_DATA", os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../shared/data"))
@@ -46,15 +45,15 @@ for name in sys.argv[1:] or ["imdb"]:
         g = nb_weights(fit_x, fit_y, np.unique(fit_y))
         candidates = []  # (power, C, validation logits)
         for power in POWERS:
-            scale = g ** power
-            a, v = normalize(fit_x.multiply(scale).tocsr()), normalize(val_x.multiply(scale).tocsr())
+            a, v = scaled(fit_x, val_x, g ** power)
             for c in CS:
                 model = LogisticRegression(C=c, max_iter=300).fit(a, fit_y)
                 candidates.append((power, c, full_logits(model, v)))
         y = np.searchsorted(model.classes_, val_y)
         for power, c, z in candidates:
+            calibrated, t = calibrated_loss(z, y)
             print(name, seed, f"candidate power {power:.1f} C {c:<5d} acc {np.mean(z.argmax(1) == y):.4f} "
-                  f"loss {loss(z, y):.4f} calibrated {calibrated_loss(z, y)[0]:.4f} T {calibrated_loss(z, y)[1]:.2f}", flush=True)
+                  f"loss {loss(z, y):.4f} calibrated {calibrated:.4f} T {t:.2f}", flush=True)
         halves = np.random.RandomState(seed).permutation(len(y)) % 2
         for choose in (0, 1):
             pick, score = halves == choose, halves != choose

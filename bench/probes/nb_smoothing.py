@@ -12,10 +12,9 @@ import os
 import sys
 
 import numpy as np
-from sklearn.preprocessing import normalize
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bag_probe_support import lowest_loss, word_bag_splits  # noqa: E402
+from bag_probe_support import lowest_loss, scaled, word_bag_splits  # noqa: E402
 from nb_weighting import nb_weights  # noqa: E402
 
 DATA = os.environ.get("TEXTRNN_DATA", os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../shared/data"))
@@ -27,7 +26,6 @@ for name in sys.argv[1:] or ["imdb"]:
         for alpha in [1.0, 0.25, 4.0, 16.0]:
             g = nb_weights(fit_x, fit_y, np.unique(fit_y), alpha)
             for power in [0.5, 0.75, 1.0]:
-                scale = g ** power
-                a, v = normalize(fit_x.multiply(scale).tocsr()), normalize(val_x.multiply(scale).tocsr())
+                a, v = scaled(fit_x, val_x, g ** power)
                 loss, acc, c, _ = lowest_loss(a, v, fit_y, val_y, CS)
                 print(name, seed, f"alpha {alpha:5.2f} power {power:.2f}  loss {loss:.4f} acc {acc:.4f} C {c}", flush=True)
