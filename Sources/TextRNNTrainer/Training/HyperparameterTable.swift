@@ -48,6 +48,9 @@ extension Hyperparameter {
                            defaultRule: DataAwareRecipe.characterNgramsRule),
             Hyperparameter("pretrained_vectors", \.pretrainedVectors,
                            "Initialize the embedding from a .vec file (word2vec/GloVe/fastText text; header optional)."),
+            Hyperparameter("skipgram_vectors", \.skipgramVectors,
+                           "Initialize the embedding from skip-gram vectors learned from the training texts (word2vec, gensim's defaults).",
+                           defaultRule: DataAwareRecipe.skipgramRule),
             Hyperparameter("freeze_embeddings", \.freezeEmbeddings, "Keep the embedding as initialized (Keras trainable=False)."),
             // Optimization
             Hyperparameter("optimizer", \.optimizer, "Optimizer (Keras defaults for its other arguments)."),

@@ -114,6 +114,7 @@ public struct RecipeSearch {
         log(Self.tableHeader)
         var number = 0
         var bagRegression: BagRegression? = nil
+        let skipGramCache = SkipGramCache()
         while true {
             number += 1
             if let trials, number > trials { break }
@@ -126,7 +127,7 @@ public struct RecipeSearch {
             let config = self.config(trial: number)
             var trial = Trial(number: number, summary: Self.describe(config))
             let trialStart = elapsed()
-            let session = try TrainingSession(config: config, train: train, log: { _ in })
+            let session = try TrainingSession(config: config, train: train, skipGramCache: skipGramCache, log: { _ in })
             var encodedTrain = try session.encode(train), heldOut: EncodedDataset? = try session.encode(validation)
             // Under a budget the bag's regression comes first, within `bagShare` of it: every
             // trial reuses it, and it is most of the model on long texts (the mix gave it

@@ -57,6 +57,9 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public var bagCharacterNgrams: Bool = false
     /// A `.vec` file (word2vec / GloVe / fastText text format) to initialize the embedding from.
     public var pretrainedVectors: String? = nil
+    /// Initialize the embedding from skip-gram vectors trained on the training texts (SkipGram);
+    /// the data-aware recipe turns them on for long texts.
+    public var skipgramVectors: Bool = false
     /// Keep the embedding as initialized (Keras `trainable=False`).
     public var freezeEmbeddings: Bool = false
 
@@ -174,6 +177,9 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
 
     /// Refuses values no model could train with, naming the key and its valid range.
     public func validate() throws {
+        if skipgramVectors, let path = pretrainedVectors {
+            throw TrainingError("--skipgram-vectors and --pretrained-vectors \(path) both initialize the embedding; give one")
+        }
         for row in Hyperparameter.all where !row.isValid(self) {
             throw TrainingError("\(row.name) (\(row.flag)) must be \(row.expected), not \(row.text(self))")
         }

@@ -24,7 +24,8 @@ public final class TrainingSession {
     public internal(set) var bag: FittedBag?
 
     /// Fits the vocabulary on `train` (only), picks the sequence length, builds the network.
-    public init(config: TrainingConfig, train: LabelledDataset, log: (String) -> Void) throws {
+    /// `skipGramCache`: an autotune search's vectors, shared by its trials (same texts and vocabulary).
+    public init(config: TrainingConfig, train: LabelledDataset, skipGramCache: SkipGramCache? = nil, log: (String) -> Void) throws {
         try config.validate()
         self.config = config
         labelNames = train.labelNames
@@ -52,6 +53,23 @@ public final class TrainingSession {
                 path, dim: config.embeddingDim, vocabulary: vocabulary, tokenizer: Tokenizer(config: textConfig), into: &table)
             try network.store.setTensor(named: name, to: table)
             log("pretrained vectors: \(matched) of \(vocabulary.count - 2) vocabulary entries from \(path)\(config.freezeEmbeddings ? " (frozen)" : "")")
+        }
+        if config.skipgramVectors {
+            let started = DispatchTime.now()
+            let corpus = SkipGram.Corpus(texts: train.texts, vocabulary: vocabulary, config: textConfig)
+            let vectors = skipGramCache?.vectors(dim: config.embeddingDim) ?? SkipGram(dim: config.embeddingDim, seed: config.seed).train(corpus)
+            skipGramCache?.store(vectors, dim: config.embeddingDim)
+            let name = tensorName(layer: 0, role: "embeddings")
+            var table = try network.store.tensor(named: name)
+            var learned = 0
+            for id in 2..<vocabulary.count where corpus.counts[id] > 0 {
+                let row = id * config.embeddingDim
+                table.replaceSubrange(row..<(row + config.embeddingDim), with: vectors[row..<(row + config.embeddingDim)])
+                learned += 1
+            }
+            try network.store.setTensor(named: name, to: table)
+            log(String(format: "skip-gram vectors: %d of %d vocabulary entries from %d words of the training texts (%.0f s)%@",
+                       learned, vocabulary.count - 2, corpus.ids.count, seconds(since: started), config.freezeEmbeddings ? " (frozen)" : ""))
         }
     }
 

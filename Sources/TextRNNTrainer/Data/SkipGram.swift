@@ -1,0 +1,225 @@
+import Foundation
+import TextRNNRuntime
+
+/// Word vectors learned from the training texts themselves: word2vec's skip-gram with negative
+/// sampling (Mikolov et al. 2013), with gensim's `Word2Vec(sg=1)` defaults (window 5, 5 negative
+/// samples drawn from the counts to the power 0.75, frequent words subsampled at 1e-3, the
+/// learning rate falling linearly from 0.025 to 0.0001, 5 epochs).
+///
+/// Why: the network learns its embedding from the labels only, so a word seen in a few training
+/// texts gets a vector from a few gradients. Skip-gram learns from every occurrence of every
+/// word in its context, labels or not, and puts "abysmal" near "awful". On IMDB's validation
+/// parts gensim's vectors given to the no-flag recipe raised the network alone 1-2 points and
+/// the model 0.2 points on each of three splits; on short texts they did not help
+/// (docs/accuracy.md, "Word vectors from the training texts").
+///
+/// One thread, so that a seed gives the same vectors (word2vec's lock-free threads do not).
+/// IMDB's 22,500 training reviews (5 million words) take about a minute.
+public struct SkipGram: Sendable {
+    public var dim: Int
+    public var window = 5
+    public var negatives = 5
+    public var epochs = 5
+    /// Words more frequent than this share of the corpus are dropped from some windows.
+    public var sample = 1e-3
+    public var learningRate: Float = 0.025
+    public var finalLearningRate: Float = 0.0001
+    public var seed: UInt64
+
+    public init(dim: Int, seed: UInt64) {
+        self.dim = dim
+        self.seed = seed
+    }
+
+    /// The texts as vocabulary ids, whole (not cut to the sequence length), words outside the
+    /// vocabulary left out as word2vec leaves out words under its min_count.
+    public struct Corpus: Sendable {
+        public var ids: [Int32] = []
+        /// Where each text ends in `ids`.
+        public var ends: [Int] = []
+        /// Occurrences of each vocabulary id.
+        public var counts: [Int]
+
+        public init(texts: [String], vocabulary: Vocabulary, config: TextPipelineConfig) {
+            var words = config
+            words.ngrams = 1
+            let tokenizer = Tokenizer(config: words)
+            counts = [Int](repeating: 0, count: vocabulary.count)
+            var scratch = TokenizerScratch()
+            for var text in texts {
+                text.withUTF8 { bytes in
+                    tokenizer.forEachToken(in: bytes, scratch: &scratch) { token in
+                        let id = vocabulary.id(of: token)
+                        guard id > Vocabulary.unknownID else { return }
+                        ids.append(id)
+                        counts[Int(id)] += 1
+                    }
+                }
+                ends.append(ids.count)
+            }
+        }
+    }
+
+    /// Trains on `corpus`; returns the input vectors [vocabulary, dim] (rows of ids that never
+    /// occur are zero: `corpus.counts` says which rows were learned).
+    public func train(_ corpus: Corpus) -> [Float] {
+        let rows = corpus.counts.count
+        var rng = SeededGenerator(seed: seed).split(0x5347)  // "SG"
+        // gensim's initialization: inputs uniform in (-1/dim, 1/dim), outputs zero.
+        var input = [Float](repeating: 0, count: rows * dim)
+        for row in 0..<rows where corpus.counts[row] > 0 {
+            for d in 0..<dim { input[row * dim + d] = (rng.nextUnitFloat() * 2 - 1) / Float(dim) }
+        }
+        let output = UnsafeMutablePointer<Float>.allocate(capacity: rows * dim)
+        output.initialize(repeating: 0, count: rows * dim)
+        let gradient = UnsafeMutablePointer<Float>.allocate(capacity: dim)
+        let longest = zip(corpus.ends, [0] + corpus.ends).map { $0 - $1 }.max() ?? 0
+        let sentence = UnsafeMutablePointer<Int32>.allocate(capacity: longest)
+        defer { output.deallocate(); gradient.deallocate(); sentence.deallocate() }
+        let noise = NoiseTable(counts: corpus.counts), keep = keepProbabilities(corpus.counts), sigmoid = Self.sigmoidTable
+        let total = Double(epochs * corpus.ids.count)
+        var done = 0
+        input.withUnsafeMutableBufferPointer { input in
+            for epoch in 0..<epochs {
+                var rng = rng.split(UInt64(epoch))
+                var start = 0
+                for end in corpus.ends {
+                    let rate = learningRate - (learningRate - finalLearningRate) * Float(Double(done) / total)
+                    done += end - start
+                    // Subsample frequent words; windows span the words dropped.
+                    var count = 0
+                    for index in start..<end {
+                        let id = corpus.ids[index]
+                        if keep[Int(id)] >= rng.nextUnitFloat() { sentence[count] = id; count += 1 }
+                    }
+                    start = end
+                    for center in 0..<count {
+                        let reach = window - Int(UInt32(truncatingIfNeeded: rng.next()) % UInt32(window))
+                        for context in max(0, center - reach)...min(count - 1, center + reach) where context != center {
+                            trainPair(input: input.baseAddress! + Int(sentence[context]) * dim, target: sentence[center],
+                                      output: output, gradient: gradient, noise: noise, sigmoid: sigmoid, rate: rate, rng: &rng)
+                        }
+                    }
+                }
+            }
+        }
+        return input
+    }
+
+    /// One (context word, center word) pair and `negatives` noise words: logistic loss on the
+    /// dot products of the context's input vector with each word's output vector (word2vec.c's
+    /// skip-gram: the context word's vector predicts the center word).
+    @inline(__always)
+    private func trainPair(
+        input: UnsafeMutablePointer<Float>, target: Int32, output: UnsafeMutablePointer<Float>,
+        gradient: UnsafeMutablePointer<Float>, noise: NoiseTable, sigmoid: [Float],
+        rate: Float, rng: inout SeededGenerator
+    ) {
+        gradient.update(repeating: 0, count: dim)
+        for sample in 0...negatives {
+            let word: Int32
+            if sample == 0 {
+                word = target
+            } else {
+                word = noise.draw(&rng)
+                if word == target { continue }
+            }
+            let label: Float = sample == 0 ? 1 : 0
+            let row = output + Int(word) * dim
+            let score = dot(input, row)
+            // The logistic loss's gradient, times the rate; saturated as word2vec.c (|score| > 6).
+            let g = (label - (score >= Self.saturation ? 1 : score <= -Self.saturation ? 0 : sigmoid[Self.sigmoidSlot(score)])) * rate
+            var d = 0
+            let gs = SIMD8<Float>(repeating: g)
+            while d + 8 <= dim {
+                let r = UnsafeRawPointer(row + d).loadUnaligned(as: SIMD8<Float>.self)
+                let x = UnsafeRawPointer(input + d).loadUnaligned(as: SIMD8<Float>.self)
+                let e = UnsafeRawPointer(gradient + d).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(gradient + d).storeBytes(of: e + gs * r, as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(row + d).storeBytes(of: r + gs * x, as: SIMD8<Float>.self)
+                d += 8
+            }
+            while d < dim {
+                gradient[d] += g * row[d]
+                row[d] += g * input[d]
+                d += 1
+            }
+        }
+        for d in 0..<dim { input[d] += gradient[d] }
+    }
+
+    /// Scores beyond ±6 count as saturated; between, the logistic function comes from a table
+    /// of 1,000 steps (word2vec.c's EXP_TABLE: exp per pair was most of the time).
+    static let saturation: Float = 6
+    static let sigmoidSteps = 1000
+    @inline(__always)
+    static func sigmoidSlot(_ score: Float) -> Int { Int((score + saturation) * (Float(sigmoidSteps) / (2 * saturation))) }
+    static let sigmoidTable: [Float] = (0..<sigmoidSteps).map { slot in
+        let score = (Float(slot) + 0.5) / Float(sigmoidSteps) * 2 * saturation - saturation
+        return 1 / (1 + exp(-score))
+    }
+
+    @inline(__always)
+    private func dot(_ a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>) -> Float {
+        var sum = SIMD8<Float>()
+        var d = 0
+        while d + 8 <= dim {
+            sum += UnsafeRawPointer(a + d).loadUnaligned(as: SIMD8<Float>.self) * UnsafeRawPointer(b + d).loadUnaligned(as: SIMD8<Float>.self)
+            d += 8
+        }
+        var total = sum.sum()
+        while d < dim { total += a[d] * b[d]; d += 1 }
+        return total
+    }
+
+    /// Noise words are drawn with probability ∝ count^0.75 (word2vec's unigram distribution)
+    /// from Vose's alias table: a uniform row, then that row's word or its alias. Two arrays the
+    /// size of the vocabulary stay in cache where word2vec.c's 10^8-entry table (or a 2^22 one,
+    /// tried: half the time went to its cache misses) does not.
+    struct NoiseTable {
+        var threshold: [Float]  // keep the drawn row's own word below this uniform draw
+        var alias: [Int32]
+
+        init(counts: [Int]) {
+            let weights = counts.map { pow(Double($0), 0.75) }
+            let sum = weights.reduce(0, +)
+            let n = counts.count
+            var scaled = weights.map { sum > 0 ? $0 * Double(n) / sum : 1 }
+            threshold = [Float](repeating: 1, count: n)
+            alias = (0..<n).map(Int32.init)
+            var small = (0..<n).filter { scaled[$0] < 1 }, large = (0..<n).filter { scaled[$0] >= 1 }
+            while let few = small.popLast(), let many = large.last {
+                threshold[few] = Float(scaled[few])
+                alias[few] = Int32(many)
+                scaled[many] -= 1 - scaled[few]
+                if scaled[many] < 1 { large.removeLast(); small.append(many) }
+            }
+        }
+
+        @inline(__always)
+        func draw(_ rng: inout SeededGenerator) -> Int32 {
+            let bits = rng.next()
+            let row = Int((bits >> 32) * UInt64(threshold.count) >> 32)
+            let uniform = Float(bits & 0xFF_FFFF) * (1.0 / 16_777_216.0)
+            return uniform < threshold[row] ? Int32(row) : alias[row]
+        }
+    }
+
+    /// gensim's downsampling: a word with count c of `total` words is kept with probability
+    /// (√(c/t) + 1)·t/c, t = sample·total, at most 1.
+    private func keepProbabilities(_ counts: [Int]) -> [Float] {
+        let threshold = sample * Double(counts.reduce(0, +))
+        return counts.map { count in
+            count == 0 ? 0 : Float(min(1, ((Double(count) / threshold).squareRoot() + 1) * threshold / Double(count)))
+        }
+    }
+}
+
+/// The skip-gram vectors of one search's trials, by embedding size: the trials share the texts,
+/// the vocabulary and the seed, so each size is trained once.
+public final class SkipGramCache {
+    private var vectorsByDim: [Int: [Float]] = [:]
+    public init() {}
+    func vectors(dim: Int) -> [Float]? { vectorsByDim[dim] }
+    func store(_ vectors: [Float], dim: Int) { vectorsByDim[dim] = vectors }
+}
