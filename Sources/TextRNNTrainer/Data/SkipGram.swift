@@ -199,7 +199,7 @@ public struct SkipGram: Sendable {
         @inline(__always)
         func draw(_ rng: inout SeededGenerator) -> Int32 {
             let bits = rng.next()
-            let row = Int((bits >> 32) * UInt64(threshold.count) >> 32)
+            let row = Int(((bits >> 32) * UInt64(threshold.count)) >> 32)  // (Swift: >> binds tighter than *)
             let uniform = Float(bits & 0xFF_FFFF) * (1.0 / 16_777_216.0)
             return uniform < threshold[row] ? Int32(row) : alias[row]
         }
@@ -207,7 +207,7 @@ public struct SkipGram: Sendable {
 
     /// gensim's downsampling: a word with count c of `total` words is kept with probability
     /// (√(c/t) + 1)·t/c, t = sample·total, at most 1.
-    private func keepProbabilities(_ counts: [Int]) -> [Float] {
+    func keepProbabilities(_ counts: [Int]) -> [Float] {
         let threshold = sample * Double(counts.reduce(0, +))
         return counts.map { count in
             count == 0 ? 0 : Float(min(1, ((Double(count) / threshold).squareRoot() + 1) * threshold / Double(count)))

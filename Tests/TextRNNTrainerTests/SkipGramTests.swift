@@ -1,0 +1,130 @@
+import Foundation
+import Testing
+import TextRNNRuntime
+
+@testable import TextRNNTrainer
+
+/// Skip-gram vectors from the training texts (`SkipGram`, `--skipgram-vectors`): they learn which
+/// words share contexts, a seed gives the same vectors, the noise and subsampling follow
+/// word2vec's formulas, and the recipe starts long-text networks from them.
+@Suite struct SkipGramTests {
+    /// Texts of two topics that share no word: "a0".."a9" and "b0".."b9".
+    func twoTopics(texts: Int, seed: UInt64) -> [String] {
+        var rng = SeededGenerator(seed: seed)
+        return (0..<texts).map { index in
+            let topic = index % 2 == 0 ? "a" : "b"
+            return (0..<30).map { _ in "\(topic)\(Int(rng.nextUnitFloat() * 10))" }.joined(separator: " ")
+        }
+    }
+
+    func cosine(_ a: ArraySlice<Float>, _ b: ArraySlice<Float>) -> Float {
+        let dot = zip(a, b).map { $0 * $1 }.reduce(0, +)
+        let norms = (a.map { $0 * $0 }.reduce(0, +) * b.map { $0 * $0 }.reduce(0, +)).squareRoot()
+        return dot / norms
+    }
+
+    @Test func wordsOfOneTopicEndUpCloserThanWordsOfTheOther() throws {
+        let texts = twoTopics(texts: 400, seed: 7)
+        let config = TextPipelineConfig()
+        let vocabulary = try VocabularyBuilder(config: config).build(texts)
+        let corpus = SkipGram.Corpus(texts: texts, vocabulary: vocabulary, config: config)
+        #expect(corpus.ids.count == 400 * 30 && corpus.ends.count == 400)
+        let dim = 16
+        let vectors = SkipGram(dim: dim, seed: 1).train(corpus)
+        func row(_ word: String) -> ArraySlice<Float> {
+            let id = Int(vocabulary.id(of: word))
+            return vectors[(id * dim)..<(id * dim + dim)]
+        }
+        // Random initial vectors give cosines near 0 either way; trained, each word is nearer
+        // every word of its topic than any word of the other.
+        for topic in ["a", "b"] {
+            let other = topic == "a" ? "b" : "a"
+            for i in 0..<10 {
+                let word = row("\(topic)\(i)")
+                let same = (0..<10).filter { $0 != i }.map { cosine(word, row("\(topic)\($0)")) }
+                let different = (0..<10).map { cosine(word, row("\(other)\($0)")) }
+                #expect(same.min()! > different.max()!, "\(topic)\(i): same topic \(same.min()!), other \(different.max()!)")
+            }
+        }
+        // Padding and [UNK] never occur: their rows are not learned.
+        #expect(corpus.counts[0] == 0 && corpus.counts[1] == 0 && vectors[0..<(2 * dim)].allSatisfy { $0 == 0 })
+    }
+
+    @Test func aSeedGivesTheSameVectors() throws {
+        let texts = twoTopics(texts: 60, seed: 3)
+        let config = TextPipelineConfig()
+        let vocabulary = try VocabularyBuilder(config: config).build(texts)
+        let corpus = SkipGram.Corpus(texts: texts, vocabulary: vocabulary, config: config)
+        let first = SkipGram(dim: 8, seed: 5).train(corpus)
+        #expect(first == SkipGram(dim: 8, seed: 5).train(corpus))
+        #expect(first != SkipGram(dim: 8, seed: 6).train(corpus))
+    }
+
+    @Test func noiseWordsFollowTheCountsToThePowerThreeQuarters() {
+        let counts = [0, 0, 10_000, 1_000, 100, 1, 0]
+        let noise = SkipGram.NoiseTable(counts: counts)
+        var rng = SeededGenerator(seed: 11)
+        var drawn = [Int](repeating: 0, count: counts.count)
+        let draws = 400_000
+        for _ in 0..<draws { drawn[Int(noise.draw(&rng))] += 1 }
+        let weights = counts.map { pow(Double($0), 0.75) }
+        let sum = weights.reduce(0, +)
+        for (word, weight) in weights.enumerated() {
+            let expected = weight / sum
+            let seen = Double(drawn[word]) / Double(draws)
+            // Within four binomial standard errors (and never a word of count 0).
+            let tolerance = 4 * (expected * (1 - expected) / Double(draws)).squareRoot()
+            #expect(abs(seen - expected) <= tolerance, "word \(word): drawn \(seen), expected \(expected)")
+        }
+    }
+
+    @Test func frequentWordsAreSubsampledAsGensimDoes() {
+        // 1,000,000 words, sample 1e-3: t = 1000. gensim keeps a word of count c with
+        // probability (√(c/t) + 1)·t/c, at most 1.
+        let keep = SkipGram(dim: 4, seed: 0).keepProbabilities([0, 0, 1_000, 10_000, 100_000, 888_000, 1_000])
+        #expect(keep[0] == 0 && keep[2] == 1 && keep[6] == 1)
+        #expect(abs(keep[3] - Float((10.0.squareRoot() + 1) * 0.1)) < 1e-6)
+        #expect(abs(keep[4] - Float((100.0.squareRoot() + 1) * 0.01)) < 1e-6)
+    }
+
+    @Test func theRecipeStartsLongTextNetworksFromSkipGramVectors() throws {
+        let imdb = try DatasetLoader.load(try DataTestSupport.dataPath("imdb/train.csv"))
+        let long = imdb.subset(Array(stride(from: 0, to: imdb.count, by: 100)))  // 250 reviews
+        let agNews = try DatasetLoader.load(try DataTestSupport.dataPath("ag_news_mini/train.csv"))
+        func chosen(_ data: LabelledDataset, _ adjust: (inout TrainingConfig) -> Void = { _ in }) -> TrainingConfig {
+            var config = TrainingConfig()
+            adjust(&config)
+            _ = DataAwareRecipe(config: &config, texts: data.texts, tokenizer: Tokenizer(config: config.pipelineConfig))
+            return config
+        }
+        #expect(chosen(long).skipgramVectors)
+        #expect(!chosen(agNews).skipgramVectors)
+        #expect(!chosen(long) { $0.pretrainedVectors = "given.vec" }.skipgramVectors)
+        #expect(!chosen(long) { try! $0.set("skipgram_vectors", to: "false") }.skipgramVectors)
+
+        // The session writes the vectors of every word the texts hold into the embedding, and a
+        // seed gives the same table.
+        var config = chosen(long)
+        config.units = [8]
+        config.validationSplit = 0
+        config.bag = false
+        var logged: [String] = []
+        let session = try TrainingSession(config: config, train: long, log: { logged.append($0) })
+        let line = try #require(logged.first { $0.hasPrefix("skip-gram vectors: ") }, "\(logged)")
+        let vocabulary = session.pipeline.vocabulary
+        let corpus = SkipGram.Corpus(texts: long.texts, vocabulary: vocabulary, config: session.pipeline.config)
+        #expect(line.hasPrefix("skip-gram vectors: \(vocabulary.count - 2) of \(vocabulary.count - 2) vocabulary entries from \(corpus.ids.count) words"))
+        let vectors = SkipGram(dim: config.embeddingDim, seed: config.seed).train(corpus)
+        let table = try session.network.store.tensor(named: "0/embeddings")
+        let dim = config.embeddingDim
+        let film = Int(vocabulary.id(of: "film"))
+        #expect(Array(table[(film * dim)..<(film * dim + dim)]) == Array(vectors[(film * dim)..<(film * dim + dim)]))
+        let again = try TrainingSession(config: config, train: long, log: { _ in })
+        #expect(try again.network.store.tensor(named: "0/embeddings") == table)
+
+        // Both ways of initializing the embedding at once is a mistake, named.
+        config.pretrainedVectors = "given.vec"
+        let error = #expect(throws: TrainingError.self) { try config.validate() }
+        #expect(error?.description.contains("--skipgram-vectors and --pretrained-vectors given.vec") == true)
+    }
+}
