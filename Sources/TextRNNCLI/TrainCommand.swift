@@ -121,7 +121,9 @@ struct TrainCommand: ParsableCommand {
             (session, searchTrials) = (best, trials)
             encodedValidation = try session.encode(validationSet)
         } else {
-            session = try TrainingSession(config: config, train: trainSet, log: progress.message)
+            // Resuming, the checkpoint's weights replace the initial ones: skip making vectors.
+            let resuming = resume && FileManager.default.fileExists(atPath: checkpointPath)
+            session = try TrainingSession(config: config, train: trainSet, initialVectors: !resuming, log: progress.message)
             let (encodedTrain, stackedValidation, regression) = try TrainingRun.encode(
                 session, train: trainSet, validation: validationSet, log: progress.message)
             encodedValidation = stackedValidation
@@ -175,11 +177,12 @@ struct TrainCommand: ParsableCommand {
         } catch { throw failure(error.message) }
     }
 
+    private var checkpointPath: String { output + ".checkpoint" }
+
     /// One training run of `session`, with checkpoints, resume and Ctrl-C, then the bag branch.
     private func trainOnce(
         _ session: TrainingSession, train: EncodedDataset, validation: EncodedDataset?, regression: BagRegression?, progress: ProgressReporter
     ) throws {
-        let checkpointPath = output + ".checkpoint"
         if resume && FileManager.default.fileExists(atPath: checkpointPath) {
             try session.restoreCheckpoint(from: checkpointPath)
             progress.message("resuming from \(checkpointPath) at epoch \(session.position.epoch + 1), batch \(session.position.batch + 1)")

@@ -24,8 +24,13 @@ public final class TrainingSession {
     public internal(set) var bag: FittedBag?
 
     /// Fits the vocabulary on `train` (only), picks the sequence length, builds the network.
-    /// `skipGramCache`: an autotune search's vectors, shared by its trials (same texts and vocabulary).
-    public init(config: TrainingConfig, train: LabelledDataset, skipGramCache: SkipGramCache? = nil, log: (String) -> Void) throws {
+    /// `skipGramCache`: an autotune search's vectors, shared by its trials (same texts and
+    /// vocabulary). `initialVectors: false` skips the pretrained or skip-gram vectors, for a
+    /// session whose weights a checkpoint will replace.
+    public init(
+        config: TrainingConfig, train: LabelledDataset, skipGramCache: SkipGramCache? = nil, initialVectors: Bool = true,
+        log: (String) -> Void
+    ) throws {
         try config.validate()
         self.config = config
         labelNames = train.labelNames
@@ -46,7 +51,7 @@ public final class TrainingSession {
         stepsPerEpoch = (train.count + config.batchSize - 1) / config.batchSize
         optimizer = config.makeOptimizer(stepsPerEpoch: stepsPerEpoch)
         network.useThreads(config.threads)
-        if let path = config.pretrainedVectors {
+        if initialVectors, let path = config.pretrainedVectors {
             let name = tensorName(layer: 0, role: "embeddings")
             var table = try network.store.tensor(named: name)
             let matched = try PretrainedVectors.load(
@@ -54,7 +59,7 @@ public final class TrainingSession {
             try network.store.setTensor(named: name, to: table)
             log("pretrained vectors: \(matched) of \(vocabulary.count - 2) vocabulary entries from \(path)\(config.freezeEmbeddings ? " (frozen)" : "")")
         }
-        if config.skipgramVectors {
+        if initialVectors && config.skipgramVectors {
             let started = DispatchTime.now()
             let corpus = SkipGram.Corpus(texts: train.texts, vocabulary: vocabulary, config: textConfig)
             let vectors = skipGramCache?.vectors(dim: config.embeddingDim) ?? SkipGram(dim: config.embeddingDim, seed: config.seed).train(corpus)
