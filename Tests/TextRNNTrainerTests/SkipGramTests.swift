@@ -121,6 +121,15 @@ import TextRNNRuntime
         #expect(Array(table[(film * dim)..<(film * dim + dim)]) == Array(vectors[(film * dim)..<(film * dim + dim)]))
         let again = try TrainingSession(config: config, train: long, log: { _ in })
         #expect(try again.network.store.tensor(named: "0/embeddings") == table)
+        // An autotune search's trials share the vectors of each embedding size through a cache;
+        // a trial that reuses them starts where one that trained them would.
+        let cache = SkipGramCache()
+        _ = try TrainingSession(config: config, train: long, skipGramCache: cache, log: { _ in })
+        #expect(cache.vectors(dim: dim) == vectors)
+        var logged2: [String] = []
+        let reusing = try TrainingSession(config: config, train: long, skipGramCache: cache, log: { logged2.append($0) })
+        #expect(try reusing.network.store.tensor(named: "0/embeddings") == table)
+        #expect(cache.vectors(dim: 2 * dim) == nil)
 
         // Both ways of initializing the embedding at once is a mistake, named.
         config.pretrainedVectors = "given.vec"
