@@ -51,31 +51,37 @@ public final class TrainingSession {
         stepsPerEpoch = (train.count + config.batchSize - 1) / config.batchSize
         optimizer = config.makeOptimizer(stepsPerEpoch: stepsPerEpoch)
         network.useThreads(config.threads)
-        if initialVectors, let path = config.pretrainedVectors {
-            let name = tensorName(layer: 0, role: "embeddings")
-            var table = try network.store.tensor(named: name)
-            let matched = try PretrainedVectors.load(
-                path, dim: config.embeddingDim, vocabulary: vocabulary, tokenizer: Tokenizer(config: textConfig), into: &table)
-            try network.store.setTensor(named: name, to: table)
-            log("pretrained vectors: \(matched) of \(vocabulary.count - 2) vocabulary entries from \(path)\(config.freezeEmbeddings ? " (frozen)" : "")")
+        if initialVectors {
+            try startEmbedding(train: train, vocabulary: vocabulary, textConfig: textConfig, skipGramCache: skipGramCache, log: log)
         }
-        if initialVectors && config.skipgramVectors {
+    }
+
+    /// Writes the embedding's first values where they are not random: a `.vec` file's
+    /// (--pretrained-vectors) or skip-gram vectors of the training texts (--skipgram-vectors;
+    /// `validate` allows one of the two). Padding and [UNK] keep their rows.
+    private func startEmbedding(
+        train: LabelledDataset, vocabulary: Vocabulary, textConfig: TextPipelineConfig, skipGramCache: SkipGramCache?,
+        log: (String) -> Void
+    ) throws {
+        guard config.pretrainedVectors != nil || config.skipgramVectors else { return }
+        let name = tensorName(layer: 0, role: "embeddings"), dim = config.embeddingDim
+        var table = try network.store.tensor(named: name)
+        let frozen = config.freezeEmbeddings ? " (frozen)" : ""
+        if let path = config.pretrainedVectors {
+            let matched = try PretrainedVectors.load(
+                path, dim: dim, vocabulary: vocabulary, tokenizer: Tokenizer(config: textConfig), into: &table)
+            log("pretrained vectors: \(matched) of \(vocabulary.count - 2) vocabulary entries from \(path)\(frozen)")
+        } else {
             let started = DispatchTime.now()
             let corpus = SkipGram.Corpus(texts: train.texts, vocabulary: vocabulary, config: textConfig)
-            let vectors = skipGramCache?.vectors(dim: config.embeddingDim) ?? SkipGram(dim: config.embeddingDim, seed: config.seed).train(corpus)
-            skipGramCache?.store(vectors, dim: config.embeddingDim)
-            let name = tensorName(layer: 0, role: "embeddings")
-            var table = try network.store.tensor(named: name)
-            var learned = 0
-            for id in 2..<vocabulary.count where corpus.counts[id] > 0 {
-                let row = id * config.embeddingDim
-                table.replaceSubrange(row..<(row + config.embeddingDim), with: vectors[row..<(row + config.embeddingDim)])
-                learned += 1
-            }
-            try network.store.setTensor(named: name, to: table)
+            let vectors = skipGramCache?.vectors(dim: dim) ?? SkipGram(dim: dim, seed: config.seed).train(corpus)
+            skipGramCache?.store(vectors, dim: dim)
+            let learned = (2..<vocabulary.count).filter { corpus.counts[$0] > 0 }
+            for id in learned { table.replaceSubrange((id * dim)..<(id * dim + dim), with: vectors[(id * dim)..<(id * dim + dim)]) }
             log(String(format: "skip-gram vectors: %d of %d vocabulary entries from %d words of the training texts (%.0f s)%@",
-                       learned, vocabulary.count - 2, corpus.ids.count, seconds(since: started), config.freezeEmbeddings ? " (frozen)" : ""))
+                       learned.count, vocabulary.count - 2, corpus.ids.count, seconds(since: started), frozen))
         }
+        try network.store.setTensor(named: name, to: table)
     }
 
     /// The 95th percentile of training token counts, rounded up to a multiple of 8, in
