@@ -216,9 +216,11 @@ public struct SkipGram: Sendable {
     }
 }
 
-/// The skip-gram vectors of one search's trials, by embedding size: the trials share the texts,
-/// the vocabulary and the seed, so each size is trained once.
+/// The skip-gram corpus and vectors of one search's trials, the vectors by embedding size: the
+/// trials share the texts, the vocabulary and the seed, so the texts are read once and each
+/// size is trained once.
 public final class SkipGramCache {
+    var corpus: SkipGram.Corpus?
     private var vectorsByDim: [Int: [Float]] = [:]
     public init() {}
     func vectors(dim: Int) -> [Float]? { vectorsByDim[dim] }

@@ -73,7 +73,8 @@ public final class TrainingSession {
             log("pretrained vectors: \(matched) of \(vocabulary.count - 2) vocabulary entries from \(path)\(frozen)")
         } else {
             let started = DispatchTime.now()
-            let corpus = SkipGram.Corpus(texts: train.texts, vocabulary: vocabulary, config: textConfig)
+            let corpus = skipGramCache?.corpus ?? SkipGram.Corpus(texts: train.texts, vocabulary: vocabulary, config: textConfig)
+            skipGramCache?.corpus = corpus
             let vectors = skipGramCache?.vectors(dim: dim) ?? SkipGram(dim: dim, seed: config.seed).train(corpus)
             skipGramCache?.store(vectors, dim: dim)
             let learned = (2..<vocabulary.count).filter { corpus.counts[$0] > 0 }
