@@ -60,6 +60,47 @@ import TextRNNRuntime
         #expect(first != SkipGram(dim: 8, seed: 6).train(corpus))
     }
 
+    @Test func aLargeCorpusGetsFewerEpochsThenASampleOfItsTexts() throws {
+        // 100 texts of 31 words, each with a word of its own ("u0".."u99").
+        let texts = twoTopics(texts: 100, seed: 4).enumerated().map { "\($1) u\($0)" }
+        let config = TextPipelineConfig()
+        let vocabulary = try VocabularyBuilder(config: config).build(texts)
+        let corpus = SkipGram.Corpus(texts: texts, vocabulary: vocabulary, config: config)
+        let words = corpus.ids.count
+        #expect(words == 3_100)
+        var skipGram = SkipGram(dim: 8, seed: 2)
+
+        // Within the budget: the corpus itself and all epochs, the same vectors as before there
+        // was a budget; 2.5 epochs' worth gets 2.
+        skipGram.wordBudget = 5 * words
+        #expect(skipGram.withinBudget(corpus).ids == corpus.ids && skipGram.epochs(over: corpus) == 5)
+        skipGram.wordBudget = 5 * words / 2
+        #expect(skipGram.withinBudget(corpus).ids == corpus.ids && skipGram.epochs(over: corpus) == 2)
+
+        // A third of one epoch: the fewest whole texts, in a seeded order, that reach the budget;
+        // one epoch; the counts are the sample's, and words only in other texts get no vector.
+        skipGram.wordBudget = words / 3
+        let sample = skipGram.withinBudget(corpus)
+        #expect(sample.ids.count >= words / 3 && sample.ids.count < words / 3 + 31)
+        #expect(sample.ends.count == 34 && skipGram.epochs(over: sample) == 1)
+        let originals = Set((0..<100).map { Array(corpus.ids[($0 == 0 ? 0 : corpus.ends[$0 - 1])..<corpus.ends[$0]]) })
+        for text in 0..<sample.ends.count {
+            #expect(originals.contains(Array(sample.ids[(text == 0 ? 0 : sample.ends[text - 1])..<sample.ends[text]])))
+        }
+        let own = (0..<100).map { Int(vocabulary.id(of: "u\($0)")) }
+        #expect(own.filter { sample.counts[$0] == 1 }.count == 34 && own.filter { sample.counts[$0] == 0 }.count == 66)
+        #expect(sample.counts.reduce(0, +) == sample.ids.count)
+        #expect(skipGram.withinBudget(corpus).ids == sample.ids)
+        var other = skipGram
+        other.seed = 3
+        #expect(other.withinBudget(corpus).ids != sample.ids)
+        let vectors = skipGram.train(sample)
+        for id in own {
+            let row = vectors[(id * 8)..<(id * 8 + 8)]
+            #expect(row.allSatisfy { $0 == 0 } == (sample.counts[id] == 0))
+        }
+    }
+
     @Test func noiseWordsFollowTheCountsToThePowerThreeQuarters() {
         let counts = [0, 0, 10_000, 1_000, 100, 1, 0]
         let noise = SkipGram.NoiseTable(counts: counts)
@@ -113,7 +154,7 @@ import TextRNNRuntime
         let line = try #require(logged.first { $0.hasPrefix("skip-gram vectors: ") }, "\(logged)")
         let vocabulary = session.pipeline.vocabulary
         let corpus = SkipGram.Corpus(texts: long.texts, vocabulary: vocabulary, config: session.pipeline.config)
-        #expect(line.hasPrefix("skip-gram vectors: \(vocabulary.count - 2) of \(vocabulary.count - 2) vocabulary entries from \(corpus.ids.count) words"))
+        #expect(line.hasPrefix("skip-gram vectors: \(vocabulary.count - 2) of \(vocabulary.count - 2) vocabulary entries from \(corpus.ids.count) words of the training texts, 5 epochs ("))
         let vectors = SkipGram(dim: config.embeddingDim, seed: config.seed).train(corpus)
         let table = try session.network.store.tensor(named: "0/embeddings")
         let dim = config.embeddingDim

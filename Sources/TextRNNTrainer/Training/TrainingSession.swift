@@ -73,14 +73,20 @@ public final class TrainingSession {
             log("pretrained vectors: \(matched) of \(vocabulary.count - 2) vocabulary entries from \(path)\(frozen)")
         } else {
             let started = DispatchTime.now()
-            let corpus = skipGramCache?.corpus ?? SkipGram.Corpus(texts: train.texts, vocabulary: vocabulary, config: textConfig)
+            let skipGram = SkipGram(dim: dim, seed: config.seed)
+            let corpus = skipGramCache?.corpus
+                ?? skipGram.withinBudget(SkipGram.Corpus(texts: train.texts, vocabulary: vocabulary, config: textConfig))
             skipGramCache?.corpus = corpus
-            let vectors = skipGramCache?.vectors(dim: dim) ?? SkipGram(dim: dim, seed: config.seed).train(corpus)
+            let vectors = skipGramCache?.vectors(dim: dim) ?? skipGram.train(corpus)
             skipGramCache?.store(vectors, dim: dim)
             let learned = (2..<vocabulary.count).filter { corpus.counts[$0] > 0 }
             for id in learned { table.replaceSubrange((id * dim)..<(id * dim + dim), with: vectors[(id * dim)..<(id * dim + dim)]) }
-            log(String(format: "skip-gram vectors: %d of %d vocabulary entries from %d words of the training texts (%.0f s)%@",
-                       learned.count, vocabulary.count - 2, corpus.ids.count, seconds(since: started), frozen))
+            let epochs = skipGram.epochs(over: corpus)
+            let texts = corpus.ends.count == train.count
+                ? "the training texts" : "a sample of \(corpus.ends.count) of the \(train.count) training texts (a budget of \(skipGram.wordBudget) words)"
+            log(String(format: "skip-gram vectors: %d of %d vocabulary entries from %d words of %@, %d epoch%@ (%.0f s)%@",
+                       learned.count, vocabulary.count - 2, corpus.ids.count, texts, epochs, epochs == 1 ? "" : "s",
+                       seconds(since: started), frozen))
         }
         try network.store.setTensor(named: name, to: table)
     }
