@@ -1,3 +1,4 @@
+import Foundation
 import TextRNNRuntime
 import TextRNNTrainer
 
@@ -75,7 +76,8 @@ enum TrainingSummary {
     }
 
     /// A value on one line; numbers as the float32 they were stored from when that reads back
-    /// exactly (0.0020000000949949026 -> 0.002).
+    /// exactly (0.0020000000949949026 -> 0.002), others (accuracies computed in double) to six
+    /// significant digits (0.8666666666666667 -> 0.866667); `inspect --json` keeps them whole.
     static func compact(_ value: JSONValue) -> String {
         switch value {
         case .null: return "none"
@@ -83,7 +85,7 @@ enum TrainingSummary {
         case .int(let number): return String(number)
         case .double(let number):
             let single = Float(number)
-            return Double(single) == number ? single.description : number.description
+            return Double(single) == number ? single.description : String(format: "%.6g", number)
         case .string(let text): return text
         case .array(let items): return "[" + items.map(compact).joined(separator: ", ") + "]"
         case .object(let members): return "{" + members.map { "\($0.0): \(compact($0.1))" }.joined(separator: ", ") + "}"

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shutil
+import struct
 import subprocess
 import time
 from pathlib import Path
@@ -362,6 +363,27 @@ def test_training_messages_and_inspect_fit_80_columns(cli, data, tmp_path):
     # A relative path: a path is one word, which no wrapping can shorten.
     inspected = subprocess.run([str(cli), "inspect", "b.textrnn"], cwd=tmp_path, capture_output=True, check=True).stdout.decode()
     assert "autotune:" in inspected and [line for line in inspected.splitlines() if len(line) > 79] == [], inspected
+
+
+def test_inspect_rounds_what_the_record_keeps_in_double(cli, data, tmp_path):
+    """Accuracies over 7 validation rows (k/7) are stored whole in the manifest; `inspect` shows
+    them to six significant digits, `inspect --json` as stored."""
+    path = tmp_path / "m.textrnn"
+    run_cli(cli, "train", "--train", str(data), "--output", str(path), "--quiet", "--validation-split", "0.07",
+            "--autotune-trials", "1", *TINY)
+    record = json.loads(run_cli(cli, "inspect", "--json", str(path)).stdout)["training"]
+
+    def numbers(value):
+        if isinstance(value, dict):
+            return [n for v in value.values() for n in numbers(v)]
+        if isinstance(value, list):
+            return [n for v in value for n in numbers(v)]
+        return [value] if isinstance(value, float) else []
+    long = [n for n in numbers({k: v for k, v in record.items() if k not in ("history", "metrics")})
+            if len(repr(n)) > 8 and struct.unpack("f", struct.pack("f", n))[0] != n]
+    assert long, record
+    shown = run_cli(cli, "inspect", str(path)).stdout.decode()
+    assert all(f"{n:.6g}" in shown for n in long) and not re.search(r"\d\.\d{7,}", shown), shown
 
 
 def test_progress_levels_when_not_a_terminal(cli, data, tmp_path):
