@@ -103,8 +103,9 @@ public struct SkipGram: Sendable {
     /// Epochs over `corpus` within `wordBudget`: `epochs`, fewer for a large corpus, at least one.
     public func epochs(over corpus: Corpus) -> Int { max(1, min(epochs, wordBudget / max(1, corpus.ids.count))) }
 
-    /// Trains on `corpus` (`epochs(over:)` epochs; pass it through `withinBudget` first); returns the input vectors [vocabulary, dim] (rows of ids that never
-    /// occur are zero: `corpus.counts` says which rows were learned).
+    /// Trains on `corpus` (pass it through `withinBudget` first) for `epochs(over:)` epochs;
+    /// returns the input vectors [vocabulary, dim] (rows of ids that never occur are zero:
+    /// `corpus.counts` says which rows were learned).
     public func train(_ corpus: Corpus) -> [Float] {
         let rows = corpus.counts.count
         var rng = SeededGenerator(seed: seed).split(0x5347)  // "SG"
