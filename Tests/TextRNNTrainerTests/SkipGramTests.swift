@@ -70,15 +70,15 @@ import TextRNNRuntime
         #expect(words == 3_100)
         var skipGram = SkipGram(dim: 8, seed: 2)
 
-        // Within the budget: the corpus itself and all epochs, the same vectors as before there
-        // was a budget; 2.5 epochs' worth gets 2.
+        // Within the budget: the corpus itself and all 5 epochs, as before there was a budget;
+        // 2.5 epochs' worth gets 2.
         skipGram.wordBudget = 5 * words
         #expect(skipGram.withinBudget(corpus).ids == corpus.ids && skipGram.epochs(over: corpus) == 5)
         skipGram.wordBudget = 5 * words / 2
         #expect(skipGram.withinBudget(corpus).ids == corpus.ids && skipGram.epochs(over: corpus) == 2)
 
-        // A third of one epoch: the fewest whole texts, in a seeded order, that reach the budget;
-        // one epoch; the counts are the sample's, and words only in other texts get no vector.
+        // A third of one epoch: whole texts in a seeded order until they reach the budget; one
+        // epoch; the counts are the sample's, and words only in other texts get no vector.
         skipGram.wordBudget = words / 3
         let sample = skipGram.withinBudget(corpus)
         #expect(sample.ids.count >= words / 3 && sample.ids.count < words / 3 + 31)

@@ -86,9 +86,9 @@ public struct SkipGram: Sendable {
         }
     }
 
-    /// `corpus` itself when one epoch of it fits `wordBudget`; otherwise a seeded random sample
-    /// of its whole texts, the fewest that reach the budget (words only in the others get no
-    /// vector: their embedding rows start as the network's other rows do).
+    /// `corpus` itself when one epoch of it fits `wordBudget`; otherwise a sample of its whole
+    /// texts, taken in a seeded random order until they reach the budget (words only in the
+    /// others get no vector: their embedding rows start as the network's other rows do).
     public func withinBudget(_ corpus: Corpus) -> Corpus {
         guard corpus.ids.count > wordBudget else { return corpus }
         var rng = SeededGenerator(seed: seed).split(0x5341_4D50)  // "SAMP"
