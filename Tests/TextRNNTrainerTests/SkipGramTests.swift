@@ -83,10 +83,8 @@ import TextRNNRuntime
         let sample = skipGram.withinBudget(corpus)
         #expect(sample.ids.count >= words / 3 && sample.ids.count < words / 3 + 31)
         #expect(sample.ends.count == 34 && skipGram.epochs(over: sample) == 1)
-        let originals = Set((0..<100).map { Array(corpus.ids[($0 == 0 ? 0 : corpus.ends[$0 - 1])..<corpus.ends[$0]]) })
-        for text in 0..<sample.ends.count {
-            #expect(originals.contains(Array(sample.ids[(text == 0 ? 0 : sample.ends[text - 1])..<sample.ends[text]])))
-        }
+        let originals = Set((0..<100).map { Array(corpus.ids[corpus.span(ofText: $0)]) })
+        for text in 0..<sample.ends.count { #expect(originals.contains(Array(sample.ids[sample.span(ofText: text)]))) }
         let own = (0..<100).map { Int(vocabulary.id(of: "u\($0)")) }
         #expect(own.filter { sample.counts[$0] == 1 }.count == 34 && own.filter { sample.counts[$0] == 0 }.count == 66)
         #expect(sample.counts.reduce(0, +) == sample.ids.count)

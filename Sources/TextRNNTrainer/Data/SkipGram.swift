@@ -72,11 +72,14 @@ public struct SkipGram: Sendable {
             self.counts = counts
         }
 
+        /// Where text `index` lies in `ids`.
+        func span(ofText index: Int) -> Range<Int> { (index == 0 ? 0 : ends[index - 1])..<ends[index] }
+
         /// The texts at `indices`, in that order, with their own counts.
         func texts(_ indices: [Int]) -> Corpus {
             var subset = Corpus(ids: [], ends: [], counts: [Int](repeating: 0, count: counts.count))
             for text in indices {
-                for id in ids[(text == 0 ? 0 : ends[text - 1])..<ends[text]] {
+                for id in ids[span(ofText: text)] {
                     subset.ids.append(id)
                     subset.counts[Int(id)] += 1
                 }
@@ -95,7 +98,7 @@ public struct SkipGram: Sendable {
         var chosen: [Int] = [], words = 0
         for text in Array(corpus.ends.indices).shuffled(using: &rng) where words < wordBudget {
             chosen.append(text)
-            words += corpus.ends[text] - (text == 0 ? 0 : corpus.ends[text - 1])
+            words += corpus.span(ofText: text).count
         }
         return corpus.texts(chosen)
     }
