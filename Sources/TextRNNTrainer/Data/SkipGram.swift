@@ -119,10 +119,10 @@ public struct SkipGram: Sendable {
         }
         let output = UnsafeMutablePointer<Float>.allocate(capacity: rows * dim)
         output.initialize(repeating: 0, count: rows * dim)
-        let gradient = UnsafeMutablePointer<Float>.allocate(capacity: dim)
+        let scratch = PairScratch(dim: dim, negatives: negatives)
         let longest = zip(corpus.ends, [0] + corpus.ends).map { $0 - $1 }.max() ?? 0
         let sentence = UnsafeMutablePointer<Int32>.allocate(capacity: longest)
-        defer { output.deallocate(); gradient.deallocate(); sentence.deallocate() }
+        defer { output.deallocate(); scratch.deallocate(); sentence.deallocate() }
         let noise = NoiseTable(counts: corpus.counts), keep = keepProbabilities(corpus.counts), sigmoid = Self.sigmoidTable
         let epochs = epochs(over: corpus), total = Double(epochs * corpus.ids.count)
         var done = 0
@@ -144,7 +144,7 @@ public struct SkipGram: Sendable {
                         let reach = window - Int(UInt32(truncatingIfNeeded: rng.next()) % UInt32(window))
                         for context in max(0, center - reach)...min(count - 1, center + reach) where context != center {
                             trainPair(input: input.baseAddress! + Int(sentence[context]) * dim, target: sentence[center],
-                                      output: output, gradient: gradient, noise: noise, sigmoid: sigmoid, rate: rate, rng: &rng)
+                                      output: output, scratch: scratch, noise: noise, sigmoid: sigmoid, rate: rate, rng: &rng)
                         }
                     }
                 }
@@ -156,24 +156,34 @@ public struct SkipGram: Sendable {
     /// One (context word, center word) pair and `negatives` noise words: logistic loss on the
     /// dot products of the context's input vector with each word's output vector (word2vec.c's
     /// skip-gram: the context word's vector predicts the center word).
+    ///
+    /// The words are drawn first and, when they are distinct, every dot product is taken before
+    /// any update: the rows' loads (mostly cache misses) then overlap. The results are word2vec's
+    /// order to the bit, since an update changes only its own row and the input is updated last;
+    /// a noise word drawn twice must see its first update, so then each product waits for it.
     @inline(__always)
     private func trainPair(
         input: UnsafeMutablePointer<Float>, target: Int32, output: UnsafeMutablePointer<Float>,
-        gradient: UnsafeMutablePointer<Float>, noise: NoiseTable, sigmoid: [Float],
-        rate: Float, rng: inout SeededGenerator
+        scratch: PairScratch, noise: NoiseTable, sigmoid: [Float], rate: Float, rng: inout SeededGenerator
     ) {
+        let gradient = scratch.gradient, words = scratch.words, scores = scratch.scores
         gradient.update(repeating: 0, count: dim)
-        for sample in 0...negatives {
-            let word: Int32
-            if sample == 0 {
-                word = target
-            } else {
-                word = noise.draw(&rng)
-                if word == target { continue }
-            }
+        words[0] = target
+        var count = 1, distinct = true
+        for _ in 0..<negatives {
+            let word = noise.draw(&rng)
+            if word == target { continue }
+            for earlier in 1..<count where words[earlier] == word { distinct = false }
+            words[count] = word
+            count += 1
+        }
+        if distinct {
+            for sample in 0..<count { scores[sample] = dot(input, output + Int(words[sample]) * dim) }
+        }
+        for sample in 0..<count {
             let label: Float = sample == 0 ? 1 : 0
-            let row = output + Int(word) * dim
-            let score = dot(input, row)
+            let row = output + Int(words[sample]) * dim
+            let score = distinct ? scores[sample] : dot(input, row)
             // The logistic loss's gradient, times the rate; saturated as word2vec.c (|score| > 6).
             let g = (label - (score >= Self.saturation ? 1 : score <= -Self.saturation ? 0 : sigmoid[Self.sigmoidSlot(score)])) * rate
             var d = 0
@@ -193,6 +203,26 @@ public struct SkipGram: Sendable {
             }
         }
         for d in 0..<dim { input[d] += gradient[d] }
+    }
+
+    /// One pair's working memory, allocated once per `train`: the input's gradient [dim], and
+    /// the pair's words and their dot products [1 + negatives].
+    private struct PairScratch {
+        let gradient: UnsafeMutablePointer<Float>
+        let words: UnsafeMutablePointer<Int32>
+        let scores: UnsafeMutablePointer<Float>
+
+        init(dim: Int, negatives: Int) {
+            gradient = .allocate(capacity: dim)
+            words = .allocate(capacity: negatives + 1)
+            scores = .allocate(capacity: negatives + 1)
+        }
+
+        func deallocate() {
+            gradient.deallocate()
+            words.deallocate()
+            scores.deallocate()
+        }
     }
 
     /// Scores beyond ±6 count as saturated; between, the logistic function comes from a table
