@@ -8,7 +8,6 @@ epochs, one thread). gensim: `Word2Vec(sg=1)` with the same settings (64 dimensi
 standardizer), timed for `train()` alone, with 1 and 2 worker threads.
 Usage: skipgram_speed.py [--textrnn bin/textrnn]   (needs gensim)"""
 import argparse
-import csv
 import os
 import re
 import subprocess
@@ -19,7 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench" / "probes"))
-from bag_probe_support import keras_tokens  # noqa: E402
+from bag_probe_support import keras_tokens, load  # noqa: E402
 
 p = argparse.ArgumentParser()
 p.add_argument("--textrnn", default=str(ROOT / "bin" / "textrnn"))
@@ -37,8 +36,7 @@ print(f"textrnn: {line}")
 
 from gensim.models import Word2Vec  # noqa: E402
 
-csv.field_size_limit(1 << 30)
-texts = [keras_tokens(r["text"]) for r in csv.DictReader(open(train_csv, newline="", encoding="utf-8"))]
+texts = [keras_tokens(text) for text in load(args.data, "imdb")[0]]
 # TextRNN reads its training part (a stratified 90%); gensim reads nine rows in ten, as many.
 texts = [words for i, words in enumerate(texts) if i % 10 != 0]
 for workers in [1, 2]:

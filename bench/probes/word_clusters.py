@@ -17,7 +17,6 @@ import scipy.sparse as sp
 from gensim.models import Word2Vec
 from sklearn.cluster import MiniBatchKMeans
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 from sklearn.preprocessing import normalize
 
@@ -30,8 +29,8 @@ CS = [32, 128, 512]
 
 
 def nb_block(fit_x, val_x, fit_y, power=0.5):
-    g = nb_weights(fit_x, fit_y, np.unique(fit_y)) ** power
-    return fit_x.multiply(g).tocsr(), val_x.multiply(g).tocsr()
+    """The bag's rows: columns times the naive-Bayes ratios to `power`, rows unit L2."""
+    return scaled(fit_x, val_x, nb_weights(fit_x, fit_y, np.unique(fit_y)) ** power)
 
 
 def logits(p):
@@ -54,14 +53,14 @@ for seed, (fit_w, val_w, fit_y, val_y) in splits(words, labels, seeds):
     vec = TfidfVectorizer(analyzer=word_ngrams, min_df=2, sublinear_tf=True)
     fit_x, val_x = vec.fit_transform(fit_w), vec.transform(val_w)
     a, v = nb_block(fit_x, val_x, fit_y)
-    loss, acc, c, p_base = lowest_loss(normalize(a), normalize(v), fit_y, val_y, CS)
+    loss, acc, c, p_base = lowest_loss(a, v, fit_y, val_y, CS)
     score(name, seed, "bag (sqrt NB)", p_base, val_y, classes, f"C {c}")
 
     # The three weightings' logits averaged, each at its own lowest-loss C.
     zs = []
     for power in [0.0, 0.5, 1.0]:
         aa, vv = nb_block(fit_x, val_x, fit_y, power)
-        zs.append(logits(lowest_loss(normalize(aa), normalize(vv), fit_y, val_y, CS)[3]))
+        zs.append(logits(lowest_loss(aa, vv, fit_y, val_y, CS)[3]))
     z = np.mean(zs, axis=0)
     score(name, seed, "weightings averaged", np.stack([1 / (1 + np.exp(z)), 1 / (1 + np.exp(-z))], 1), val_y, classes)
 
@@ -76,8 +75,8 @@ for seed, (fit_w, val_w, fit_y, val_y) in splits(words, labels, seeds):
         cvec = TfidfVectorizer(analyzer=cluster_ngrams, min_df=2, sublinear_tf=True)
         ca, cv = nb_block(cvec.fit_transform(fit_w), cvec.transform(val_w), fit_y)
         for weight in [0.5, 1.0]:
-            both_a = normalize(sp.hstack([normalize(a), weight * normalize(ca)]).tocsr())
-            both_v = normalize(sp.hstack([normalize(v), weight * normalize(cv)]).tocsr())
+            both_a = normalize(sp.hstack([a, weight * ca]).tocsr())
+            both_v = normalize(sp.hstack([v, weight * cv]).tocsr())
             loss, acc, c, p = lowest_loss(both_a, both_v, fit_y, val_y, CS)
             score(name, seed, f"+ clusters k={k} w={weight}", p, val_y, classes, f"C {c}")
 
@@ -90,7 +89,7 @@ for seed, (fit_w, val_w, fit_y, val_y) in splits(words, labels, seeds):
         return normalize(out)
     ma, mv = mean_vectors(fit_w), mean_vectors(val_w)
     for weight in [0.25, 0.5]:
-        both_a = normalize(sp.hstack([normalize(a), weight * sp.csr_matrix(ma)]).tocsr())
-        both_v = normalize(sp.hstack([normalize(v), weight * sp.csr_matrix(mv)]).tocsr())
+        both_a = normalize(sp.hstack([a, weight * sp.csr_matrix(ma)]).tocsr())
+        both_v = normalize(sp.hstack([v, weight * sp.csr_matrix(mv)]).tocsr())
         loss, acc, c, p = lowest_loss(both_a, both_v, fit_y, val_y, CS)
         score(name, seed, f"+ mean vector w={weight}", p, val_y, classes, f"C {c}")
